@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* Configuration: built-in defaults, then the ini file, then SQLEDGE_<SECTION>_<KEY> variables. */
+#ifndef SQLEDGE_CFG_H
+#define SQLEDGE_CFG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define CFG_DEFAULT_PATH SYSCONFDIR "/sqledge.ini"
+
+/* One process-wide configuration, allocated, validated and freed as a unit. Every string is
+ * non-NULL after cfg_load() (empty when unset) unless noted. */
+struct cfg {
+	/* [upstream]: the PostgreSQL that sqledge replicates from and forwards to */
+	char *upstream_user;          /* user = postgres */
+	char *upstream_password;      /* password = (empty) */
+	char *upstream_password_file; /* password_file = (empty): first line is the password */
+	char *upstream_address;       /* address = localhost (host name, IP or socket directory) */
+	int upstream_port;            /* port = 5432 */
+	char *upstream_name;          /* name = postgres (database) */
+	char *upstream_schema;        /* schema = public (comma-separated list of schemas) */
+	char *upstream_sslmode;       /* sslmode = prefer */
+	int upstream_connect_timeout; /* connect_timeout = 10 (seconds) */
+
+	/* [replication] */
+	char *replication_plugin;            /* plugin = pgoutput (the only one supported) */
+	char *replication_slot_name;         /* slot_name = sqledge */
+	char *replication_publication;       /* publication = sqledge */
+	bool replication_create_slot;        /* create_slot = true */
+	bool replication_temp_slot;          /* temp_slot = false */
+	bool replication_create_publication; /* create_publication = true (FOR ALL TABLES) */
+	int replication_status_interval;     /* status_interval = 10 (seconds) */
+	int replication_batch_max_ms;        /* batch_max_ms = 200 */
+	int replication_batch_max_rows;      /* batch_max_rows = 50000 */
+	int replication_reconnect_max;       /* reconnect_max = 30 (seconds, backoff cap) */
+	int replication_slot_timeout; /* slot_timeout = 60 (seconds to wait creating a slot) */
+
+	/* [local] */
+	char *local_db_path; /* db_path = ./sqledge.db */
+
+	/* [proxy] */
+	char *proxy_address; /* address = localhost */
+	int proxy_port;      /* port = 5433 */
+	int proxy_workers;   /* workers = 0 (one per CPU) */
+
+	/* [control] */
+	char *control_socket; /* socket = sqledge.sock next to db_path */
+
+	/* [log] */
+	char *log_level; /* level = info */
+
+	char *source; /* the file read, or NULL for defaults + environment only */
+};
+
+/* Loads defaults, then path (when not NULL), then the environment. Every problem is written
+ * to err (one line each, naming the file and line, or the variable) and makes it return -1;
+ * on success *out is a new cfg owned by the caller. The password file is read here. */
+int cfg_load(const char *path, FILE *err, struct cfg **out);
+void cfg_free(struct cfg *cfg);
+
+/* Writes the effective configuration as ini text, passwords masked. */
+void cfg_dump(const struct cfg *cfg, FILE *out);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Values: PostgreSQL text output -> the SQLite storage class we keep it in, and the COPY text
+ * format. Pure: no I/O, unit-tested and fuzzed. */
+#ifndef SQLEDGE_PGVALUE_H
+#define SQLEDGE_PGVALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf;
+
+/* How a PostgreSQL type is stored locally (protocol-brief D.5). */
+enum pgv_kind {
+	PGV_TEXT = 0, /* TEXT, exact text as PostgreSQL printed it (also the fallback) */
+	PGV_BOOL,     /* INTEGER 1/0 */
+	PGV_INT,      /* INTEGER (int2, int4, int8, oid) */
+	PGV_FLOAT,    /* REAL; NaN, Infinity, -Infinity kept as their TEXT spelling */
+	PGV_NUMERIC,  /* TEXT, exact, scale kept */
+	PGV_BYTEA,    /* BLOB, decoded from the hex format */
+};
+
+/* Storage kind for a type OID. Unknown OIDs (user types, enums, arrays...) are PGV_TEXT. */
+enum pgv_kind pgv_kind_for_type(uint32_t type_oid);
+/* The declared SQLite type of a column of that kind: "INTEGER", "REAL", "TEXT" or "BLOB". */
+const char *pgv_decltype(enum pgv_kind kind);
+
+/* A value ready for sqlite3_bind_*: type is one of PGV_VAL_*. */
+enum pgv_valtype {
+	PGV_VAL_NULL,
+	PGV_VAL_INT,
+	PGV_VAL_REAL,
+	PGV_VAL_TEXT,
+	PGV_VAL_BLOB,
+};
+
+struct pgv_value {
+	enum pgv_valtype type;
+	int64_t i;
+	double d;
+	const char *p; /* TEXT and BLOB: points into the input or into the scratch strbuf */
+	size_t len;
+};
+
+/* Converts one value in PostgreSQL's text output format (len bytes, not NUL-terminated) to
+ * its storage form. scratch receives decoded bytea bytes; *out may point into it, so it is
+ * valid until scratch changes. Returns 0, or -1 when the text is not a valid value of the
+ * kind (e.g. odd-length hex): the caller logs it. Text for PGV_TEXT/PGV_NUMERIC is passed
+ * through unchanged. */
+int pgv_from_text(enum pgv_kind kind, const char *text, size_t len, struct strbuf *scratch,
+                  struct pgv_value *out);
+
+/* One field of a COPY text-format row. */
+struct pgv_field {
+	char *p; /* unescaped in place; NUL-terminated */
+	size_t len;
+	bool is_null; /* \N */
+};
+
+/* Splits one COPY ... TO STDOUT text-format row (with or without its trailing newline) into
+ * fields at tabs, unescaping in place (\\ \t \n \r \b \f \v \NNN octal, \xHH, other \c -> c)
+ * and recognising \N as NULL. Returns the number of fields, or -1 if the row has more than
+ * max fields or ends inside an escape. */
+int pgv_copy_split(char *row, size_t len, struct pgv_field *fields, int max);
+
+#endif

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared memory between the master and its workers: replication position, lag, generation,
+ * initial sync progress. Created by the master before fork; written only by the replication
+ * worker (except the process fields, which only the master writes). */
+#ifndef SQLEDGE_SHM_H
+#define SQLEDGE_SHM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SHM_MAGIC 0x53514c45u /* "SQLE" */
+#define SHM_VERSION 1
+
+enum repl_state {
+	REPL_STATE_STARTING = 0,
+	REPL_STATE_CONNECTING,
+	REPL_STATE_INITIAL_SYNC,
+	REPL_STATE_STREAMING,
+	REPL_STATE_RECONNECTING,
+	REPL_STATE_STOPPED,
+	REPL_STATE_FAILED, /* fatal error: see last_error */
+};
+
+enum upstream_state {
+	UPSTREAM_STATE_UNKNOWN = 0,
+	UPSTREAM_STATE_CONNECTED,
+	UPSTREAM_STATE_DISCONNECTED,
+};
+
+enum sync_state {
+	SYNC_STATE_NONE = 0, /* never ran in this process */
+	SYNC_STATE_RUNNING,
+	SYNC_STATE_DONE,
+	SYNC_STATE_FAILED,
+};
+
+/* 64-bit fields are read and written with __atomic builtins (shm_load/shm_store); the strings
+ * are guarded by the seqlock seq (odd while being written). */
+struct shm_state {
+	uint32_t magic;
+	uint32_t version;
+	int64_t started_us; /* master start, realtime */
+
+	/* replication worker */
+	uint32_t repl_state;          /* enum repl_state */
+	uint32_t upstream_state;      /* enum upstream_state */
+	uint64_t received_lsn;        /* last WAL position received */
+	uint64_t applied_lsn;         /* last position applied (and committed) in SQLite */
+	uint64_t flushed_lsn;         /* last position reported upstream as flushed */
+	uint64_t upstream_lsn;        /* latest walEnd the server reported */
+	int64_t upstream_lsn_time_us; /* when it was received (local realtime) */
+	int64_t caught_up_time_us;    /* last time applied_lsn >= upstream_lsn (local realtime) */
+	int64_t last_commit_time_us; /* upstream commit timestamp of the last applied txn (unix µs)
+	                              */
+	uint64_t txns_applied;
+	uint64_t rows_applied;
+	uint32_t generation; /* current database file generation */
+
+	/* initial sync progress */
+	uint32_t sync_state; /* enum sync_state */
+	uint32_t sync_tables_total;
+	uint32_t sync_tables_done;
+	uint64_t sync_rows_done;
+	uint64_t sync_rows_estimated;
+	int64_t sync_started_us;
+	int64_t sync_finished_us;
+
+	/* master */
+	pid_t master_pid;
+	pid_t repl_pid;
+	uint32_t repl_restarts;
+
+	/* seqlock-protected strings */
+	uint32_t seq;
+	char last_error[512];
+	char system_id[32];
+	char slot_name[64];
+	char sync_table[160]; /* table being copied */
+};
+
+/* Creates an anonymous MAP_SHARED mapping (inherited across fork). NULL and logged on error. */
+struct shm_state *shm_create(void);
+
+#define shm_load(field) __atomic_load_n(&(field), __ATOMIC_ACQUIRE)
+#define shm_store(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELEASE)
+
+/* Writes one of the seqlock-protected strings (writer side: the replication worker). */
+void shm_set_string(struct shm_state *shm, char *field, size_t size, const char *value);
+/* Copies one of them out consistently (reader side). */
+void shm_get_string(const struct shm_state *shm, const char *field, size_t size, char *out);
+#define SHM_SET_STR(shm, field, value)                                                             \
+	shm_set_string((shm), (shm)->field, sizeof((shm)->field), (value))
+#define SHM_GET_STR(shm, field, out)                                                               \
+	shm_get_string((shm), (shm)->field, sizeof((shm)->field), (out))
+
+const char *repl_state_name(enum repl_state st);
+
+#endif

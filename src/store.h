@@ -1,0 +1,4 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SQLEDGE_STORE_H
+#define SQLEDGE_STORE_H
+#endif

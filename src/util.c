@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by every module: allocation, growable strings, LSNs, clocks. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void
+oom(size_t n)
+{
+	char msg[96];
+	int len = snprintf(msg, sizeof(msg), "out of memory allocating %zu bytes\n", n);
+
+	if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0) {
+		/* nothing more to do */
+	}
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		oom(n);
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		oom(nmemb * size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		oom(n);
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void
+strbuf_init(struct strbuf *sb)
+{
+	sb->data = NULL;
+	sb->len = 0;
+	sb->cap = 0;
+}
+
+void
+strbuf_free(struct strbuf *sb)
+{
+	free(sb->data);
+	strbuf_init(sb);
+}
+
+void
+strbuf_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->data)
+		sb->data[0] = '\0';
+}
+
+void
+strbuf_reserve(struct strbuf *sb, size_t extra)
+{
+	size_t need = sb->len + extra + 1;
+	size_t cap;
+
+	if (need <= sb->cap)
+		return;
+	cap = sb->cap ? sb->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	sb->data = xrealloc(sb->data, cap);
+	sb->cap = cap;
+}
+
+void
+strbuf_append(struct strbuf *sb, const void *p, size_t n)
+{
+	strbuf_reserve(sb, n);
+	if (n)
+		memcpy(sb->data + sb->len, p, n);
+	sb->len += n;
+	sb->data[sb->len] = '\0';
+}
+
+void
+strbuf_puts(struct strbuf *sb, const char *s)
+{
+	strbuf_append(sb, s, strlen(s));
+}
+
+void
+strbuf_putc(struct strbuf *sb, char c)
+{
+	strbuf_append(sb, &c, 1);
+}
+
+void
+strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	strbuf_reserve(sb, 64);
+	va_start(ap, fmt);
+	n = vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sb->cap - sb->len) {
+		strbuf_reserve(sb, (size_t)n);
+		va_start(ap, fmt);
+		n = vsnprintf(sb->data + sb->len, sb->cap - sb->len, fmt, ap);
+		va_end(ap);
+	}
+	sb->len += (size_t)n;
+}
+
+const char *
+strbuf_str(struct strbuf *sb)
+{
+	return sb->data ? sb->data : "";
+}
+
+static void
+strbuf_quote(struct strbuf *sb, const char *s, char q)
+{
+	strbuf_putc(sb, q);
+	for (; *s; s++) {
+		if (*s == q)
+			strbuf_putc(sb, q);
+		strbuf_putc(sb, *s);
+	}
+	strbuf_putc(sb, q);
+}
+
+void
+strbuf_quote_ident(struct strbuf *sb, const char *name)
+{
+	strbuf_quote(sb, name, '"');
+}
+
+void
+strbuf_quote_literal(struct strbuf *sb, const char *s)
+{
+	strbuf_quote(sb, s, '\'');
+}
+
+void
+strbuf_json_string(struct strbuf *sb, const char *s)
+{
+	if (s == NULL) {
+		strbuf_puts(sb, "null");
+		return;
+	}
+	strbuf_putc(sb, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '"':
+			strbuf_puts(sb, "\\\"");
+			break;
+		case '\\':
+			strbuf_puts(sb, "\\\\");
+			break;
+		case '\n':
+			strbuf_puts(sb, "\\n");
+			break;
+		case '\r':
+			strbuf_puts(sb, "\\r");
+			break;
+		case '\t':
+			strbuf_puts(sb, "\\t");
+			break;
+		default:
+			if (c < 0x20)
+				strbuf_printf(sb, "\\u%04x", c);
+			else
+				strbuf_putc(sb, (char)c);
+		}
+	}
+	strbuf_putc(sb, '"');
+}
+
+int
+lsn_parse(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long hi, lo;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	hi = strtoul(s, &end, 16);
+	if (errno || end == s || *end != '/' || hi > UINT32_MAX)
+		return -1;
+	s = end + 1;
+	if (*s == '\0' || *s == '-' || *s == '+')
+		return -1;
+	lo = strtoul(s, &end, 16);
+	if (errno || end == s || *end != '\0' || lo > UINT32_MAX)
+		return -1;
+	*out = ((uint64_t)hi << 32) | lo;
+	return 0;
+}
+
+char *
+lsn_format(uint64_t lsn, char *buf)
+{
+	snprintf(buf, LSN_BUFLEN, "%X/%X", (unsigned)(lsn >> 32), (unsigned)(lsn & 0xffffffffu));
+	return buf;
+}
+
+int64_t
+time_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+time_real_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+pg_time_now(void)
+{
+	return time_real_us() - PG_EPOCH_UNIX_US;
+}
+
+int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void
+secure_zero(void *p, size_t n)
+{
+	if (p)
+		explicit_bzero(p, n);
+}
+
+int
+parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"true", "on", "yes", "1"};
+	static const char *const no[] = {"false", "off", "no", "0"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r, saved;
+
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+char *
+path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
