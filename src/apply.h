@@ -1,4 +1,105 @@
 /* SPDX-License-Identifier: MIT */
+/* Applying upstream changes to SQLite (the single writer): the relation map, local table
+ * definitions, cached prepared statements, and batches of upstream transactions that commit
+ * together with their position. */
 #ifndef SQLEDGE_APPLY_H
 #define SQLEDGE_APPLY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "util.h"
+
+struct pgo_relation;
+struct pgo_typemsg;
+struct pgo_begin;
+struct pgo_commit;
+struct pgo_insert;
+struct pgo_update;
+struct pgo_delete;
+struct pgo_truncate;
+struct pgv_field;
+struct shm_state;
+
+/* apply_relation() result: the change cannot be applied in place; the copy must be synced
+ * again (the caller rolls back, marks the copy and restarts). */
+#define APPLY_RESYNC 1
+
+/* One column of an upstream table, from the catalog (initial sync) or a Relation message
+ * (then attnum is 0, typname/collation NULL and notnull -1: unknown). */
+struct apply_coldef {
+	const char *name;
+	uint32_t type_oid;
+	int32_t typmod;
+	bool is_key; /* part of the replica identity */
+	int attnum;
+	const char *typname;
+	const char *collation;
+	int notnull;
+};
+
+struct apply_reldef {
+	uint32_t relid;
+	const char *nspname;
+	const char *relname;
+	char replident; /* 'd', 'n', 'f', 'i' */
+	char relkind;   /* 'r', 'p' or 0 when unknown */
+	int ncols;
+	struct apply_coldef *cols;
+};
+
+struct apply;
+
+/* schemas: the configured schema list (the first one is the default schema whose tables keep
+ * their bare names). Nothing is read until apply_load(). */
+struct apply *apply_new(sqlite3 *db, struct shm_state *shm, const char *schemas);
+void apply_free(struct apply *a);
+
+/* Loads the relation map from the side tables of the open file. */
+int apply_load(struct apply *a) SQE_MUSTCHECK;
+
+/* Whether relations of this schema are replicated. */
+bool apply_schema_wanted(const struct apply *a, const char *nspname);
+
+/* Makes sure the local table for def exists with that shape: creates it (with its primary key
+ * when the replica identity allows) or returns APPLY_RESYNC when an existing table changed in a
+ * way that cannot be applied in place. 0 or -1 otherwise. */
+int apply_define(struct apply *a, const struct apply_reldef *def) SQE_MUSTCHECK;
+
+/* Initial sync: inserts one COPY text row into relid's table. */
+int apply_copy_row(struct apply *a, uint32_t relid, struct pgv_field *fields, int nfields)
+	SQE_MUSTCHECK;
+/* Creates a non-unique index on relid's table over the named upstream columns (skipped with a
+ * debug line when a column is not replicated). */
+int apply_create_index(struct apply *a, uint32_t relid, const char *indexname,
+		       const char *const *colnames, int ncols) SQE_MUSTCHECK;
+
+/* Streaming. Every function returns 0, -1 (logged) or, for apply_relation, APPLY_RESYNC. */
+int apply_relation(struct apply *a, const struct pgo_relation *rel) SQE_MUSTCHECK;
+int apply_type(struct apply *a, const struct pgo_typemsg *typ) SQE_MUSTCHECK;
+/* Starts an upstream transaction; opens a SQLite transaction when none is open. Transactions
+ * that end at or before the stored position are skipped (resent after an upstream crash). */
+int apply_begin(struct apply *a, const struct pgo_begin *b) SQE_MUSTCHECK;
+int apply_insert(struct apply *a, const struct pgo_insert *m) SQE_MUSTCHECK;
+int apply_update(struct apply *a, const struct pgo_update *m) SQE_MUSTCHECK;
+int apply_delete(struct apply *a, const struct pgo_delete *m) SQE_MUSTCHECK;
+int apply_truncate(struct apply *a, const struct pgo_truncate *m) SQE_MUSTCHECK;
+/* Ends the upstream transaction: its end_lsn is written to postgres_pos in the same SQLite
+ * transaction. The SQLite transaction stays open until apply_flush(). */
+int apply_commit(struct apply *a, const struct pgo_commit *c) SQE_MUSTCHECK;
+/* Commits the open batch (durable: synchronous=FULL). Afterwards apply_durable_lsn() covers
+ * every applied upstream transaction. No-op without an open batch. */
+int apply_flush(struct apply *a) SQE_MUSTCHECK;
+/* Drops the open batch (after an error or a lost connection mid-transaction). */
+void apply_rollback(struct apply *a);
+
+void apply_set_position(struct apply *a, uint64_t lsn);
+bool apply_in_transaction(const struct apply *a); /* between Begin and Commit */
+bool apply_batch_open(const struct apply *a);     /* a SQLite transaction is open */
+uint64_t apply_batch_rows(const struct apply *a);
+int64_t apply_batch_started_us(const struct apply *a);
+uint64_t apply_durable_lsn(const struct apply *a);
+
 #endif

@@ -1,4 +1,362 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: filled in by its module */
+/* Control socket protocol shared by the master and sqledgectl: where the socket lives and how
+ * the status is rendered (text for people, JSON for scripts and tests). */
 #include "config.h"
-extern int sqledge_placeholder_ctl;
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "ctl.h"
+#include "shm.h"
+#include "util.h"
+#include "version.h"
+
+#define CTL_SOCKET_NAME "sqledge.sock"
+
+/* Everything the status shows, read once from the shared memory so the text and JSON forms
+ * agree. */
+struct ctl_status {
+	pid_t master_pid;
+	pid_t repl_pid;
+	uint32_t repl_restarts;
+	int64_t uptime_s;
+	const char *upstream_state;
+	const char *repl_state;
+	char slot[sizeof(((struct shm_state *)0)->slot_name)];
+	char system_id[sizeof(((struct shm_state *)0)->system_id)];
+	char last_error[sizeof(((struct shm_state *)0)->last_error)];
+	char sync_table[sizeof(((struct shm_state *)0)->sync_table)];
+	uint32_t generation;
+	uint64_t received_lsn, applied_lsn, flushed_lsn, upstream_lsn;
+	uint64_t lag_bytes;
+	double lag_seconds;
+	uint64_t txns_applied, rows_applied;
+	const char *sync_state;
+	int sync_running;
+	uint32_t sync_tables_total, sync_tables_done;
+	uint64_t sync_rows_done, sync_rows_estimated;
+	double sync_rows_per_second;
+	int64_t sync_started_us, sync_finished_us;
+};
+
+char *
+ctl_socket_path(const struct cfg *cfg)
+{
+	struct strbuf sb;
+	char *dir;
+
+	if (cfg->control_socket != NULL && cfg->control_socket[0] != '\0')
+		return xstrdup(cfg->control_socket);
+	dir = path_dirname(cfg->local_db_path);
+	strbuf_init(&sb);
+	strbuf_puts(&sb, dir);
+	if (sb.len == 0 || sb.data[sb.len - 1] != '/')
+		strbuf_putc(&sb, '/');
+	strbuf_puts(&sb, CTL_SOCKET_NAME);
+	free(dir);
+	/* sb.data is the malloc'ed string; ownership passes to the caller */
+	return sb.data;
+}
+
+static const char *
+ctl_upstream_state_name(uint32_t st)
+{
+	switch (st) {
+	case UPSTREAM_STATE_CONNECTED:
+		return "connected";
+	case UPSTREAM_STATE_DISCONNECTED:
+		return "disconnected";
+	default:
+		return "unknown";
+	}
+}
+
+static const char *
+ctl_sync_state_name(uint32_t st)
+{
+	switch (st) {
+	case SYNC_STATE_NONE:
+		return "none";
+	case SYNC_STATE_RUNNING:
+		return "running";
+	case SYNC_STATE_DONE:
+		return "done";
+	case SYNC_STATE_FAILED:
+		return "failed";
+	default:
+		return "unknown";
+	}
+}
+
+/* Replaces every byte that is not part of valid UTF-8 with '?': the strings come from the
+ * upstream and may be cut mid-character by the fixed shared-memory fields, and a JSON reader
+ * rejects the whole object for one bad byte. */
+static void
+ctl_utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t i, n;
+	uint32_t cp;
+
+	while (*p) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 1, cp = *p & 0x1f;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 2, cp = *p & 0x0f;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 3, cp = *p & 0x07;
+		else
+			n = 0, cp = 0;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				break;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		/* reject truncated, overlong, surrogate and out-of-range sequences */
+		if (n == 0 || i <= n || (n == 2 && cp < 0x800) || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
+}
+
+static void
+ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_status *st)
+{
+	int64_t now = time_real_us();
+	int64_t started = shm->started_us;
+	int64_t caught_up, elapsed;
+	uint32_t sync_state;
+
+	memset(st, 0, sizeof(*st));
+	st->master_pid = shm_load(shm->master_pid);
+	st->repl_pid = shm_load(shm->repl_pid);
+	st->repl_restarts = shm_load(shm->repl_restarts);
+	st->uptime_s = now > started ? (now - started) / 1000000 : 0;
+	st->upstream_state = ctl_upstream_state_name(shm_load(shm->upstream_state));
+	st->repl_state = repl_state_name((enum repl_state)shm_load(shm->repl_state));
+
+	SHM_GET_STR(shm, slot_name, st->slot);
+	if (st->slot[0] == '\0')
+		snprintf(st->slot, sizeof(st->slot), "%s", cfg->replication_slot_name);
+	SHM_GET_STR(shm, system_id, st->system_id);
+	SHM_GET_STR(shm, last_error, st->last_error);
+	SHM_GET_STR(shm, sync_table, st->sync_table);
+	ctl_utf8_clean(st->slot);
+	ctl_utf8_clean(st->system_id);
+	ctl_utf8_clean(st->last_error);
+	ctl_utf8_clean(st->sync_table);
+
+	st->generation = shm_load(shm->generation);
+	st->received_lsn = shm_load(shm->received_lsn);
+	st->applied_lsn = shm_load(shm->applied_lsn);
+	st->flushed_lsn = shm_load(shm->flushed_lsn);
+	st->upstream_lsn = shm_load(shm->upstream_lsn);
+	if (st->applied_lsn >= st->upstream_lsn) {
+		st->lag_bytes = 0;
+		st->lag_seconds = 0;
+	} else {
+		st->lag_bytes = st->upstream_lsn - st->applied_lsn;
+		caught_up = shm_load(shm->caught_up_time_us);
+		if (caught_up == 0)
+			caught_up = started;
+		st->lag_seconds = now > caught_up ? (double)(now - caught_up) / 1e6 : 0;
+	}
+	st->txns_applied = shm_load(shm->txns_applied);
+	st->rows_applied = shm_load(shm->rows_applied);
+
+	sync_state = shm_load(shm->sync_state);
+	st->sync_state = ctl_sync_state_name(sync_state);
+	st->sync_running = sync_state == SYNC_STATE_RUNNING;
+	st->sync_tables_total = shm_load(shm->sync_tables_total);
+	st->sync_tables_done = shm_load(shm->sync_tables_done);
+	st->sync_rows_done = shm_load(shm->sync_rows_done);
+	st->sync_rows_estimated = shm_load(shm->sync_rows_estimated);
+	st->sync_started_us = shm_load(shm->sync_started_us);
+	st->sync_finished_us = shm_load(shm->sync_finished_us);
+	if (sync_state == SYNC_STATE_NONE)
+		st->sync_started_us = st->sync_finished_us = 0;
+	if (st->sync_started_us > 0) {
+		elapsed = (st->sync_finished_us > 0 ? st->sync_finished_us : now) -
+		          st->sync_started_us;
+		if (elapsed > 0)
+			st->sync_rows_per_second =
+			        (double)st->sync_rows_done * 1e6 / (double)elapsed;
+	}
+}
+
+/* Formats a realtime microsecond timestamp as ISO-8601 UTC ("2024-05-01T12:00:00Z"). */
+static void
+ctl_format_time(int64_t us, char *buf, size_t size)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+ctl_json_time(struct strbuf *out, int64_t us)
+{
+	char buf[32];
+
+	if (us <= 0) {
+		strbuf_puts(out, "null");
+		return;
+	}
+	ctl_format_time(us, buf, sizeof(buf));
+	strbuf_json_string(out, buf);
+}
+
+static void
+ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbuf *out)
+{
+	char lsn[4][LSN_BUFLEN];
+
+	strbuf_puts(out, "{\"version\":");
+	strbuf_json_string(out, SQLEDGE_VERSION);
+	strbuf_printf(out, ",\"pid\":%d,\"uptime_seconds\":%lld", (int)st->master_pid,
+	              (long long)st->uptime_s);
+	strbuf_printf(out,
+	              ",\"processes\":[{\"role\":\"master\",\"pid\":%d},"
+	              "{\"role\":\"repl\",\"pid\":%d,\"restarts\":%u}]",
+	              (int)st->master_pid, (int)st->repl_pid, st->repl_restarts);
+
+	strbuf_puts(out, ",\"upstream\":{\"state\":");
+	strbuf_json_string(out, st->upstream_state);
+	strbuf_puts(out, ",\"host\":");
+	strbuf_json_string(out, cfg->upstream_address);
+	strbuf_printf(out, ",\"port\":%d,\"database\":", cfg->upstream_port);
+	strbuf_json_string(out, cfg->upstream_name);
+	strbuf_puts(out, ",\"user\":");
+	strbuf_json_string(out, cfg->upstream_user);
+	strbuf_putc(out, '}');
+
+	strbuf_puts(out, ",\"replication\":{\"state\":");
+	strbuf_json_string(out, st->repl_state);
+	strbuf_puts(out, ",\"slot\":");
+	strbuf_json_string(out, st->slot);
+	strbuf_puts(out, ",\"publication\":");
+	strbuf_json_string(out, cfg->replication_publication);
+	strbuf_puts(out, ",\"system_id\":");
+	strbuf_json_string(out, st->system_id);
+	strbuf_printf(out,
+	              ",\"generation\":%u,\"received_lsn\":\"%s\",\"applied_lsn\":\"%s\","
+	              "\"flushed_lsn\":\"%s\",\"upstream_lsn\":\"%s\"",
+	              st->generation, lsn_format(st->received_lsn, lsn[0]),
+	              lsn_format(st->applied_lsn, lsn[1]), lsn_format(st->flushed_lsn, lsn[2]),
+	              lsn_format(st->upstream_lsn, lsn[3]));
+	strbuf_printf(out,
+	              ",\"lag_bytes\":%llu,\"lag_seconds\":%.3f,\"txns_applied\":%llu,"
+	              "\"rows_applied\":%llu,\"last_error\":",
+	              (unsigned long long)st->lag_bytes, st->lag_seconds,
+	              (unsigned long long)st->txns_applied, (unsigned long long)st->rows_applied);
+	strbuf_json_string(out, st->last_error[0] ? st->last_error : NULL);
+
+	strbuf_puts(out, ",\"initial_sync\":{\"state\":");
+	strbuf_json_string(out, st->sync_state);
+	strbuf_printf(out,
+	              ",\"tables_total\":%u,\"tables_done\":%u,\"rows_done\":%llu,"
+	              "\"rows_estimated\":%llu,\"rows_per_second\":%.1f,\"current_table\":",
+	              st->sync_tables_total, st->sync_tables_done,
+	              (unsigned long long)st->sync_rows_done,
+	              (unsigned long long)st->sync_rows_estimated, st->sync_rows_per_second);
+	strbuf_json_string(out, st->sync_running && st->sync_table[0] ? st->sync_table : NULL);
+	strbuf_puts(out, ",\"started_at\":");
+	ctl_json_time(out, st->sync_started_us);
+	strbuf_puts(out, ",\"finished_at\":");
+	ctl_json_time(out, st->sync_finished_us);
+	strbuf_puts(out, "}}}\n");
+}
+
+static void
+ctl_text_time(struct strbuf *out, const char *key, int64_t us)
+{
+	char buf[32];
+
+	if (us <= 0) {
+		strbuf_printf(out, "  %s: -\n", key);
+		return;
+	}
+	ctl_format_time(us, buf, sizeof(buf));
+	strbuf_printf(out, "  %s: %s\n", key, buf);
+}
+
+static void
+ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbuf *out)
+{
+	char lsn[LSN_BUFLEN];
+	int64_t up = st->uptime_s;
+
+	strbuf_printf(out, "version: %s\n", SQLEDGE_VERSION);
+	strbuf_printf(out, "pid: %d\n", (int)st->master_pid);
+	strbuf_printf(out, "uptime: %lldd %02lld:%02lld:%02lld (%lld s)\n", (long long)(up / 86400),
+	              (long long)(up / 3600 % 24), (long long)(up / 60 % 60), (long long)(up % 60),
+	              (long long)up);
+
+	strbuf_puts(out, "\nprocesses:\n");
+	strbuf_printf(out, "  master: pid %d\n", (int)st->master_pid);
+	if (st->repl_pid > 0)
+		strbuf_printf(out, "  repl: pid %d, restarts %u\n", (int)st->repl_pid,
+		              st->repl_restarts);
+	else
+		strbuf_printf(out, "  repl: not running, restarts %u\n", st->repl_restarts);
+
+	strbuf_puts(out, "\nupstream:\n");
+	strbuf_printf(out, "  state: %s\n", st->upstream_state);
+	strbuf_printf(out, "  host: %s\n", cfg->upstream_address);
+	strbuf_printf(out, "  port: %d\n", cfg->upstream_port);
+	strbuf_printf(out, "  database: %s\n", cfg->upstream_name);
+	strbuf_printf(out, "  user: %s\n", cfg->upstream_user);
+
+	strbuf_puts(out, "\nreplication:\n");
+	strbuf_printf(out, "  state: %s\n", st->repl_state);
+	strbuf_printf(out, "  slot: %s\n", st->slot);
+	strbuf_printf(out, "  publication: %s\n", cfg->replication_publication);
+	strbuf_printf(out, "  system_id: %s\n", st->system_id[0] ? st->system_id : "-");
+	strbuf_printf(out, "  generation: %u\n", st->generation);
+	strbuf_printf(out, "  received_lsn: %s\n", lsn_format(st->received_lsn, lsn));
+	strbuf_printf(out, "  applied_lsn: %s\n", lsn_format(st->applied_lsn, lsn));
+	strbuf_printf(out, "  flushed_lsn: %s\n", lsn_format(st->flushed_lsn, lsn));
+	strbuf_printf(out, "  upstream_lsn: %s\n", lsn_format(st->upstream_lsn, lsn));
+	strbuf_printf(out, "  lag: %llu bytes, %.3f s\n", (unsigned long long)st->lag_bytes,
+	              st->lag_seconds);
+	strbuf_printf(out, "  applied: %llu transactions, %llu rows\n",
+	              (unsigned long long)st->txns_applied, (unsigned long long)st->rows_applied);
+	strbuf_printf(out, "  last_error: %s\n", st->last_error[0] ? st->last_error : "-");
+
+	strbuf_puts(out, "\ninitial sync:\n");
+	strbuf_printf(out, "  state: %s\n", st->sync_state);
+	strbuf_printf(out, "  tables: %u of %u done\n", st->sync_tables_done,
+	              st->sync_tables_total);
+	strbuf_printf(out, "  rows: %llu of about %llu, %.1f rows/s\n",
+	              (unsigned long long)st->sync_rows_done,
+	              (unsigned long long)st->sync_rows_estimated, st->sync_rows_per_second);
+	strbuf_printf(out, "  current_table: %s\n",
+	              st->sync_running && st->sync_table[0] ? st->sync_table : "-");
+	ctl_text_time(out, "started_at", st->sync_started_us);
+	ctl_text_time(out, "finished_at", st->sync_finished_us);
+}
+
+void
+ctl_render_status(const struct cfg *cfg, const struct shm_state *shm, int json, struct strbuf *out)
+{
+	struct ctl_status st;
+
+	ctl_status_read(cfg, shm, &st);
+	if (json)
+		ctl_render_json(cfg, &st, out);
+	else
+		ctl_render_text(cfg, &st, out);
+}

@@ -1,20 +1,675 @@
 /* SPDX-License-Identifier: MIT */
-/* The replication worker: the only process that writes the SQLite copy. (stub) */
+/* The replication worker: the only process that writes the SQLite copy. It connects, decides
+ * between resuming and an initial sync, then applies the pgoutput stream, confirming upstream
+ * only what SQLite has durably committed. */
 #include "config.h"
 
-#include <poll.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "apply.h"
+#include "cfg.h"
+#include "chan.h"
+#include "log.h"
+#include "pgoutput.h"
 #include "repl.h"
+#include "shm.h"
+#include "store.h"
+#include "sync.h"
+#include "upstream.h"
+#include "util.h"
+
+#define REPL_RESYNC 1 /* session result: the copy was marked for resync, reconnect at once */
+
+struct repl {
+	const struct cfg *cfg;
+	struct shm_state *shm;
+	int chan_fd;
+	struct event_base *base;
+	struct event *ev_chan;
+	struct event *ev_term;
+	struct event *ev_sock;
+	struct event *ev_tick;
+	struct event *ev_wake;
+
+	PGconn *conn;
+	sqlite3 *db;
+	struct apply *apply;
+	struct pgo_decoder dec;
+
+	uint64_t received_lsn;
+	uint64_t upstream_lsn;
+	uint64_t flushed_lsn; /* what we report as flushed */
+	int64_t last_status_us;
+	int64_t last_recv_us;
+	int session_result; /* set when the stream loop ends */
+	bool quit;
+	bool was_streaming;
+	int failures;
+	struct strbuf last_error;
+};
+
+static void
+repl_set_state(struct repl *r, enum repl_state st)
+{
+	shm_store(r->shm->repl_state, (uint32_t)st);
+}
+
+/* Logs a failure once per distinct message, so a long outage makes one line, not thousands. */
+static void
+repl_report(struct repl *r, const char *msg)
+{
+	if (strcmp(strbuf_str(&r->last_error), msg) != 0) {
+		log_error("%s", msg);
+		strbuf_reset(&r->last_error);
+		strbuf_puts(&r->last_error, msg);
+	} else {
+		log_debug("%s", msg);
+	}
+	SHM_SET_STR(r->shm, last_error, msg);
+}
+
+/* ---- the channel and signals ---- */
+
+static void
+on_chan(evutil_socket_t fd, short what, void *arg)
+{
+	struct repl *r = arg;
+	char buf[CHAN_MAX_PAYLOAD];
+	uint32_t type;
+	size_t len;
+	int rfd = -1;
+	int rc = chan_recv(fd, &type, buf, sizeof(buf), &len, &rfd);
+
+	if (rfd >= 0)
+		close(rfd);
+	if (rc == SQE_AGAIN)
+		return;
+	if (rc <= 0 || type == CHAN_MSG_QUIT) {
+		if (rc == 0)
+			log_info("master went away; stopping");
+		r->quit = true;
+		event_base_loopbreak(r->base);
+	}
+}
+
+static void
+on_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct repl *r = arg;
+
+	r->quit = true;
+	event_base_loopbreak(r->base);
+}
+
+/* ---- position reporting ---- */
+
+static void
+update_lag(struct repl *r)
+{
+	uint64_t applied = shm_load(r->shm->applied_lsn);
+
+	shm_store(r->shm->upstream_lsn, r->upstream_lsn);
+	shm_store(r->shm->received_lsn, r->received_lsn);
+	if (applied >= r->upstream_lsn)
+		shm_store(r->shm->caught_up_time_us, time_real_us());
+}
+
+static int
+send_status(struct repl *r, bool reply_requested)
+{
+	uint8_t msg[PGO_STATUS_LEN];
+	uint64_t flush = apply_durable_lsn(r->apply);
+
+	if (flush > r->flushed_lsn)
+		r->flushed_lsn = flush;
+	pgo_build_status(msg, r->received_lsn > r->flushed_lsn ? r->received_lsn : r->flushed_lsn,
+	                 r->flushed_lsn, r->flushed_lsn, pg_time_now(), reply_requested);
+	if (PQputCopyData(r->conn, (const char *)msg, sizeof(msg)) != 1 || PQflush(r->conn) < 0) {
+		log_error("upstream: could not send a status update: %s", PQerrorMessage(r->conn));
+		return -1;
+	}
+	shm_store(r->shm->flushed_lsn, r->flushed_lsn);
+	r->last_status_us = time_mono_us();
+	return 0;
+}
+
+static int
+flush_batch(struct repl *r)
+{
+	if (!apply_batch_open(r->apply) || apply_in_transaction(r->apply))
+		return 0;
+	if (apply_flush(r->apply) < 0)
+		return -1;
+	update_lag(r);
+	/* confirm at once: the slot can free WAL and read-your-writes waits end sooner */
+	return send_status(r, false);
+}
+
+/* ---- the stream ---- */
+
+static int
+handle_xlogdata(struct repl *r, const struct pgo_xlogdata *xl)
+{
+	struct pgo_msg m;
+	int rc = 0;
+
+	if (pgo_decode(&r->dec, xl->data, xl->len, &m) < 0) {
+		log_error("malformed pgoutput message: %s", r->dec.errmsg);
+		return -1;
+	}
+	switch (m.type) {
+	case PGO_BEGIN:
+		rc = apply_begin(r->apply, &m.u.begin);
+		break;
+	case PGO_COMMIT:
+		rc = apply_commit(r->apply, &m.u.commit);
+		if (m.u.commit.end_lsn > r->received_lsn)
+			r->received_lsn = m.u.commit.end_lsn;
+		break;
+	case PGO_RELATION:
+		rc = apply_relation(r->apply, &m.u.relation);
+		break;
+	case PGO_TYPE:
+		rc = apply_type(r->apply, &m.u.typ);
+		break;
+	case PGO_INSERT:
+		rc = apply_insert(r->apply, &m.u.insert);
+		break;
+	case PGO_UPDATE:
+		rc = apply_update(r->apply, &m.u.update);
+		break;
+	case PGO_DELETE:
+		rc = apply_delete(r->apply, &m.u.del);
+		break;
+	case PGO_TRUNCATE:
+		rc = apply_truncate(r->apply, &m.u.truncate);
+		break;
+	case PGO_ORIGIN:
+		log_debug("transaction replayed from origin \"%s\"", m.u.origin.name);
+		break;
+	case PGO_MESSAGE:
+		log_debug("logical decoding message with prefix \"%s\" (%" PRIu32 " bytes%s)",
+		          m.u.message.prefix, m.u.message.len,
+		          (m.u.message.flags & PGO_MESSAGE_TRANSACTIONAL) ? ", transactional" : "");
+		break;
+	}
+	return rc;
+}
+
+static void
+handle_keepalive(struct repl *r, const struct pgo_keepalive *ka)
+{
+	if (ka->wal_end > r->upstream_lsn)
+		r->upstream_lsn = ka->wal_end;
+	if (!apply_in_transaction(r->apply) && !apply_batch_open(r->apply)) {
+		/* nothing pending: every transaction before walEnd has been applied, so the
+		 * position moves on even when the upstream writes nothing we replicate */
+		if (ka->wal_end > apply_durable_lsn(r->apply)) {
+			apply_set_position(r->apply, ka->wal_end);
+			shm_store(r->shm->applied_lsn, ka->wal_end);
+		}
+		if (ka->wal_end > r->received_lsn)
+			r->received_lsn = ka->wal_end;
+	}
+	update_lag(r);
+}
+
+static void
+stream_end(struct repl *r, int result)
+{
+	r->session_result = result;
+	event_base_loopbreak(r->base);
+}
+
+/* Handles every complete message libpq has buffered. */
+static void
+stream_drain(struct repl *r)
+{
+	int processed = 0;
+
+	while (!r->quit) {
+		struct pgo_xlogdata xl;
+		struct pgo_keepalive ka;
+		char *buf = NULL;
+		int n = PQgetCopyData(r->conn, &buf, 1);
+		int kind, rc = 0;
+
+		if (n == 0) {
+			/* nothing more buffered: commit what we have */
+			if (flush_batch(r) < 0)
+				stream_end(r, UPSTREAM_RETRY);
+			return;
+		}
+		if (n < 0) {
+			PGresult *res;
+
+			if (n == -1) {
+				while ((res = PQgetResult(r->conn)) != NULL) {
+					if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+						repl_report(r, PQresultErrorMessage(res));
+					PQclear(res);
+				}
+				repl_report(r, "upstream ended the replication stream");
+			} else {
+				struct strbuf sb;
+
+				strbuf_init(&sb);
+				strbuf_printf(&sb, "connection to the upstream lost: %s",
+				              PQerrorMessage(r->conn));
+				repl_report(r, strbuf_str(&sb));
+				strbuf_free(&sb);
+			}
+			stream_end(r, UPSTREAM_RETRY);
+			return;
+		}
+		r->last_recv_us = time_mono_us();
+		kind = pgo_parse_frame((const uint8_t *)buf, (size_t)n, &xl, &ka);
+		if (kind == 'w') {
+			if (xl.wal_end > r->upstream_lsn)
+				r->upstream_lsn = xl.wal_end;
+			rc = handle_xlogdata(r, &xl);
+		} else if (kind == 'k') {
+			handle_keepalive(r, &ka);
+			if (ka.reply_requested && send_status(r, false) < 0)
+				rc = -1;
+		} else {
+			log_error("unrecognized streaming frame (%d bytes, kind 0x%02x)", n,
+			          (unsigned char)buf[0]);
+			rc = -1;
+		}
+		PQfreemem(buf);
+		if (rc == APPLY_RESYNC) {
+			apply_rollback(r->apply);
+			if (store_require_resync(r->db, "a table changed shape upstream") < 0) {
+				stream_end(r, UPSTREAM_RETRY);
+				return;
+			}
+			stream_end(r, REPL_RESYNC);
+			return;
+		}
+		if (rc < 0) {
+			stream_end(r, UPSTREAM_RETRY);
+			return;
+		}
+		/* bound the batch in time and size so readers see progress under heavy load */
+		if (apply_batch_open(r->apply) && !apply_in_transaction(r->apply) &&
+		    (apply_batch_rows(r->apply) >= (uint64_t)r->cfg->replication_batch_max_rows ||
+		     time_mono_us() - apply_batch_started_us(r->apply) >=
+		             (int64_t)r->cfg->replication_batch_max_ms * 1000)) {
+			if (flush_batch(r) < 0) {
+				stream_end(r, UPSTREAM_RETRY);
+				return;
+			}
+		}
+		/* keep the walsender from timing us out in the middle of a huge transaction */
+		if (++processed % 1024 == 0 &&
+		    time_mono_us() - r->last_status_us >=
+		            (int64_t)r->cfg->replication_status_interval * 1000000) {
+			if (send_status(r, false) < 0) {
+				stream_end(r, UPSTREAM_RETRY);
+				return;
+			}
+			event_base_loop(r->base, EVLOOP_NONBLOCK); /* let the channel be heard */
+		}
+	}
+}
+
+static void
+on_sock(evutil_socket_t fd, short what, void *arg)
+{
+	struct repl *r = arg;
+
+	if (!PQconsumeInput(r->conn)) {
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		strbuf_printf(&sb, "connection to the upstream lost: %s", PQerrorMessage(r->conn));
+		repl_report(r, strbuf_str(&sb));
+		strbuf_free(&sb);
+		stream_end(r, UPSTREAM_RETRY);
+		return;
+	}
+	stream_drain(r);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct repl *r = arg;
+	int64_t now = time_mono_us();
+	int64_t interval = (int64_t)r->cfg->replication_status_interval * 1000000;
+
+	if (now - r->last_recv_us > 3 * interval + 10000000) {
+		repl_report(r, "no message from the upstream for too long; reconnecting");
+		stream_end(r, UPSTREAM_RETRY);
+		return;
+	}
+	/* ask for a reply: the keepalive that answers moves an idle copy's position on */
+	if (now - r->last_status_us >= interval && send_status(r, true) < 0)
+		stream_end(r, UPSTREAM_RETRY);
+	update_lag(r);
+}
+
+/* ---- one session: connect, decide, stream ---- */
+
+static void
+session_close(struct repl *r)
+{
+	if (r->ev_sock) {
+		event_free(r->ev_sock);
+		r->ev_sock = NULL;
+	}
+	if (r->ev_tick) {
+		event_free(r->ev_tick);
+		r->ev_tick = NULL;
+	}
+	if (r->apply) {
+		apply_rollback(r->apply);
+		apply_free(r->apply);
+		r->apply = NULL;
+	}
+	if (r->db) {
+		sqlite3_close(r->db);
+		r->db = NULL;
+	}
+	if (r->conn) {
+		PQfinish(r->conn);
+		r->conn = NULL;
+	}
+	shm_store(r->shm->upstream_state, UPSTREAM_STATE_DISCONNECTED);
+}
+
+static int
+open_generation(struct repl *r, uint32_t gen)
+{
+	char *path = store_generation_path(r->cfg->local_db_path, gen);
+	int rc = store_open(path, false, &r->db);
+
+	free(path);
+	return rc;
+}
+
+static int
+start_streaming(struct repl *r, uint64_t lsn, int server_version)
+{
+	struct strbuf sql, pub;
+	PGresult *res;
+	char l[LSN_BUFLEN];
+
+	strbuf_init(&sql);
+	strbuf_init(&pub);
+	strbuf_quote_ident(&pub, r->cfg->replication_publication);
+	strbuf_puts(&sql, "START_REPLICATION SLOT ");
+	strbuf_quote_ident(&sql, r->cfg->replication_slot_name);
+	strbuf_printf(&sql, " LOGICAL %s (proto_version '1', publication_names ",
+	              lsn_format(lsn, l));
+	strbuf_quote_literal(&sql, strbuf_str(&pub));
+	if (server_version >= 140000)
+		strbuf_puts(&sql, ", messages 'true'");
+	strbuf_putc(&sql, ')');
+	res = upstream_exec(r->conn, strbuf_str(&sql), PGRES_COPY_BOTH, "START_REPLICATION", NULL);
+	strbuf_free(&sql);
+	strbuf_free(&pub);
+	if (res == NULL)
+		return UPSTREAM_RETRY;
+	PQclear(res);
+	if (PQsetnonblocking(r->conn, 1) < 0) {
+		log_error("upstream: could not make the connection non-blocking");
+		return UPSTREAM_RETRY;
+	}
+	return 0;
+}
+
+static int
+session_run(struct repl *r)
+{
+	const struct cfg *cfg = r->cfg;
+	struct upstream_info info;
+	struct slot_info slot;
+	struct store_pos pos;
+	struct strbuf err;
+	const char *why = NULL;
+	uint32_t gen = 0;
+	int rc, have_pos = 0;
+	char l[LSN_BUFLEN];
+	struct timeval tick = {1, 0};
+
+	strbuf_init(&err);
+	repl_set_state(r, r->was_streaming ? REPL_STATE_RECONNECTING : REPL_STATE_CONNECTING);
+	rc = upstream_connect(cfg, true, &r->conn, &err);
+	if (rc != 0) {
+		repl_report(r, strbuf_str(&err));
+		strbuf_free(&err);
+		return rc;
+	}
+	strbuf_free(&err);
+	shm_store(r->shm->upstream_state, UPSTREAM_STATE_CONNECTED);
+	if (r->failures > 0)
+		log_info("connected to the upstream again after %d failed attempts", r->failures);
+	rc = upstream_check(cfg, r->conn, &info);
+	if (rc == 0)
+		rc = upstream_prepare_publication(cfg, r->conn);
+	if (rc != 0)
+		return rc;
+	SHM_SET_STR(r->shm, system_id, info.system_id);
+	SHM_SET_STR(r->shm, slot_name, cfg->replication_slot_name);
+
+	rc = store_current_generation(cfg->local_db_path, &gen);
+	if (rc < 0)
+		return UPSTREAM_FATAL;
+	if (rc == 1) {
+		if (open_generation(r, gen) < 0)
+			return -1;
+		have_pos = store_read_pos(r->db, &pos);
+		if (have_pos < 0)
+			return -1;
+		shm_store(r->shm->generation, gen);
+	}
+	if (upstream_slot_info(cfg, r->conn, &slot) < 0)
+		return UPSTREAM_RETRY;
+	if (slot.exists && (strcmp(slot.plugin, "pgoutput") != 0 ||
+	                    strcmp(slot.database, cfg->upstream_name) != 0)) {
+		log_error("replication slot \"%s\" exists for plugin \"%s\" on database \"%s\": "
+		          "choose "
+		          "another [replication] slot_name, or drop that slot if it is unused",
+		          cfg->replication_slot_name, slot.plugin, slot.database);
+		return UPSTREAM_FATAL;
+	}
+	if (slot.exists && slot.active) {
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		strbuf_printf(&sb,
+		              "replication slot \"%s\" is in use by upstream process %d; waiting "
+		              "for it to be released",
+		              cfg->replication_slot_name, slot.active_pid);
+		repl_report(r, strbuf_str(&sb));
+		strbuf_free(&sb);
+		return UPSTREAM_RETRY;
+	}
+
+	if (have_pos != 1)
+		why = gen ? "the local copy has no usable position" : "there is no local copy yet";
+	else if (pos.resync_required)
+		why = "the local copy was marked for resync";
+	else if (strcmp(pos.system_id, info.system_id) != 0)
+		why = "the upstream is a different PostgreSQL cluster (system identifier changed)";
+	else if (strcmp(pos.slot_name, cfg->replication_slot_name) != 0)
+		why = "the configured slot name changed";
+	else if (strcmp(pos.publication, cfg->replication_publication) != 0)
+		why = "the configured publication changed";
+	else if (!slot.exists)
+		why = "the replication slot no longer exists upstream";
+	else if (slot.lost)
+		why = "the replication slot was invalidated (wal_status = lost)";
+	else if (slot.temporary || cfg->replication_temp_slot)
+		why = "a temporary slot does not survive a disconnect";
+
+	if (why) {
+		struct sync_result res;
+
+		log_info("starting an initial sync: %s", why);
+		if (slot.exists) {
+			if (!cfg->replication_create_slot) {
+				log_error("the copy must be synced again (%s) but that needs a new "
+				          "slot and create_slot = false: set [replication] "
+				          "create_slot = true",
+				          why);
+				return UPSTREAM_FATAL;
+			}
+			if ((rc = upstream_drop_slot(cfg, r->conn)) != 0)
+				return rc;
+		} else if (!cfg->replication_create_slot) {
+			log_error("replication slot \"%s\" does not exist and create_slot = false: "
+			          "create the slot or set [replication] create_slot = true",
+			          cfg->replication_slot_name);
+			return UPSTREAM_FATAL;
+		}
+		if (r->db) {
+			sqlite3_close(r->db);
+			r->db = NULL;
+		}
+		repl_set_state(r, REPL_STATE_INITIAL_SYNC);
+		rc = sync_run(cfg, r->conn, r->shm, &info, gen, &res);
+		if (rc != 0)
+			return rc == -1 ? UPSTREAM_RETRY : rc;
+		gen = res.generation;
+		if (open_generation(r, gen) < 0 || store_read_pos(r->db, &pos) != 1)
+			return -1;
+	} else {
+		store_remove_generations(cfg->local_db_path, gen);
+	}
+
+	r->apply = apply_new(r->db, r->shm, cfg->upstream_schema);
+	if (apply_load(r->apply) < 0)
+		return -1;
+	apply_set_position(r->apply, pos.lsn);
+	r->flushed_lsn = pos.lsn;
+	r->received_lsn = pos.lsn;
+	if (r->upstream_lsn < info.xlogpos)
+		r->upstream_lsn = info.xlogpos;
+	shm_store(r->shm->applied_lsn, pos.lsn);
+	shm_store(r->shm->flushed_lsn, pos.lsn);
+	update_lag(r);
+
+	rc = start_streaming(r, pos.lsn, info.server_version);
+	if (rc != 0)
+		return rc;
+	log_info("streaming changes from %s (slot \"%s\", publication \"%s\", generation %" PRIu32
+	         ")",
+	         lsn_format(pos.lsn, l), cfg->replication_slot_name, cfg->replication_publication,
+	         gen);
+	repl_set_state(r, REPL_STATE_STREAMING);
+	r->was_streaming = true;
+	r->failures = 0;
+	strbuf_reset(&r->last_error);
+	SHM_SET_STR(r->shm, last_error, "");
+	r->last_recv_us = time_mono_us();
+	r->last_status_us = 0;
+
+	r->ev_sock = event_new(r->base, PQsocket(r->conn), EV_READ | EV_PERSIST, on_sock, r);
+	r->ev_tick = event_new(r->base, -1, EV_PERSIST, on_tick, r);
+	event_add(r->ev_sock, NULL);
+	event_add(r->ev_tick, &tick);
+	r->session_result = 0;
+	if (send_status(r, true) < 0)
+		return UPSTREAM_RETRY;
+	stream_drain(r); /* START_REPLICATION may have brought data already */
+	if (!r->quit && r->session_result == 0)
+		event_base_dispatch(r->base);
+	if (r->quit) {
+		/* a clean stop keeps every complete transaction applied so far */
+		if (!apply_in_transaction(r->apply) && flush_batch(r) == 0)
+			log_info("stopped at %s", lsn_format(apply_durable_lsn(r->apply), l));
+		return 0;
+	}
+	return r->session_result ? r->session_result : UPSTREAM_RETRY;
+}
+
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct repl *r = arg;
+
+	event_base_loopbreak(r->base);
+}
+
+static void
+backoff_wait(struct repl *r, int64_t ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+
+	r->ev_wake = evtimer_new(r->base, on_wake, r);
+	evtimer_add(r->ev_wake, &tv);
+	event_base_dispatch(r->base);
+	event_free(r->ev_wake);
+	r->ev_wake = NULL;
+}
 
 int
 repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 {
-	char buf[64];
-	struct pollfd pfd = {.fd = chan_fd, .events = POLLIN};
+	struct repl r;
+	int64_t backoff_ms = 500;
+	int code = 0;
 
-	for (;;) {
-		if (poll(&pfd, 1, -1) > 0 && read(chan_fd, buf, sizeof(buf)) <= 0)
-			return 0;
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.shm = shm;
+	r.chan_fd = chan_fd;
+	strbuf_init(&r.last_error);
+	pgo_decoder_init(&r.dec);
+	signal(SIGPIPE, SIG_IGN);
+	r.base = event_base_new();
+	if (r.base == NULL) {
+		log_error("could not create an event base");
+		return EXIT_RESPAWN;
 	}
+	r.ev_chan = event_new(r.base, chan_fd, EV_READ | EV_PERSIST, on_chan, &r);
+	r.ev_term = evsignal_new(r.base, SIGTERM, on_term, &r);
+	event_add(r.ev_chan, NULL);
+	event_add(r.ev_term, NULL);
+
+	while (!r.quit) {
+		int rc = session_run(&r);
+
+		session_close(&r);
+		if (r.quit)
+			break;
+		if (rc == UPSTREAM_FATAL) {
+			repl_set_state(&r, REPL_STATE_FAILED);
+			if (strbuf_str(&r.last_error)[0] == '\0')
+				SHM_SET_STR(shm, last_error, "fatal error: see the log");
+			code = EXIT_FATAL;
+			break;
+		}
+		if (rc == REPL_RESYNC) {
+			backoff_ms = 500;
+			continue;
+		}
+		r.failures++;
+		repl_set_state(&r,
+		               r.was_streaming ? REPL_STATE_RECONNECTING : REPL_STATE_CONNECTING);
+		backoff_wait(&r, backoff_ms);
+		backoff_ms *= 2;
+		if (backoff_ms > (int64_t)cfg->replication_reconnect_max * 1000)
+			backoff_ms = (int64_t)cfg->replication_reconnect_max * 1000;
+	}
+	if (code == 0)
+		repl_set_state(&r, REPL_STATE_STOPPED);
+	event_free(r.ev_chan);
+	event_free(r.ev_term);
+	event_base_free(r.base);
+	pgo_decoder_free(&r.dec);
+	strbuf_free(&r.last_error);
+	return code;
 }

@@ -1,6 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/* sqledgectl: finds a running sqledge's control socket, sends it one command and prints the
+ * answer. */
 #include "config.h"
-int
-main(void)
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "ctl.h"
+#include "util.h"
+#include "version.h"
+
+#define SQLEDGECTL_TIMEOUT_MS 10000
+
+/* Exit codes. */
+#define SQLEDGECTL_EXIT_OK 0
+#define SQLEDGECTL_EXIT_FAILED 1 /* sqledge unreachable, or it answered with an error */
+#define SQLEDGECTL_EXIT_USAGE 2  /* bad arguments or configuration */
+
+static void
+sqledgectl_usage(FILE *out)
 {
-	return 0;
+	fprintf(out, "usage: sqledgectl [-c FILE] status [--json]\n"
+	             "       sqledgectl [-c FILE] stop\n"
+	             "       sqledgectl --version | --help\n"
+	             "\n"
+	             "  status [--json]  show the state of the running sqledge\n"
+	             "  stop             stop it gracefully\n"
+	             "\n"
+	             "  -c, --config FILE  find the control socket through FILE (default: "
+	             "SQLEDGE_CONTROL_SOCKET,\n"
+	             "                     then " CFG_DEFAULT_PATH " when it exists, then "
+	             "./sqledge.sock)\n");
+}
+
+/* Sends request on the control socket at path and copies the answer to stdout. Returns an
+ * exit code. */
+static int
+sqledgectl_send(const char *path, const char *request)
+{
+	struct sockaddr_un addr;
+	struct timeval tv = {.tv_sec = SQLEDGECTL_TIMEOUT_MS / 1000};
+	struct pollfd pfd;
+	char buf[4096];
+	int64_t deadline = time_mono_us() + (int64_t)SQLEDGECTL_TIMEOUT_MS * 1000;
+	int64_t left;
+	size_t total = 0;
+	int first_error = 0;
+	ssize_t n;
+	int fd, r = SQLEDGECTL_EXIT_FAILED;
+
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "sqledgectl: control socket path \"%s\" is too long\n", path);
+		return SQLEDGECTL_EXIT_FAILED;
+	}
+	memcpy(addr.sun_path, path, strlen(path));
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "sqledgectl: socket() failed: %s\n", strerror(errno));
+		return SQLEDGECTL_EXIT_FAILED;
+	}
+	/* bounds connect() and the request write when the master is stuck */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		fprintf(stderr, "sqledgectl: cannot connect to \"%s\": %s (is sqledge running?)\n",
+		        path, strerror(errno));
+		goto out;
+	}
+	if (send(fd, request, strlen(request), MSG_NOSIGNAL) != (ssize_t)strlen(request)) {
+		fprintf(stderr, "sqledgectl: sending to \"%s\" failed: %s\n", path,
+		        strerror(errno));
+		goto out;
+	}
+
+	for (;;) {
+		left = (deadline - time_mono_us()) / 1000;
+		if (left <= 0) {
+			fprintf(stderr, "sqledgectl: no answer from \"%s\" within %d s\n", path,
+			        SQLEDGECTL_TIMEOUT_MS / 1000);
+			goto out;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "sqledgectl: poll() failed: %s\n", strerror(errno));
+			goto out;
+		}
+		if (pfd.revents == 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "sqledgectl: reading from \"%s\" failed: %s\n", path,
+			        strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (total == 0 && n >= 6 && memcmp(buf, "error:", 6) == 0)
+			first_error = 1;
+		total += (size_t)n;
+		fwrite(buf, 1, (size_t)n, stdout);
+	}
+	if (total == 0) {
+		fprintf(stderr, "sqledgectl: \"%s\" closed the connection without an answer\n",
+		        path);
+		goto out;
+	}
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "sqledgectl: writing the answer failed: %s\n", strerror(errno));
+		goto out;
+	}
+	r = first_error ? SQLEDGECTL_EXIT_FAILED : SQLEDGECTL_EXIT_OK;
+out:
+	close(fd);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option options[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"version", no_argument, NULL, 'V'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *path = NULL;
+	const char *request;
+	const char *env;
+	struct cfg *cfg = NULL;
+	char *sock;
+	int opt, r;
+
+	/* '+': stop at the command, whose own options ("--json") are parsed below */
+	while ((opt = getopt_long(argc, argv, "+c:Vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'V':
+			printf("sqledgectl %s\n", SQLEDGE_VERSION);
+			return SQLEDGECTL_EXIT_OK;
+		case 'h':
+			sqledgectl_usage(stdout);
+			return SQLEDGECTL_EXIT_OK;
+		default:
+			sqledgectl_usage(stderr);
+			return SQLEDGECTL_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 1 && strcmp(argv[0], "status") == 0) {
+		request = "status\n";
+	} else if (argc == 2 && strcmp(argv[0], "status") == 0 && strcmp(argv[1], "--json") == 0) {
+		request = "status json\n";
+	} else if (argc == 1 && strcmp(argv[0], "stop") == 0) {
+		request = "stop\n";
+	} else {
+		if (argc == 0)
+			fprintf(stderr, "sqledgectl: no command given\n");
+		else
+			fprintf(stderr, "sqledgectl: unknown command or arguments: \"%s\"%s\n",
+			        argv[0], argc > 1 ? " ..." : "");
+		sqledgectl_usage(stderr);
+		return SQLEDGECTL_EXIT_USAGE;
+	}
+
+	/* Where the socket is (DESIGN.md section 7): -c FILE, then SQLEDGE_CONTROL_SOCKET, then
+	 * the system configuration when present, then the default next to a sqledge started
+	 * without one. The environment applies on top of the file in every case (cfg_load()),
+	 * and an explicitly set socket needs no (possibly unreadable) system file. */
+	env = getenv("SQLEDGE_CONTROL_SOCKET");
+	if (path == NULL && (env == NULL || *env == '\0') && access(CFG_DEFAULT_PATH, F_OK) == 0)
+		path = CFG_DEFAULT_PATH;
+	if (cfg_load(path, stderr, &cfg) < 0)
+		return SQLEDGECTL_EXIT_USAGE; /* the problems are on stderr already */
+
+	sock = ctl_socket_path(cfg);
+	r = sqledgectl_send(sock, request);
+	free(sock);
+	cfg_free(cfg);
+	return r;
 }
