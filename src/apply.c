@@ -457,7 +457,7 @@ record_relation(struct apply *a, const struct apply_rel *r, const struct apply_r
 	if (sqlite3_prepare_v2(
 	            a->db,
 	            "INSERT INTO _sqledge_columns (relid, position, attname, sqlite_name, "
-	            "attnum, type_oid, typmod, typname, collation, notnull, key_position, "
+	            "attnum, type_oid, typmod, typname, collation, \"notnull\", key_position, "
 	            "kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	            -1, &st, NULL) != SQLITE_OK)
 		goto out;

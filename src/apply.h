@@ -69,12 +69,12 @@ bool apply_schema_wanted(const struct apply *a, const char *nspname);
 int apply_define(struct apply *a, const struct apply_reldef *def) SQE_MUSTCHECK;
 
 /* Initial sync: inserts one COPY text row into relid's table. */
-int apply_copy_row(struct apply *a, uint32_t relid, struct pgv_field *fields, int nfields)
-	SQE_MUSTCHECK;
+int apply_copy_row(struct apply *a, uint32_t relid, struct pgv_field *fields,
+                   int nfields) SQE_MUSTCHECK;
 /* Creates a non-unique index on relid's table over the named upstream columns (skipped with a
  * debug line when a column is not replicated). */
 int apply_create_index(struct apply *a, uint32_t relid, const char *indexname,
-		       const char *const *colnames, int ncols) SQE_MUSTCHECK;
+                       const char *const *colnames, int ncols) SQE_MUSTCHECK;
 
 /* Streaming. Every function returns 0, -1 (logged) or, for apply_relation, APPLY_RESYNC. */
 int apply_relation(struct apply *a, const struct pgo_relation *rel) SQE_MUSTCHECK;

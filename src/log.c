@@ -16,6 +16,7 @@
 static char log_role[32] = "sqledge";
 static pid_t log_pid;
 static enum log_level log_level = LOG_LEVEL_INFO;
+static char log_last[512];
 
 static const char *const log_level_names[] = {"ERROR", "WARNING", "INFO", "DEBUG"};
 
@@ -67,7 +68,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 	struct timeval tv;
 	struct tm tm;
 	va_list ap;
-	size_t n;
+	size_t n, hdr;
 	int saved_errno = errno;
 	int r;
 
@@ -83,12 +84,15 @@ log_msg(enum log_level level, const char *fmt, ...)
 	             log_role, (int)log_pid, log_level_names[level]);
 	if (r > 0)
 		n += (size_t)r;
+	hdr = n;
 
 	va_start(ap, fmt);
 	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
 	if (r > 0)
 		n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
+	if (level == LOG_LEVEL_ERROR)
+		snprintf(log_last, sizeof(log_last), "%.*s", (int)(n - hdr), line + hdr);
 	/* one write() per line so lines of concurrent processes never interleave */
 	while (n > 0 && line[n - 1] == '\n')
 		n--;
@@ -97,4 +101,10 @@ log_msg(enum log_level level, const char *fmt, ...)
 		/* nowhere left to report it */
 	}
 	errno = saved_errno;
+}
+
+const char *
+log_last_error(void)
+{
+	return log_last;
 }

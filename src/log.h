@@ -19,6 +19,9 @@ int log_level_parse(const char *name, enum log_level *out);
 enum log_level log_get_level(void);
 const char *log_get_role(void);
 
+/* The text of the last ERROR line this process logged ("" when none). */
+const char *log_last_error(void);
+
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

@@ -35,7 +35,6 @@ struct repl {
 	int chan_fd;
 	struct event_base *base;
 	struct event *ev_chan;
-	struct event *ev_term;
 	struct event *ev_sock;
 	struct event *ev_tick;
 	struct event *ev_wake;
@@ -99,15 +98,6 @@ on_chan(evutil_socket_t fd, short what, void *arg)
 		r->quit = true;
 		event_base_loopbreak(r->base);
 	}
-}
-
-static void
-on_term(evutil_socket_t sig, short what, void *arg)
-{
-	struct repl *r = arg;
-
-	r->quit = true;
-	event_base_loopbreak(r->base);
 }
 
 /* ---- position reporting ---- */
@@ -635,9 +625,9 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 		return EXIT_RESPAWN;
 	}
 	r.ev_chan = event_new(r.base, chan_fd, EV_READ | EV_PERSIST, on_chan, &r);
-	r.ev_term = evsignal_new(r.base, SIGTERM, on_term, &r);
+	/* the master stops us over the channel; a SIGTERM from elsewhere may kill us at any
+	 * instant, which loses nothing (every confirmed position is durable) */
 	event_add(r.ev_chan, NULL);
-	event_add(r.ev_term, NULL);
 
 	while (!r.quit) {
 		int rc = session_run(&r);
@@ -645,6 +635,8 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 		session_close(&r);
 		if (r.quit)
 			break;
+		if (rc != 0 && rc != REPL_RESYNC && log_last_error()[0])
+			SHM_SET_STR(shm, last_error, log_last_error());
 		if (rc == UPSTREAM_FATAL) {
 			repl_set_state(&r, REPL_STATE_FAILED);
 			if (strbuf_str(&r.last_error)[0] == '\0')
@@ -667,7 +659,6 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 	if (code == 0)
 		repl_set_state(&r, REPL_STATE_STOPPED);
 	event_free(r.ev_chan);
-	event_free(r.ev_term);
 	event_base_free(r.base);
 	pgo_decoder_free(&r.dec);
 	strbuf_free(&r.last_error);

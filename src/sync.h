@@ -21,6 +21,6 @@ struct sync_result {
  * generation in use (0 when none); the new one is cur_gen + 1. Returns 0, UPSTREAM_RETRY or
  * UPSTREAM_FATAL (logged). On failure the generation in use stays as it was. */
 int sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
-	     const struct upstream_info *info, uint32_t cur_gen, struct sync_result *out);
+             const struct upstream_info *info, uint32_t cur_gen, struct sync_result *out);
 
 #endif

@@ -54,7 +54,7 @@ int upstream_drop_slot(const struct cfg *cfg, PGconn *conn);
 /* Runs one simple-protocol statement; returns the result when its status is expect, else logs
  * the server's message (with what) and returns NULL. *sqlstate receives the SQLSTATE. */
 PGresult *upstream_exec(PGconn *conn, const char *sql, ExecStatusType expect, const char *what,
-			char sqlstate[6]);
+                        char sqlstate[6]);
 
 /* Classifies a failed result or connection error as UPSTREAM_RETRY or UPSTREAM_FATAL. */
 int upstream_classify(const char *sqlstate);
