@@ -220,23 +220,43 @@ strbuf_json_string(struct strbuf *sb, const char *s)
 	strbuf_putc(sb, '"');
 }
 
+/* Parses 1-8 hex digits ending at stop; strtoul alone would accept spaces, signs and 0x. */
+static int
+parse_hex32(const char *s, char stop, const char **end, uint32_t *out)
+{
+	uint32_t v = 0;
+	int n = 0;
+
+	for (; *s && *s != stop; s++, n++) {
+		int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return -1;
+		if (n == 8)
+			return -1;
+		v = v << 4 | (uint32_t)d;
+	}
+	if (n == 0 || *s != stop)
+		return -1;
+	*end = s;
+	*out = v;
+	return 0;
+}
+
 int
 lsn_parse(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long hi, lo;
+	const char *end;
+	uint32_t hi, lo;
 
-	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	hi = strtoul(s, &end, 16);
-	if (errno || end == s || *end != '/' || hi > UINT32_MAX)
-		return -1;
-	s = end + 1;
-	if (*s == '\0' || *s == '-' || *s == '+')
-		return -1;
-	lo = strtoul(s, &end, 16);
-	if (errno || end == s || *end != '\0' || lo > UINT32_MAX)
+	if (s == NULL || parse_hex32(s, '/', &end, &hi) < 0 ||
+	    parse_hex32(end + 1, '\0', &end, &lo) < 0)
 		return -1;
 	*out = ((uint64_t)hi << 32) | lo;
 	return 0;
@@ -305,7 +325,7 @@ parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 	char *end;
 	long long v;
 
-	if (s == NULL || *s == '\0')
+	if (s == NULL || !((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -322,6 +342,8 @@ parse_bool(const char *s, bool *out)
 	static const char *const no[] = {"false", "off", "no", "0"};
 	size_t i;
 
+	if (s == NULL)
+		return -1;
 	for (i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
 			*out = true;
