@@ -231,7 +231,7 @@ store_open(const char *path, bool bulk, sqlite3 **out)
 	sqlite3_busy_timeout(db, 5000);
 	if (bulk) {
 		if (store_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-		                   "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"
+		                   "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
 		                   "PRAGMA foreign_keys=OFF") < 0)
 			goto fail;
 	} else {
