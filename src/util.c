@@ -183,6 +183,32 @@ strbuf_quote_literal(struct strbuf *sb, const char *s)
 	strbuf_quote(sb, s, '\'');
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes are not one. */
+static int
+utf8_seq_len(const unsigned char *s)
+{
+	int n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong forms, surrogates and code points past U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
 void
 strbuf_json_string(struct strbuf *sb, const char *s)
 {
@@ -211,10 +237,21 @@ strbuf_json_string(struct strbuf *sb, const char *s)
 			strbuf_puts(sb, "\\t");
 			break;
 		default:
-			if (c < 0x20)
+			if (c < 0x20) {
 				strbuf_printf(sb, "\\u%04x", c);
-			else
+			} else if (c < 0x80) {
 				strbuf_putc(sb, (char)c);
+			} else {
+				/* JSON must be UTF-8: a stray byte becomes U+FFFD */
+				int n = utf8_seq_len((const unsigned char *)s);
+
+				if (n == 0) {
+					strbuf_puts(sb, "\\ufffd");
+				} else {
+					strbuf_append(sb, s, (size_t)n);
+					s += n - 1;
+				}
+			}
 		}
 	}
 	strbuf_putc(sb, '"');
