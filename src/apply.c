@@ -92,6 +92,8 @@ kind_from_name(const char *s)
 	return PGV_TEXT;
 }
 
+static int write_position(struct apply *a, uint64_t lsn);
+
 /* ---- relation map ---- */
 
 static struct apply_rel *
@@ -356,14 +358,19 @@ out:
 
 /* ---- table definitions ---- */
 
+/* Names SQLite or sqledge keep for themselves (SQLite names ignore case). */
+static bool
+name_reserved(const char *name)
+{
+	return strncasecmp(name, "sqlite_", 7) == 0 || strncasecmp(name, "_sqledge", 8) == 0 ||
+	       strcasecmp(name, "postgres_pos") == 0;
+}
+
 static bool
 name_taken(const struct apply *a, const char *name, uint32_t self)
 {
 	size_t i;
 
-	if (strncasecmp(name, "sqlite_", 7) == 0 || strncasecmp(name, "_sqledge", 8) == 0 ||
-	    strcasecmp(name, "postgres_pos") == 0)
-		return true;
 	for (i = 0; i < a->nbuckets; i++) {
 		const struct apply_rel *r;
 
@@ -375,18 +382,18 @@ name_taken(const struct apply *a, const char *name, uint32_t self)
 	return false;
 }
 
-/* Tables of the default schema keep their bare name when nothing else has it (SQLite names
- * ignore case); other schemas get "schema.table"; a clash adds "#relid". */
+/* Tables of the default schema keep their bare name when it is free and not reserved; other
+ * schemas' tables (and reserved names) are called "schema.table"; a clash adds "#relid". */
 static char *
 choose_table_name(const struct apply *a, const struct apply_reldef *def)
 {
 	struct strbuf sb;
 
 	strbuf_init(&sb);
-	if (strcmp(def->nspname, a->schemas[0]) != 0)
+	if (strcmp(def->nspname, a->schemas[0]) != 0 || name_reserved(def->relname))
 		strbuf_printf(&sb, "%s.", def->nspname);
 	strbuf_puts(&sb, def->relname);
-	if (name_taken(a, sb.data, def->relid))
+	if (name_reserved(sb.data) || name_taken(a, sb.data, def->relid))
 		strbuf_printf(&sb, "#%" PRIu32, def->relid);
 	return sb.data;
 }
@@ -1155,8 +1162,6 @@ apply_truncate(struct apply *a, const struct pgo_truncate *m)
 int
 apply_commit(struct apply *a, const struct pgo_commit *c)
 {
-	char lsn[LSN_BUFLEN];
-
 	if (check_in_txn(a, "Commit") < 0)
 		return -1;
 	a->in_txn = false;
@@ -1164,17 +1169,8 @@ apply_commit(struct apply *a, const struct pgo_commit *c)
 		a->skip_txn = false;
 		return 0;
 	}
-	if (a->pos_st == NULL &&
-	    sqlite3_prepare_v3(a->db, "UPDATE postgres_pos SET lsn = ?1, lsn_int = ?2", -1,
-	                       SQLITE_PREPARE_PERSISTENT, &a->pos_st, NULL) != SQLITE_OK)
-		return sql_error(a, "preparing the position update");
-	sqlite3_bind_text(a->pos_st, 1, lsn_format(c->end_lsn, lsn), -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(a->pos_st, 2, (sqlite3_int64)c->end_lsn);
-	if (sqlite3_step(a->pos_st) != SQLITE_DONE) {
-		sqlite3_reset(a->pos_st);
-		return sql_error(a, "updating postgres_pos");
-	}
-	sqlite3_reset(a->pos_st);
+	if (write_position(a, c->end_lsn) < 0)
+		return -1;
 	a->pos_lsn = c->end_lsn;
 	a->batch_txns++;
 	a->last_commit_time = c->commit_time;
@@ -1218,6 +1214,40 @@ apply_rollback(struct apply *a)
 	a->in_txn = false;
 	a->skip_txn = false;
 	a->pos_lsn = a->durable_lsn;
+}
+
+static int
+write_position(struct apply *a, uint64_t lsn)
+{
+	char text[LSN_BUFLEN];
+
+	if (a->pos_st == NULL &&
+	    sqlite3_prepare_v3(a->db, "UPDATE postgres_pos SET lsn = ?1, lsn_int = ?2", -1,
+	                       SQLITE_PREPARE_PERSISTENT, &a->pos_st, NULL) != SQLITE_OK)
+		return sql_error(a, "preparing the position update");
+	sqlite3_bind_text(a->pos_st, 1, lsn_format(lsn, text), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(a->pos_st, 2, (sqlite3_int64)lsn);
+	if (sqlite3_step(a->pos_st) != SQLITE_DONE) {
+		sqlite3_reset(a->pos_st);
+		return sql_error(a, "updating postgres_pos");
+	}
+	sqlite3_reset(a->pos_st);
+	return 0;
+}
+
+int
+apply_advance(struct apply *a, uint64_t lsn)
+{
+	if (a->batch_open || a->in_txn || lsn <= a->durable_lsn)
+		return 0;
+	/* durable before it is confirmed: the slot's confirmed position never passes what
+	 * postgres_pos says, which is how a slot that is not ours is recognised */
+	if (write_position(a, lsn) < 0)
+		return -1;
+	a->pos_lsn = a->durable_lsn = lsn;
+	if (a->shm)
+		shm_store(a->shm->applied_lsn, lsn);
+	return 0;
 }
 
 void

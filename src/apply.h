@@ -95,6 +95,8 @@ int apply_flush(struct apply *a) SQE_MUSTCHECK;
 /* Drops the open batch (after an error or a lost connection mid-transaction). */
 void apply_rollback(struct apply *a);
 
+/* With nothing pending, moves the position to lsn (a keepalive's walEnd) durably. */
+int apply_advance(struct apply *a, uint64_t lsn) SQE_MUSTCHECK;
 void apply_set_position(struct apply *a, uint64_t lsn);
 bool apply_in_transaction(const struct apply *a); /* between Begin and Commit */
 bool apply_batch_open(const struct apply *a);     /* a SQLite transaction is open */

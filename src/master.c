@@ -476,6 +476,9 @@ master_child(struct master *m, int fds[2], pid_t master_pid, bool first)
 		close(m->listen_fd);
 	for (c = m->clients; c != NULL; c = c->next)
 		close(c->fd);
+	/* its own process group: a Ctrl-C in the terminal reaches the master alone, which then
+	 * stops the worker over the channel after its last complete batch */
+	setpgid(0, 0);
 	/* the channel's EOF covers a master that exits; this covers one killed with -9 while
 	 * the worker is busy */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {

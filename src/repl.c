@@ -52,9 +52,32 @@ struct repl {
 	int session_result; /* set when the stream loop ends */
 	bool quit;
 	bool was_streaming;
+	bool outage_logged;
 	int failures;
-	struct strbuf last_error;
 };
+
+/* libpq's messages span lines; the log has one line per event */
+static const char *
+one_line(struct strbuf *sb)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < sb->len; i++) {
+		char c = sb->data[i];
+
+		if (c == '\n' || c == '\t')
+			c = ' ';
+		if (c == ' ' && o > 0 && sb->data[o - 1] == ' ')
+			continue;
+		sb->data[o++] = c;
+	}
+	while (o > 0 && sb->data[o - 1] == ' ')
+		o--;
+	if (sb->data)
+		sb->data[o] = '\0';
+	sb->len = o;
+	return strbuf_str(sb);
+}
 
 static void
 repl_set_state(struct repl *r, enum repl_state st)
@@ -62,14 +85,14 @@ repl_set_state(struct repl *r, enum repl_state st)
 	shm_store(r->shm->repl_state, (uint32_t)st);
 }
 
-/* Logs a failure once per distinct message, so a long outage makes one line, not thousands. */
+/* Logs the first failure of an outage; the retries that follow go to the debug level, so a
+ * long outage makes one line, not thousands. The status always shows the latest. */
 static void
 repl_report(struct repl *r, const char *msg)
 {
-	if (strcmp(strbuf_str(&r->last_error), msg) != 0) {
+	if (!r->outage_logged) {
 		log_error("%s", msg);
-		strbuf_reset(&r->last_error);
-		strbuf_puts(&r->last_error, msg);
+		r->outage_logged = true;
 	} else {
 		log_debug("%s", msg);
 	}
@@ -195,7 +218,7 @@ handle_xlogdata(struct repl *r, const struct pgo_xlogdata *xl)
 	return rc;
 }
 
-static void
+static int
 handle_keepalive(struct repl *r, const struct pgo_keepalive *ka)
 {
 	if (ka->wal_end > r->upstream_lsn)
@@ -203,14 +226,14 @@ handle_keepalive(struct repl *r, const struct pgo_keepalive *ka)
 	if (!apply_in_transaction(r->apply) && !apply_batch_open(r->apply)) {
 		/* nothing pending: every transaction before walEnd has been applied, so the
 		 * position moves on even when the upstream writes nothing we replicate */
-		if (ka->wal_end > apply_durable_lsn(r->apply)) {
-			apply_set_position(r->apply, ka->wal_end);
-			shm_store(r->shm->applied_lsn, ka->wal_end);
-		}
+		if (ka->wal_end > apply_durable_lsn(r->apply) &&
+		    apply_advance(r->apply, ka->wal_end) < 0)
+			return -1;
 		if (ka->wal_end > r->received_lsn)
 			r->received_lsn = ka->wal_end;
 	}
 	update_lag(r);
+	return 0;
 }
 
 static void
@@ -243,12 +266,18 @@ stream_drain(struct repl *r)
 			PGresult *res;
 
 			if (n == -1) {
+				struct strbuf sb;
+
+				strbuf_init(&sb);
+				strbuf_puts(&sb, "upstream ended the replication stream");
 				while ((res = PQgetResult(r->conn)) != NULL) {
 					if (PQresultStatus(res) == PGRES_FATAL_ERROR)
-						repl_report(r, PQresultErrorMessage(res));
+						strbuf_printf(&sb, ": %s",
+						              PQresultErrorMessage(res));
 					PQclear(res);
 				}
-				repl_report(r, "upstream ended the replication stream");
+				repl_report(r, one_line(&sb));
+				strbuf_free(&sb);
 			} else {
 				struct strbuf sb;
 
@@ -268,8 +297,8 @@ stream_drain(struct repl *r)
 				r->upstream_lsn = xl.wal_end;
 			rc = handle_xlogdata(r, &xl);
 		} else if (kind == 'k') {
-			handle_keepalive(r, &ka);
-			if (ka.reply_requested && send_status(r, false) < 0)
+			rc = handle_keepalive(r, &ka);
+			if (rc == 0 && ka.reply_requested && send_status(r, false) < 0)
 				rc = -1;
 		} else {
 			log_error("unrecognized streaming frame (%d bytes, kind 0x%02x)", n,
@@ -323,7 +352,7 @@ on_sock(evutil_socket_t fd, short what, void *arg)
 
 		strbuf_init(&sb);
 		strbuf_printf(&sb, "connection to the upstream lost: %s", PQerrorMessage(r->conn));
-		repl_report(r, strbuf_str(&sb));
+		repl_report(r, one_line(&sb));
 		strbuf_free(&sb);
 		stream_end(r, UPSTREAM_RETRY);
 		return;
@@ -501,6 +530,10 @@ session_run(struct repl *r)
 		why = "the replication slot no longer exists upstream";
 	else if (slot.lost)
 		why = "the replication slot was invalidated (wal_status = lost)";
+	else if (slot.confirmed_flush > pos.lsn)
+		/* we never confirm past postgres_pos, so this slot was made for another copy
+		 * (e.g. by a sync that crashed before switching to its copy) */
+		why = "the replication slot is ahead of the local copy";
 	else if (slot.temporary || cfg->replication_temp_slot)
 		why = "a temporary slot does not survive a disconnect";
 
@@ -561,7 +594,7 @@ session_run(struct repl *r)
 	repl_set_state(r, REPL_STATE_STREAMING);
 	r->was_streaming = true;
 	r->failures = 0;
-	strbuf_reset(&r->last_error);
+	r->outage_logged = false;
 	SHM_SET_STR(r->shm, last_error, "");
 	r->last_recv_us = time_mono_us();
 	r->last_status_us = 0;
@@ -616,7 +649,6 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 	r.cfg = cfg;
 	r.shm = shm;
 	r.chan_fd = chan_fd;
-	strbuf_init(&r.last_error);
 	pgo_decoder_init(&r.dec);
 	signal(SIGPIPE, SIG_IGN);
 	r.base = event_base_new();
@@ -639,8 +671,8 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 			SHM_SET_STR(shm, last_error, log_last_error());
 		if (rc == UPSTREAM_FATAL) {
 			repl_set_state(&r, REPL_STATE_FAILED);
-			if (strbuf_str(&r.last_error)[0] == '\0')
-				SHM_SET_STR(shm, last_error, "fatal error: see the log");
+			if (log_last_error()[0])
+				SHM_SET_STR(shm, last_error, log_last_error());
 			code = EXIT_FATAL;
 			break;
 		}
@@ -661,6 +693,5 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 	event_free(r.ev_chan);
 	event_base_free(r.base);
 	pgo_decoder_free(&r.dec);
-	strbuf_free(&r.last_error);
 	return code;
 }

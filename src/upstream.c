@@ -18,7 +18,7 @@
  * that would see a filtered copy fail instead. */
 static const char upstream_options[] =
         "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3 -c timezone=UTC "
-        "-c bytea_output=hex -c row_security=off -c client_encoding=UTF8 -c lc_messages=C";
+        "-c bytea_output=hex -c row_security=off -c client_encoding=UTF8";
 
 int
 upstream_classify(const char *sqlstate)

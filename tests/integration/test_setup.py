@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: MIT
+"""Setup against the upstream: publication, slot, the checks that refuse to start with a clear
+message, resync after slot loss and the single-instance lock."""
+
+import harness
+from harness import assert_all_tables_equal, assert_table_equal
+
+
+def _two_tables(db, rows=100):
+    db.execute("CREATE TABLE a (id int PRIMARY KEY, v text);"
+               "CREATE TABLE b (id int PRIMARY KEY, v text);"
+               "INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, %s) g;"
+               "INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, %s) g;", (rows, rows))
+
+
+def test_creates_publication_for_all_tables_when_missing(db, sqledge_factory):
+    _two_tables(db)
+    assert not db.query("SELECT 1 FROM pg_publication WHERE pubname = %s", (db.publication,))
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    assert db.query("SELECT puballtables FROM pg_publication WHERE pubname = %s",
+                    (db.publication,)) == [(True,)]
+    assert assert_all_tables_equal(db, sq) == [("public", "a"), ("public", "b")]
+
+
+def test_refuses_to_create_publication_when_a_table_lacks_replica_identity(db, sqledge_factory):
+    db.execute("CREATE TABLE fine (id int PRIMARY KEY);"
+               "CREATE TABLE keyless_events (at timestamptz, what text);"
+               "INSERT INTO keyless_events VALUES (now(), 'x')")
+    sq = sqledge_factory(db).start()
+    assert sq.wait_exit(60) != 0
+    log = sq.log()
+    low = log.lower()
+    assert "keyless_events" in log
+    assert "replica identity full" in low
+    assert "primary key" in low
+    assert "publication" in low  # or a publication made by the DBA
+    assert not db.query("SELECT 1 FROM pg_publication WHERE pubname = %s", (db.publication,))
+    # the upstream's own writes still work: nothing was published
+    db.execute("DELETE FROM keyless_events")
+
+
+def test_uses_existing_publication_with_only_its_tables(db, sqledge_factory):
+    _two_tables(db)
+    db.execute("CREATE PUBLICATION %s FOR TABLE a" % db.publication)
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    assert sorted(sq.relations()) == [("public", "a")]
+    assert_table_equal(db, sq, "a")
+    db.execute("INSERT INTO a VALUES (1000, 'new a'); INSERT INTO b VALUES (1000, 'new b');"
+               "UPDATE a SET v = 'changed' WHERE id = 1")
+    sq.wait_caught_up()
+    assert_all_tables_equal(db, sq)
+    assert sorted(sq.relations()) == [("public", "a")]
+    # the DBA's publication was left as it was
+    assert db.query("SELECT puballtables FROM pg_publication WHERE pubname = %s",
+                    (db.publication,)) == [(False,)]
+    assert db.query("SELECT tablename FROM pg_publication_tables WHERE pubname = %s",
+                    (db.publication,)) == [("a",)]
+
+
+def test_slot_is_permanent_by_default(db, sqledge_factory):
+    _two_tables(db, rows=10)
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    info = db.slot_info()
+    assert info is not None, "no slot %s upstream" % db.slot
+    assert info["temporary"] is False
+    assert info["plugin"] == "pgoutput"
+    assert info["slot_type"] == "logical"
+    assert info["database"] == db.name
+    assert sq.stop() == 0
+    # a permanent slot outlives the connection, so changes made while sqledge is down are kept
+    info = db.slot_info()
+    assert info is not None and info["active"] is False
+
+
+def test_fails_when_wal_level_is_not_logical(sqledge_factory):
+    cluster = harness.PgCluster(settings={"wal_level": "replica"}, name="walreplica")
+    try:
+        cluster.init().start()
+        other = harness.Database(cluster, "postgres")
+        other.execute("CREATE TABLE t (id int PRIMARY KEY)")
+        sq = sqledge_factory(other).start()
+        assert sq.wait_exit(60) != 0
+        log = sq.log()
+        assert "wal_level" in log
+        assert "logical" in log
+    finally:
+        cluster.destroy()
+
+
+def test_fails_without_replication_privilege(db, sqledge_factory):
+    _two_tables(db, rows=5)
+    role = db.create_role("r_" + db.name, "LOGIN", password="pw-norepl")
+    db.execute('GRANT SELECT ON ALL TABLES IN SCHEMA public TO "%s"' % role)
+    # an existing publication, so the missing right is REPLICATION and nothing else
+    db.execute("CREATE PUBLICATION %s FOR ALL TABLES" % db.publication)
+    sq = sqledge_factory(db, env={"SQLEDGE_UPSTREAM_USER": role,
+                                  "SQLEDGE_UPSTREAM_PASSWORD": "pw-norepl"}).start()
+    assert sq.wait_exit(60) != 0
+    log = sq.log()
+    assert "REPLICATION" in log
+    assert "pw-norepl" not in log
+    assert db.slot_info() is None
+
+
+def test_fails_without_bypassrls_when_a_table_has_row_security(db, sqledge_factory):
+    role = db.create_role("r_" + db.name, "LOGIN REPLICATION", password="pw-rls")
+    db.execute("CREATE TABLE open_data (id int PRIMARY KEY, v text);"
+               "CREATE TABLE guarded_rows (id int PRIMARY KEY, owner text);"
+               "INSERT INTO open_data VALUES (1, 'x');"
+               "INSERT INTO guarded_rows VALUES (1, 'alice'), (2, 'bob');"
+               "ALTER TABLE guarded_rows ENABLE ROW LEVEL SECURITY;"
+               "CREATE POLICY only_alice ON guarded_rows FOR SELECT USING (owner = 'alice');"
+               'GRANT SELECT ON open_data, guarded_rows TO "%s";'
+               "CREATE PUBLICATION %s FOR ALL TABLES" % (role, db.publication))
+    sq = sqledge_factory(db, env={"SQLEDGE_UPSTREAM_USER": role,
+                                  "SQLEDGE_UPSTREAM_PASSWORD": "pw-rls"}).start()
+    assert sq.wait_exit(60) != 0
+    log = sq.log()
+    assert "BYPASSRLS" in log
+    assert "guarded_rows" in log
+
+
+def test_fails_when_no_replication_slot_is_free(db, sqledge_factory):
+    _two_tables(db, rows=5)
+    total = int(db.scalar("SHOW max_replication_slots"))
+    used = db.scalar("SELECT count(*) FROM pg_replication_slots")
+    dummies = ["dummy_%s_%d" % (db.name, i) for i in range(total - used)]
+    try:
+        for name in dummies:
+            db.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (name,))
+        sq = sqledge_factory(db).start()
+        assert sq.wait_exit(60) != 0
+        assert "max_replication_slots" in sq.log()
+    finally:
+        db.cluster.drop_slots(names=dummies)
+
+
+def test_fails_when_database_is_missing(db, sqledge_factory):
+    sq = sqledge_factory(db, env={"SQLEDGE_UPSTREAM_NAME": "no_such_database_here"}).start()
+    assert sq.wait_exit(60) != 0
+    assert "no_such_database_here" in sq.log()
+
+
+def test_fails_with_wrong_password(db, sqledge_factory):
+    sq = sqledge_factory(db, env={"SQLEDGE_UPSTREAM_PASSWORD": "wrong-pw-7f3a"}).start()
+    assert sq.wait_exit(60) != 0
+    log = sq.log()
+    assert "authentication" in log.lower()
+    assert "wrong-pw-7f3a" not in log
+
+
+def test_resyncs_when_slot_was_dropped(db, sqledge_factory):
+    _two_tables(db, rows=500)
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    before = sq.generation()
+    assert sq.stop() == 0
+    db.cluster.drop_slots(names=[db.slot])
+    # changes the lost slot would have carried, and some made after
+    db.execute("INSERT INTO a SELECT g, 'late' FROM generate_series(501, 600) g;"
+               "UPDATE b SET v = 'updated' WHERE id % 3 = 0;"
+               "DELETE FROM a WHERE id <= 50")
+    sq.start()
+    sq.wait_caught_up(timeout=90)
+    assert_all_tables_equal(db, sq)
+    assert sq.generation() > before
+    assert db.slot_info() is not None
+    db.execute("INSERT INTO b VALUES (9999, 'after resync')")
+    sq.wait_caught_up()
+    assert_all_tables_equal(db, sq)
+
+
+def test_second_sqledge_on_same_files_refuses(db, sqledge_factory):
+    _two_tables(db, rows=50)
+    first = sqledge_factory(db).start()
+    first.wait_caught_up()
+    second = sqledge_factory(db, workdir=first.workdir).start()
+    assert second.wait_exit(30) != 0
+    low = second.log().lower()
+    assert "lock" in low or "another sqledge" in low
+    # the first one is untouched and keeps replicating
+    first.check_running()
+    db.execute("INSERT INTO a VALUES (777, 'still here')")
+    first.wait_caught_up()
+    assert_all_tables_equal(db, first)
