@@ -70,6 +70,48 @@ append_schema_list(struct strbuf *sb, const char *schemas)
 	strbuf_putc(sb, ')');
 }
 
+/* Names the upstream backends whose open transactions keep CREATE_REPLICATION_SLOT waiting
+ * (it waits for every transaction that has an xid when it starts). */
+static void
+report_slot_blockers(const struct cfg *cfg, int self_pid)
+{
+	struct strbuf sql, err, list;
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	int i;
+
+	strbuf_init(&sql);
+	strbuf_init(&err);
+	strbuf_init(&list);
+	if (upstream_connect(cfg, false, &conn, &err) == 0) {
+		strbuf_printf(
+		        &sql,
+		        "SELECT pid, coalesce(usename, ''), coalesce(application_name, ''), "
+		        "coalesce(state, ''), coalesce(to_char(xact_start AT TIME ZONE 'UTC', "
+		        "'YYYY-MM-DD HH24:MI:SS'), '') FROM pg_catalog.pg_stat_activity WHERE "
+		        "backend_xid IS NOT NULL AND pid NOT IN (pg_backend_pid(), %d) ORDER BY "
+		        "xact_start LIMIT 5",
+		        self_pid);
+		res = upstream_exec(conn, strbuf_str(&sql), PGRES_TUPLES_OK,
+		                    "looking for the transactions that block the slot", NULL);
+	}
+	for (i = 0; res && i < PQntuples(res); i++)
+		strbuf_printf(&list, "%spid %s (user \"%s\", application \"%s\", %s since %s UTC)",
+		              i ? "; " : "", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		              PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
+	log_error("creating replication slot \"%s\" did not finish within %d s: it waits for the "
+	          "transactions open upstream when it started to end. %s%s. End them (COMMIT or "
+	          "ROLLBACK) or terminate them with pg_terminate_backend(pid); sqledge retries",
+	          cfg->replication_slot_name, cfg->replication_slot_timeout,
+	          list.len ? "Blocking: " : "The blocking transactions could not be listed",
+	          strbuf_str(&list));
+	PQclear(res);
+	PQfinish(conn);
+	strbuf_free(&sql);
+	strbuf_free(&err);
+	strbuf_free(&list);
+}
+
 /* Sends CREATE_REPLICATION_SLOT and waits for it at most slot_timeout seconds: it waits for
  * every running transaction upstream, so a forgotten open transaction would block us forever. */
 static PGresult *
@@ -102,15 +144,7 @@ create_slot(const struct cfg *cfg, PGconn *conn, int *err)
 				PQcancel(c, buf, sizeof(buf));
 				PQfreeCancel(c);
 			}
-			log_error(
-			        "creating replication slot \"%s\" did not finish within %d s: it "
-			        "waits "
-			        "for transactions that were open upstream when it started to end. "
-			        "Find them with SELECT pid, usename, xact_start, state, query FROM "
-			        "pg_stat_activity WHERE backend_xid IS NOT NULL ORDER BY "
-			        "xact_start, "
-			        "and end or terminate the oldest",
-			        cfg->replication_slot_name, cfg->replication_slot_timeout);
+			report_slot_blockers(cfg, PQbackendPID(conn));
 			goto drain;
 		}
 		if (poll(&pfd, 1, (int)(left / 1000) + 1) < 0 && errno != EINTR) {

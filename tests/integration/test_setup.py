@@ -186,3 +186,25 @@ def test_second_sqledge_on_same_files_refuses(db, sqledge_factory):
     db.execute("INSERT INTO a VALUES (777, 'still here')")
     first.wait_caught_up()
     assert_all_tables_equal(db, first)
+
+
+def test_slot_creation_blocked_by_an_open_transaction_names_the_backend(db, sqledge_factory):
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a')")
+    blocker = db.connect(autocommit=False)
+    try:
+        cur = blocker.cursor()
+        cur.execute("INSERT INTO t VALUES (2, 'b')")  # holds an xid until it ends
+        cur.execute("SELECT pg_backend_pid()")
+        blocker_pid = cur.fetchone()[0]
+        sq = sqledge_factory(db, env={"SQLEDGE_REPLICATION_SLOT_TIMEOUT": "2"}).start()
+        harness.wait_for(lambda: "did not finish within 2 s" in sq.log(), 60,
+                         "the slot creation timeout", alive=sq)
+        line = [entry for entry in sq.log_entries() if "did not finish within" in entry][0]
+        assert "pid %d" % blocker_pid in line, line
+        assert sq.state() != "streaming"
+        blocker.commit()
+    finally:
+        blocker.close()
+    # the worker keeps retrying and gets through once the transaction has ended
+    sq.wait_caught_up(timeout=120)
+    assert_all_tables_equal(db, sq)
