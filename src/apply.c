@@ -21,6 +21,8 @@
 #include "util.h"
 
 #define APPLY_UPD_CACHE 8
+#define APPLY_CHECKPOINT_PAGES 1000          /* ~4 MB of WAL */
+#define APPLY_CHECKPOINT_RESTART_PAGES 65536 /* ~256 MB: wait for readers to move on */
 
 struct apply_col {
 	char *name;        /* upstream column name */
@@ -74,6 +76,7 @@ struct apply {
 	uint64_t batch_txns;
 	int64_t batch_started_us;
 	int64_t last_commit_time;
+	int wal_pages; /* frames in the WAL after the last commit (sqlite3_wal_hook) */
 };
 
 static const char *const kind_names[] = {
@@ -212,6 +215,15 @@ rel_finish(struct apply_rel *r)
 	}
 }
 
+static int
+on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct apply *a = arg;
+
+	a->wal_pages = pages;
+	return SQLITE_OK;
+}
+
 struct apply *
 apply_new(sqlite3 *db, struct shm_state *shm, const char *schemas)
 {
@@ -220,6 +232,7 @@ apply_new(sqlite3 *db, struct shm_state *shm, const char *schemas)
 
 	a->db = db;
 	a->shm = shm;
+	sqlite3_wal_hook(db, on_wal_commit, a);
 	a->nbuckets = 64;
 	a->buckets = xcalloc(a->nbuckets, sizeof(*a->buckets));
 	strbuf_init(&a->scratch);
@@ -255,6 +268,7 @@ apply_free(struct apply *a)
 
 	if (a == NULL)
 		return;
+	sqlite3_wal_hook(a->db, NULL, NULL);
 	for (i = 0; i < a->nbuckets; i++) {
 		struct apply_rel *r = a->buckets[i], *next;
 
@@ -1200,8 +1214,19 @@ apply_flush(struct apply *a)
 		shm_store(a->shm->last_commit_time_us, a->last_commit_time + PG_EPOCH_UNIX_US);
 	}
 	FAILPOINT("apply-after-commit");
-	/* a checkpoint between batches keeps the WAL short; PASSIVE never waits for readers */
-	sqlite3_wal_checkpoint_v2(a->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	/* checkpoint between batches once the WAL has grown (not after every small batch: a
+	 * checkpoint costs fsyncs of its own); PASSIVE never waits for readers, and readers
+	 * that hold the WAL for long make it escalate to RESTART, which briefly waits for them */
+	if (a->wal_pages >= APPLY_CHECKPOINT_PAGES) {
+		int log = 0, done = 0;
+		int mode = a->wal_pages >= APPLY_CHECKPOINT_RESTART_PAGES
+		                   ? SQLITE_CHECKPOINT_RESTART
+		                   : SQLITE_CHECKPOINT_PASSIVE;
+
+		if (sqlite3_wal_checkpoint_v2(a->db, NULL, mode, &log, &done) == SQLITE_OK &&
+		    done == log)
+			a->wal_pages = 0;
+	}
 	return 0;
 }
 
