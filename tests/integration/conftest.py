@@ -61,8 +61,21 @@ def sqledge_factory(request):
         return sq
 
     yield make
+    reports = []
     for sq in reversed(instances):
+        try:
+            if sq.running():
+                sq.stop(timeout=20)
+        except AssertionError:
+            pass
+        found = sq.sanitizer_reports()
+        if found:
+            reports.append("%s:\n%s" % (sq.logfile, found))
         sq.cleanup()
+    if reports:
+        # an ASan/UBSan build aborts the offending process, which the master may simply
+        # respawn: the log is where such a failure shows
+        pytest.fail("sanitizer reports in the sqledge log:\n" + "\n".join(reports))
 
 
 @pytest.hookimpl(hookwrapper=True)

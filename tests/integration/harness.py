@@ -582,6 +582,16 @@ class Sqledge:
         except FileNotFoundError:
             return ""
 
+    SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                         "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+
+    def sanitizer_reports(self):
+        """The lines around any ASan/LSan/UBSan report in the log ("" when none)."""
+        lines = self.log().splitlines()
+        hits = [i for i, line in enumerate(lines)
+                if any(marker in line for marker in self.SANITIZER_MARKERS)]
+        return "\n".join("\n".join(lines[i:i + 20]) for i in hits[:3])
+
     def log_size(self):
         try:
             return os.path.getsize(self.logfile)
