@@ -211,3 +211,29 @@ def test_idle_upstream_keepalive_advances_applied_position(db, sqledge_factory):
     assert sorted(sq.relations()) == [("public", "a")]
     assert_all_tables_equal(db, sq)
     assert sq.replication().get("txns_applied") == txns
+
+
+def test_status_updates_continue_during_a_huge_transaction(db, sqledge_factory):
+    """The walsender drops a client that stays silent for wal_sender_timeout; while sqledge
+    applies one huge transaction (several seconds) it must keep reporting, with the old flush
+    position. A 2 s timeout makes a silent apply lose its connection."""
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+    sq = _started(db, sqledge_factory)  # status_interval is 1 s in the tests
+    db.cluster.execute("ALTER SYSTEM SET wal_sender_timeout = '2s'")
+    db.cluster.execute("SELECT pg_reload_conf()")
+    try:
+        # a new walsender picks the setting up: reconnect by restarting the worker
+        sq.kill9_worker()
+        sq.wait_restarts(1)
+        sq.wait_caught_up()
+        mark = sq.log_size()
+        db.execute("INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000000) g")
+        sq.wait_caught_up(timeout=300)
+        lost = [line for line in sq.log_lines(mark) if "upstream" in line and "ERROR" in line]
+    finally:
+        db.cluster.execute("ALTER SYSTEM RESET wal_sender_timeout")
+        db.cluster.execute("SELECT pg_reload_conf()")
+    assert not lost, "\n".join(lost)
+    assert sq.repl_restarts() == 1
+    assert sq.local_count("t") == 1000000
+    assert_table_equal(db, sq, "t")
