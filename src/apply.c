@@ -44,6 +44,7 @@ struct apply_rel {
 	char *relname;
 	char *sqlite_name; /* NULL when the relation is not replicated (schema not configured) */
 	char replident;
+	uint64_t synced_lsn; /* changes from transactions before this are in the copy */
 	int ncols;
 	struct apply_col *cols;
 	int nkeys;
@@ -70,8 +71,9 @@ struct apply {
 	bool batch_open;
 	bool in_txn;
 	bool skip_txn;
-	uint64_t pos_lsn;     /* end of the last applied transaction (maybe not yet durable) */
-	uint64_t durable_lsn; /* end of the last committed batch */
+	uint64_t txn_final_lsn; /* commit LSN of the transaction being applied */
+	uint64_t pos_lsn;       /* end of the last applied transaction (maybe not yet durable) */
+	uint64_t durable_lsn;   /* end of the last committed batch */
 	uint64_t batch_rows;
 	uint64_t batch_txns;
 	int64_t batch_started_us;
@@ -96,6 +98,7 @@ kind_from_name(const char *s)
 }
 
 static int write_position(struct apply *a, uint64_t lsn);
+static int batch_begin(struct apply *a);
 
 /* ---- relation map ---- */
 
@@ -324,6 +327,7 @@ apply_load(struct apply *a)
 		rel->relname = xstrdup((const char *)sqlite3_column_text(st, 2));
 		rel->sqlite_name = xstrdup((const char *)sqlite3_column_text(st, 3));
 		rel->replident = ((const char *)sqlite3_column_text(st, 4))[0];
+		rel->synced_lsn = (uint64_t)sqlite3_column_int64(st, 5);
 		rel_insert(a, rel);
 	}
 	if (rc != SQLITE_DONE)
@@ -467,6 +471,7 @@ record_relation(struct apply *a, const struct apply_rel *r, const struct apply_r
 	sqlite3_bind_text(st, 5, rk, -1, SQLITE_STATIC);
 	if (def->relkind)
 		sqlite3_bind_text(st, 6, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)r->synced_lsn);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto out;
 	sqlite3_finalize(st);
@@ -549,46 +554,110 @@ create_table(struct apply *a, struct apply_rel *r)
 	return store_exec(a->db, strbuf_str(&a->sql));
 }
 
+static void
+add_placeholder(struct apply *a, uint32_t relid, const char *nspname, const char *relname,
+                char replident)
+{
+	struct apply_rel *r = xcalloc(1, sizeof(*r));
+
+	rel_remove(a, relid);
+	r->relid = relid;
+	r->nspname = xstrdup(nspname);
+	r->relname = xstrdup(relname);
+	r->replident = replident;
+	rel_insert(a, r);
+}
+
+int
+apply_drop_relation(struct apply *a, uint32_t relid)
+{
+	struct apply_rel *r = rel_find(a, relid);
+
+	if (r == NULL)
+		return 0;
+	if (r->sqlite_name) {
+		strbuf_reset(&a->sql);
+		strbuf_puts(&a->sql, "DROP TABLE IF EXISTS ");
+		strbuf_quote_ident(&a->sql, r->sqlite_name);
+		if (store_exec(a->db, strbuf_str(&a->sql)) < 0)
+			return -1;
+		log_info("dropped local table \"%s\" of \"%s\".\"%s\"", r->sqlite_name, r->nspname,
+		         r->relname);
+	}
+	strbuf_reset(&a->sql);
+	strbuf_printf(&a->sql,
+	              "DELETE FROM _sqledge_relations WHERE relid = %" PRIu32 ";"
+	              "DELETE FROM _sqledge_columns WHERE relid = %" PRIu32,
+	              relid, relid);
+	if (store_exec(a->db, strbuf_str(&a->sql)) < 0)
+		return -1;
+	rel_remove(a, relid);
+	return 0;
+}
+
+void
+apply_ignore_relation(struct apply *a, uint32_t relid, const char *nspname, const char *relname)
+{
+	add_placeholder(a, relid, nspname, relname, 'd');
+}
+
+uint32_t *
+apply_relids(const struct apply *a, size_t *n)
+{
+	uint32_t *ids = xcalloc(a->nrels + 1, sizeof(*ids));
+	size_t i, k = 0;
+
+	for (i = 0; i < a->nbuckets; i++) {
+		const struct apply_rel *r;
+
+		for (r = a->buckets[i]; r; r = r->next)
+			if (r->sqlite_name)
+				ids[k++] = r->relid;
+	}
+	*n = k;
+	return ids;
+}
+
+int
+apply_set_synced(struct apply *a, uint32_t relid, uint64_t lsn)
+{
+	struct apply_rel *r = rel_find(a, relid);
+
+	if (r == NULL)
+		return 0;
+	r->synced_lsn = lsn;
+	if (r->sqlite_name == NULL)
+		return 0;
+	strbuf_reset(&a->sql);
+	strbuf_printf(&a->sql,
+	              "UPDATE _sqledge_relations SET synced_lsn = %" PRIu64
+	              " WHERE relid = %" PRIu32,
+	              lsn, relid);
+	return store_exec(a->db, strbuf_str(&a->sql));
+}
+
 int
 apply_define(struct apply *a, const struct apply_reldef *def)
 {
-	struct apply_rel *old = rel_find(a, def->relid);
 	struct apply_rel *r;
 	int i;
 
 	if (!apply_schema_wanted(a, def->nspname)) {
-		if (old == NULL) {
-			r = xcalloc(1, sizeof(*r));
-			r->relid = def->relid;
-			r->nspname = xstrdup(def->nspname);
-			r->relname = xstrdup(def->relname);
-			r->replident = def->replident;
-			rel_insert(a, r);
-			log_debug("relation \"%s\".\"%s\" is not in a configured schema: not "
-			          "replicated",
-			          def->nspname, def->relname);
-		}
+		add_placeholder(a, def->relid, def->nspname, def->relname, def->replident);
+		log_debug("relation \"%s\".\"%s\" is not in a configured schema: not replicated",
+		          def->nspname, def->relname);
 		return 0;
 	}
-	if (old && old->sqlite_name) {
-		if (same_shape(old, def)) {
-			if (strcmp(old->nspname, def->nspname) != 0 ||
-			    strcmp(old->relname, def->relname) != 0) {
-				free(old->nspname);
-				free(old->relname);
-				old->nspname = xstrdup(def->nspname);
-				old->relname = xstrdup(def->relname);
-				return record_relation(a, old, def);
-			}
-			return 0;
-		}
-		log_info("table \"%s\".\"%s\" changed shape upstream (columns, types or key): the "
-		         "local copy will be synced again",
+	/* a relation defined again (changed shape, or synced again) gets a fresh table */
+	if (apply_drop_relation(a, def->relid) < 0)
+		return -1;
+	if (def->ncols == 0) {
+		/* SQLite has no table without columns */
+		add_placeholder(a, def->relid, def->nspname, def->relname, def->replident);
+		log_warn("table \"%s\".\"%s\" has no replicated columns: not replicated",
 		         def->nspname, def->relname);
-		return APPLY_RESYNC;
+		return 0;
 	}
-	if (old)
-		rel_remove(a, def->relid);
 
 	r = xcalloc(1, sizeof(*r));
 	r->relid = def->relid;
@@ -609,6 +678,14 @@ apply_define(struct apply *a, const struct apply_reldef *def)
 		r->ncols = i + 1;
 	}
 	rel_finish(r);
+	if (r->replident == 'f' && r->rowid == NULL) {
+		log_warn("table \"%s\".\"%s\" (REPLICA IDENTITY FULL) has columns named rowid, "
+		         "_rowid_ and oid, which hide SQLite's row id: not replicated",
+		         def->nspname, def->relname);
+		rel_free(r);
+		add_placeholder(a, def->relid, def->nspname, def->relname, def->replident);
+		return 0;
+	}
 	rel_insert(a, r);
 	if (create_table(a, r) < 0 || record_relation(a, r, def) < 0)
 		return -1;
@@ -854,8 +931,8 @@ rel_for_change(struct apply *a, uint32_t relid, int ncols, const char *op)
 		          relid);
 		return NULL;
 	}
-	if (r->sqlite_name == NULL)
-		return r;
+	if (r->sqlite_name == NULL || a->txn_final_lsn < r->synced_lsn)
+		return r; /* skipped: not replicated, or already in the table's copy */
 	if (ncols >= 0 && ncols != r->ncols) {
 		log_error("%s on \"%s\".\"%s\" carries %d columns, the relation has %d", op,
 		          r->nspname, r->relname, ncols, r->ncols);
@@ -897,11 +974,21 @@ warn_missing_row(struct apply *a, const struct apply_rel *r, const char *op)
 int
 apply_relation(struct apply *a, const struct pgo_relation *m)
 {
+	const char *nspname = m->nspname[0] ? m->nspname : "pg_catalog";
+	struct apply_rel *old = rel_find(a, m->relid);
 	struct apply_reldef def;
 	int i, r;
 
+	if (!apply_schema_wanted(a, nspname)) {
+		if (old == NULL)
+			add_placeholder(a, m->relid, nspname, m->relname, m->replident);
+		return 0;
+	}
+	/* sent before the table's copy was taken: its changes are skipped anyway */
+	if (old && a->in_txn && a->txn_final_lsn < old->synced_lsn)
+		return 0;
 	def.relid = m->relid;
-	def.nspname = m->nspname[0] ? m->nspname : "pg_catalog";
+	def.nspname = nspname;
 	def.relname = m->relname;
 	def.replident = m->replident;
 	def.relkind = 0;
@@ -915,9 +1002,30 @@ apply_relation(struct apply *a, const struct pgo_relation *m)
 		def.cols[i].is_key = (m->cols[i].flags & PGO_COLUMN_KEY) && m->replident != 'f';
 		def.cols[i].notnull = -1;
 	}
-	r = apply_define(a, &def);
+	if (old && old->sqlite_name && same_shape(old, &def)) {
+		r = 0;
+		if (strcmp(old->nspname, nspname) != 0 || strcmp(old->relname, m->relname) != 0) {
+			free(old->nspname);
+			free(old->relname);
+			old->nspname = xstrdup(nspname);
+			old->relname = xstrdup(m->relname);
+			r = record_relation(a, old, &def);
+		}
+	} else {
+		/* new to the copy (created, added to the publication, attached, moved into a
+		 * configured schema) or changed shape: its rows must be copied */
+		log_info("relation \"%s\".\"%s\" %s: copying it", nspname, m->relname,
+		         old ? "changed shape upstream" : "is new to the local copy");
+		r = APPLY_TABLESYNC;
+	}
 	free(def.cols);
 	return r;
+}
+
+int
+apply_ensure_batch(struct apply *a)
+{
+	return batch_begin(a);
 }
 
 int
@@ -967,6 +1075,7 @@ apply_begin(struct apply *a, const struct pgo_begin *b)
 		return -1;
 	}
 	a->in_txn = true;
+	a->txn_final_lsn = b->final_lsn;
 	/* the slot can go back after an upstream crash and resend what we already have */
 	a->skip_txn = b->final_lsn < a->pos_lsn;
 	if (a->skip_txn) {
@@ -1004,7 +1113,7 @@ apply_insert(struct apply *a, const struct pgo_insert *m)
 	r = rel_for_change(a, m->relid, m->newtup.ncols, "Insert");
 	if (r == NULL)
 		return -1;
-	if (r->sqlite_name == NULL)
+	if (r->sqlite_name == NULL || a->txn_final_lsn < r->synced_lsn)
 		return 0;
 	st = insert_stmt(a, r);
 	if (st == NULL)
@@ -1065,7 +1174,7 @@ apply_update(struct apply *a, const struct pgo_update *m)
 	r = rel_for_change(a, m->relid, m->newtup.ncols, "Update");
 	if (r == NULL)
 		return -1;
-	if (r->sqlite_name == NULL)
+	if (r->sqlite_name == NULL || a->txn_final_lsn < r->synced_lsn)
 		return 0;
 	if (m->oldkind && m->oldtup.ncols != r->ncols) {
 		log_error("Update on \"%s\".\"%s\": old tuple has %d columns, expected %d",
@@ -1126,7 +1235,7 @@ apply_delete(struct apply *a, const struct pgo_delete *m)
 	r = rel_for_change(a, m->relid, m->oldtup.ncols, "Delete");
 	if (r == NULL)
 		return -1;
-	if (r->sqlite_name == NULL)
+	if (r->sqlite_name == NULL || a->txn_final_lsn < r->synced_lsn)
 		return 0;
 	if ((r->replident == 'f' && m->oldkind != 'O') || (r->replident != 'f' && r->nkeys == 0)) {
 		log_error("Delete on \"%s\".\"%s\" without a usable replica identity", r->nspname,
@@ -1161,7 +1270,7 @@ apply_truncate(struct apply *a, const struct pgo_truncate *m)
 
 		if (r == NULL)
 			return -1;
-		if (r->sqlite_name == NULL)
+		if (r->sqlite_name == NULL || a->txn_final_lsn < r->synced_lsn)
 			continue;
 		strbuf_reset(&a->sql);
 		strbuf_puts(&a->sql, "DELETE FROM ");

@@ -23,9 +23,9 @@ struct pgo_truncate;
 struct pgv_field;
 struct shm_state;
 
-/* apply_relation() result: the change cannot be applied in place; the copy must be synced
- * again (the caller rolls back, marks the copy and restarts). */
-#define APPLY_RESYNC 1
+/* apply_relation() result: the relation is new to the copy, or changed shape; its rows must
+ * be copied (sync_table()) before the stream goes on. */
+#define APPLY_TABLESYNC 2
 
 /* One column of an upstream table, from the catalog (initial sync) or a Relation message
  * (then attnum is 0, typname/collation NULL and notnull -1: unknown). */
@@ -63,10 +63,22 @@ int apply_load(struct apply *a) SQE_MUSTCHECK;
 /* Whether relations of this schema are replicated. */
 bool apply_schema_wanted(const struct apply *a, const char *nspname);
 
-/* Makes sure the local table for def exists with that shape: creates it (with its primary key
- * when the replica identity allows) or returns APPLY_RESYNC when an existing table changed in a
- * way that cannot be applied in place. 0 or -1 otherwise. */
+/* Creates the local table for def (with its primary key when the replica identity allows),
+ * replacing the relation's previous table if it had one. Returns 0 or -1. */
 int apply_define(struct apply *a, const struct apply_reldef *def) SQE_MUSTCHECK;
+
+/* Table sync: changes to relid from upstream transactions that commit before lsn are already
+ * in its copied rows and are skipped; recorded with the table, in the open batch. */
+int apply_set_synced(struct apply *a, uint32_t relid, uint64_t lsn) SQE_MUSTCHECK;
+/* Drops the local table of a relation that no longer exists upstream. */
+int apply_drop_relation(struct apply *a, uint32_t relid) SQE_MUSTCHECK;
+/* Makes relid a known relation that is not replicated (gone from the publication). */
+void apply_ignore_relation(struct apply *a, uint32_t relid, const char *nspname,
+                           const char *relname);
+/* The relids of every relation with a local table, into a new array. */
+uint32_t *apply_relids(const struct apply *a, size_t *n);
+/* Opens a SQLite transaction for the batch when none is open. */
+int apply_ensure_batch(struct apply *a) SQE_MUSTCHECK;
 
 /* Initial sync: inserts one COPY text row into relid's table. */
 int apply_copy_row(struct apply *a, uint32_t relid, struct pgv_field *fields,
@@ -76,7 +88,7 @@ int apply_copy_row(struct apply *a, uint32_t relid, struct pgv_field *fields,
 int apply_create_index(struct apply *a, uint32_t relid, const char *indexname,
                        const char *const *colnames, int ncols) SQE_MUSTCHECK;
 
-/* Streaming. Every function returns 0, -1 (logged) or, for apply_relation, APPLY_RESYNC. */
+/* Streaming. Every function returns 0, -1 (logged) or, for apply_relation, APPLY_TABLESYNC. */
 int apply_relation(struct apply *a, const struct pgo_relation *rel) SQE_MUSTCHECK;
 int apply_type(struct apply *a, const struct pgo_typemsg *typ) SQE_MUSTCHECK;
 /* Starts an upstream transaction; opens a SQLite transaction when none is open. Transactions

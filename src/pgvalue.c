@@ -216,9 +216,10 @@ pgv_from_text(enum pgv_kind kind, const char *text, size_t len, struct strbuf *s
 		v.type = PGV_VAL_INT;
 		break;
 	case PGV_FLOAT:
-		/* SQLite binds a NaN double as NULL, so the special values stay text (D.5). */
+		/* SQLite binds a NaN double as NULL, so the special values stay text (D.5); it
+		 * also stores a whole REAL as an integer, which loses the sign of -0 */
 		if (pgv_text_equals(text, len, "NaN") || pgv_text_equals(text, len, "Infinity") ||
-		    pgv_text_equals(text, len, "-Infinity")) {
+		    pgv_text_equals(text, len, "-Infinity") || pgv_text_equals(text, len, "-0")) {
 			v.type = PGV_VAL_TEXT;
 			v.p = text;
 			v.len = len;

@@ -49,7 +49,8 @@ struct repl {
 	uint64_t flushed_lsn; /* what we report as flushed */
 	int64_t last_status_us;
 	int64_t last_recv_us;
-	int session_result; /* set when the stream loop ends */
+	int session_result;       /* set when the stream loop ends */
+	int64_t silence_limit_us; /* no message for this long: the link is dead */
 	bool quit;
 	bool was_streaming;
 	bool outage_logged;
@@ -146,7 +147,9 @@ send_status(struct repl *r, bool reply_requested)
 		r->flushed_lsn = flush;
 	pgo_build_status(msg, r->received_lsn > r->flushed_lsn ? r->received_lsn : r->flushed_lsn,
 	                 r->flushed_lsn, r->flushed_lsn, pg_time_now(), reply_requested);
-	if (PQputCopyData(r->conn, (const char *)msg, sizeof(msg)) != 1 || PQflush(r->conn) < 0) {
+	/* non-blocking: 0 or a partial flush means the socket is full; libpq keeps the rest and
+	 * the next status (at most one interval away) pushes it out */
+	if (PQputCopyData(r->conn, (const char *)msg, sizeof(msg)) < 0 || PQflush(r->conn) < 0) {
 		log_error("upstream: could not send a status update: %s", PQerrorMessage(r->conn));
 		return -1;
 	}
@@ -169,6 +172,17 @@ flush_batch(struct repl *r)
 
 /* ---- the stream ---- */
 
+/* Called while a table is being copied: the walsender must keep hearing from us. */
+static void
+table_sync_progress(void *arg)
+{
+	struct repl *r = arg;
+
+	if (time_mono_us() - r->last_status_us >=
+	    (int64_t)r->cfg->replication_status_interval * 1000000)
+		(void)send_status(r, false);
+}
+
 static int
 handle_xlogdata(struct repl *r, const struct pgo_xlogdata *xl)
 {
@@ -190,6 +204,17 @@ handle_xlogdata(struct repl *r, const struct pgo_xlogdata *xl)
 		break;
 	case PGO_RELATION:
 		rc = apply_relation(r->apply, &m.u.relation);
+		if (rc == APPLY_TABLESYNC) {
+			char label[160];
+
+			snprintf(label, sizeof(label), "\"%s\".\"%s\"",
+			         m.u.relation.nspname[0] ? m.u.relation.nspname : "pg_catalog",
+			         m.u.relation.relname);
+			rc = sync_table(r->cfg, r->apply, r->shm, m.u.relation.relid, label,
+			                table_sync_progress, r) == 0
+			             ? 0
+			             : -1;
+		}
 		break;
 	case PGO_TYPE:
 		rc = apply_type(r->apply, &m.u.typ);
@@ -306,15 +331,6 @@ stream_drain(struct repl *r)
 			rc = -1;
 		}
 		PQfreemem(buf);
-		if (rc == APPLY_RESYNC) {
-			apply_rollback(r->apply);
-			if (store_require_resync(r->db, "a table changed shape upstream") < 0) {
-				stream_end(r, UPSTREAM_RETRY);
-				return;
-			}
-			stream_end(r, REPL_RESYNC);
-			return;
-		}
 		if (rc < 0) {
 			stream_end(r, UPSTREAM_RETRY);
 			return;
@@ -337,7 +353,6 @@ stream_drain(struct repl *r)
 				stream_end(r, UPSTREAM_RETRY);
 				return;
 			}
-			event_base_loop(r->base, EVLOOP_NONBLOCK); /* let the channel be heard */
 		}
 	}
 }
@@ -367,7 +382,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	int64_t now = time_mono_us();
 	int64_t interval = (int64_t)r->cfg->replication_status_interval * 1000000;
 
-	if (now - r->last_recv_us > 3 * interval + 10000000) {
+	if (now - r->last_recv_us > r->silence_limit_us) {
 		repl_report(r, "no message from the upstream for too long; reconnecting");
 		stream_end(r, UPSTREAM_RETRY);
 		return;
@@ -526,6 +541,12 @@ session_run(struct repl *r)
 		why = "the configured slot name changed";
 	else if (strcmp(pos.publication, cfg->replication_publication) != 0)
 		why = "the configured publication changed";
+	else if (strcmp(pos.schemas, cfg->upstream_schema) != 0)
+		why = "the configured schema list changed";
+	else if (info.xlogpos < pos.lsn)
+		/* the upstream's WAL ends before our copy: it was restored from a backup or is
+		 * another server that shares its system identifier */
+		why = "the upstream is behind the local copy (restored from a backup?)";
 	else if (!slot.exists)
 		why = "the replication slot no longer exists upstream";
 	else if (slot.lost)
@@ -598,6 +619,12 @@ session_run(struct repl *r)
 	SHM_SET_STR(r->shm, last_error, "");
 	r->last_recv_us = time_mono_us();
 	r->last_status_us = 0;
+	/* the walsender answers every status we send with replyRequested; a silent walsender
+	 * may be busy replaying a long transaction it filters out, so allow it a good while
+	 * beyond its own timeout before calling the link dead */
+	r->silence_limit_us = 2 * (int64_t)info.wal_sender_timeout_ms * 1000;
+	if (r->silence_limit_us < 120 * INT64_C(1000000))
+		r->silence_limit_us = 120 * INT64_C(1000000);
 
 	r->ev_sock = event_new(r->base, PQsocket(r->conn), EV_READ | EV_PERSIST, on_sock, r);
 	r->ev_tick = event_new(r->base, -1, EV_PERSIST, on_tick, r);

@@ -304,6 +304,7 @@ store_read_pos(sqlite3 *db, struct store_pos *pos)
 	copy_text_column(st, 0, p.slot_name, sizeof(p.slot_name));
 	copy_text_column(st, 2, p.system_id, sizeof(p.system_id));
 	copy_text_column(st, 4, p.publication, sizeof(p.publication));
+	copy_text_column(st, 7, p.schemas, sizeof(p.schemas));
 	p.timeline = (uint32_t)sqlite3_column_int64(st, 3);
 	if (lsn_parse((const char *)sqlite3_column_text(st, 1), &p.lsn) < 0 ||
 	    lsn_parse((const char *)sqlite3_column_text(st, 5), &p.consistent_point) < 0) {
@@ -347,6 +348,7 @@ store_write_pos(sqlite3 *db, const struct store_pos *pos)
 	sqlite3_bind_int64(st, 5, pos->timeline);
 	sqlite3_bind_text(st, 6, pos->publication, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, lsn_format(pos->consistent_point, cp), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, pos->schemas, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto out;
 	r = 0;

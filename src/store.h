@@ -19,6 +19,7 @@ struct store_pos {
 	char slot_name[64];
 	char system_id[32];
 	char publication[256];
+	char schemas[1024]; /* the [upstream] schema list the copy was made for */
 	uint32_t timeline;
 	uint64_t lsn;              /* end of the last applied upstream transaction */
 	uint64_t consistent_point; /* where the slot started */

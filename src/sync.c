@@ -206,8 +206,8 @@ tables_free(struct sync_table *t, int n)
 
 /* Reads the published tables of the configured schemas and their columns, at the snapshot. */
 static int
-read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, struct sync_table **out,
-             int *nout, PGresult **colres, int64_t *bytes)
+read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, uint32_t only_relid,
+             struct sync_table **out, int *nout, PGresult **colres, int64_t *bytes)
 {
 	struct strbuf sql;
 	PGresult *res = NULL, *cres = NULL;
@@ -228,6 +228,8 @@ read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, struct syn
 	strbuf_quote_literal(&sql, cfg->replication_publication);
 	strbuf_puts(&sql, " AND pt.schemaname IN ");
 	append_schema_list(&sql, cfg->upstream_schema);
+	if (only_relid)
+		strbuf_printf(&sql, " AND c.oid = %" PRIu32, only_relid);
 	strbuf_puts(&sql, " ORDER BY c.oid");
 	res = upstream_exec(conn, strbuf_str(&sql), PGRES_TUPLES_OK, "reading published tables",
 	                    NULL);
@@ -269,6 +271,8 @@ read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, struct syn
 	strbuf_quote_literal(&sql, cfg->replication_publication);
 	strbuf_puts(&sql, " AND pt.schemaname IN ");
 	append_schema_list(&sql, cfg->upstream_schema);
+	if (only_relid)
+		strbuf_printf(&sql, " AND c.oid = %" PRIu32, only_relid);
 	strbuf_puts(&sql, " ORDER BY c.oid, a.attnum");
 	cres = upstream_exec(conn, strbuf_str(&sql), PGRES_TUPLES_OK, "reading published columns",
 	                     NULL);
@@ -334,7 +338,7 @@ append_column_list(struct strbuf *sb, const struct sync_table *t)
 
 static int
 copy_table(PGconn *conn, struct apply *a, struct shm_state *shm, const struct sync_table *t,
-           struct pgv_field *fields)
+           struct pgv_field *fields, void (*progress)(void *), void *arg)
 {
 	struct strbuf sql;
 	PGresult *res;
@@ -386,8 +390,11 @@ copy_table(PGconn *conn, struct apply *a, struct shm_state *shm, const struct sy
 		buf = NULL;
 		if (++rows == 1)
 			FAILPOINT("sync-mid-copy");
-		if ((rows & 4095) == 0)
+		if ((rows & 4095) == 0) {
 			shm_store(shm->sync_rows_done, shm_load(shm->sync_rows_done) + 4096);
+			if (progress)
+				progress(arg);
+		}
 	}
 	shm_store(shm->sync_rows_done, shm_load(shm->sync_rows_done) + (uint64_t)(rows & 4095));
 	if (n == -2) {
@@ -540,7 +547,7 @@ sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
 		         cfg->replication_slot_name, lsn_format(cp, l));
 	}
 
-	r = read_catalog(cfg, conn, info->server_version, &tables, &ntables, &colres, &bytes);
+	r = read_catalog(cfg, conn, info->server_version, 0, &tables, &ntables, &colres, &bytes);
 	if (r != 0)
 		goto out;
 	r = UPSTREAM_RETRY;
@@ -579,7 +586,8 @@ sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
 			r = -1;
 			goto out;
 		}
-		r = copy_table(conn, a, shm, &tables[i], fields);
+		/* a table without replicated columns is not replicated (apply_define said so) */
+		r = tables[i].ncols ? copy_table(conn, a, shm, &tables[i], fields, NULL, NULL) : 0;
 		if (r != 0)
 			goto out;
 		r = UPSTREAM_RETRY;
@@ -598,6 +606,7 @@ sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
 	snprintf(pos.slot_name, sizeof(pos.slot_name), "%s", cfg->replication_slot_name);
 	snprintf(pos.system_id, sizeof(pos.system_id), "%s", info->system_id);
 	snprintf(pos.publication, sizeof(pos.publication), "%s", cfg->replication_publication);
+	snprintf(pos.schemas, sizeof(pos.schemas), "%s", cfg->upstream_schema);
 	pos.timeline = info->timeline;
 	pos.lsn = cp;
 	pos.consistent_point = cp;
@@ -656,5 +665,154 @@ out:
 	free(fields);
 	free(path);
 	strbuf_free(&oids);
+	return r;
+}
+
+/* Drops the local tables of relations that no longer exist upstream, so a table created again
+ * under the same name gets that name back. */
+static int
+drop_vanished(PGconn *conn, struct apply *a)
+{
+	struct strbuf sql;
+	PGresult *res;
+	uint32_t *ids;
+	size_t n, i;
+	int r = UPSTREAM_RETRY;
+
+	ids = apply_relids(a, &n);
+	if (n == 0) {
+		free(ids);
+		return 0;
+	}
+	strbuf_init(&sql);
+	strbuf_puts(&sql, "SELECT x.oid FROM unnest('{");
+	for (i = 0; i < n; i++)
+		strbuf_printf(&sql, "%s%" PRIu32, i ? "," : "", ids[i]);
+	strbuf_puts(&sql, "}'::oid[]) x(oid) WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
+	                  "WHERE c.oid = x.oid)");
+	res = upstream_exec(conn, strbuf_str(&sql), PGRES_TUPLES_OK, "looking for dropped tables",
+	                    NULL);
+	if (res) {
+		r = 0;
+		for (i = 0; i < (size_t)PQntuples(res) && r == 0; i++)
+			if (apply_drop_relation(
+			            a, (uint32_t)strtoul(PQgetvalue(res, (int)i, 0), NULL, 10)) < 0)
+				r = -1;
+		PQclear(res);
+	}
+	strbuf_free(&sql);
+	free(ids);
+	return r;
+}
+
+int
+sync_table(const struct cfg *cfg, struct apply *a, struct shm_state *shm, uint32_t relid,
+           const char *label, void (*progress)(void *), void *arg)
+{
+	struct sync_table *tables = NULL;
+	struct pgv_field *fields = NULL;
+	struct upstream_info info;
+	struct strbuf err, sql, oid;
+	PGresult *res = NULL, *colres = NULL;
+	PGconn *conn = NULL;
+	int64_t bytes = 0;
+	uint64_t cp;
+	int ntables = 0, r, n;
+	char l[LSN_BUFLEN];
+
+	strbuf_init(&err);
+	strbuf_init(&sql);
+	strbuf_init(&oid);
+	r = upstream_connect(cfg, true, &conn, &err);
+	if (r != 0) {
+		log_error("table sync of %s: %s", label, strbuf_str(&err));
+		goto out;
+	}
+	r = UPSTREAM_RETRY;
+	memset(&info, 0, sizeof(info));
+	info.server_version = PQserverVersion(conn);
+	res = upstream_exec(conn, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ",
+	                    PGRES_COMMAND_OK, "BEGIN", NULL);
+	if (res == NULL)
+		goto out;
+	PQclear(res);
+	/* a temporary slot gives a snapshot and the exact position it stands for: changes
+	 * committed before it are in the copy, later ones come through the stream */
+	n = (int)strlen(cfg->replication_slot_name);
+	strbuf_puts(&sql, "CREATE_REPLICATION_SLOT ");
+	{
+		struct strbuf name;
+
+		strbuf_init(&name);
+		strbuf_printf(&name, "%.*s_sync_%" PRIu32, n > 40 ? 40 : n,
+		              cfg->replication_slot_name, relid);
+		strbuf_quote_ident(&sql, strbuf_str(&name));
+		strbuf_free(&name);
+	}
+	strbuf_puts(&sql, " TEMPORARY LOGICAL pgoutput (SNAPSHOT 'use')");
+	res = upstream_exec(conn, strbuf_str(&sql), PGRES_TUPLES_OK, "creating a table sync slot",
+	                    NULL);
+	if (res == NULL)
+		goto out;
+	if (lsn_parse(PQgetvalue(res, 0, 1), &cp) < 0) {
+		log_error("upstream: CREATE_REPLICATION_SLOT returned an unreadable position");
+		goto out;
+	}
+	PQclear(res);
+	res = NULL;
+	if (apply_ensure_batch(a) < 0 || drop_vanished(conn, a) != 0)
+		goto out;
+	r = read_catalog(cfg, conn, info.server_version, relid, &tables, &ntables, &colres, &bytes);
+	if (r != 0)
+		goto out;
+	r = -1;
+	if (ntables == 0) {
+		/* gone from the publication (or dropped) by the time of the snapshot */
+		if (apply_drop_relation(a, relid) < 0)
+			goto out;
+		apply_ignore_relation(a, relid, "", label);
+		if (apply_set_synced(a, relid, cp) < 0)
+			goto out;
+		log_info("%s is no longer published: not replicated", label);
+	} else {
+		struct apply_reldef def = {
+		        .relid = tables[0].relid,
+		        .nspname = tables[0].nspname,
+		        .relname = tables[0].relname,
+		        .replident = tables[0].replident,
+		        .relkind = tables[0].relkind,
+		        .ncols = tables[0].ncols,
+		        .cols = tables[0].cols,
+		};
+
+		fields = xcalloc(SYNC_MAX_FIELDS, sizeof(*fields));
+		if (apply_define(a, &def) != 0 || apply_set_synced(a, relid, cp) < 0)
+			goto out;
+		r = tables[0].ncols ? copy_table(conn, a, shm, &tables[0], fields, progress, arg)
+		                    : 0;
+		if (r != 0)
+			goto out;
+		strbuf_printf(&oid, "%" PRIu32, relid);
+		r = build_indexes(cfg, conn, a, strbuf_str(&oid));
+		if (r != 0)
+			goto out;
+	}
+	res = upstream_exec(conn, "COMMIT", PGRES_COMMAND_OK, "COMMIT", NULL);
+	if (res == NULL) {
+		r = UPSTREAM_RETRY;
+		goto out;
+	}
+	log_info("table sync of %s done at %s", label, lsn_format(cp, l));
+	r = 0;
+out:
+	PQclear(res);
+	PQclear(colres);
+	if (tables)
+		tables_free(tables, ntables);
+	free(fields);
+	PQfinish(conn); /* drops the temporary slot */
+	strbuf_free(&err);
+	strbuf_free(&sql);
+	strbuf_free(&oid);
 	return r;
 }

@@ -23,4 +23,15 @@ struct sync_result {
 int sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
              const struct upstream_info *info, uint32_t cur_gen, struct sync_result *out);
 
+struct apply;
+
+/* Copies one relation that is new to the copy (or changed shape) into the open batch of a:
+ * a temporary slot on a second replication connection gives a snapshot at a known position,
+ * the relation's local table is made again from the catalog at that snapshot, and changes
+ * from transactions that commit before that position are skipped from then on. progress
+ * (may be NULL) is called every few thousand rows, so the caller can keep its own stream
+ * alive. Returns 0, UPSTREAM_RETRY, UPSTREAM_FATAL or -1 (all logged). */
+int sync_table(const struct cfg *cfg, struct apply *a, struct shm_state *shm, uint32_t relid,
+               const char *label, void (*progress)(void *), void *arg);
+
 #endif

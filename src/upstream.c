@@ -69,7 +69,7 @@ contains(const char *haystack, const char *needle)
 int
 upstream_connect(const struct cfg *cfg, bool replication, PGconn **out, struct strbuf *err)
 {
-	const char *kw[12], *val[12];
+	const char *kw[16], *val[16];
 	char port[16], timeout[16], clean[1024];
 	const char *msg;
 	PGconn *conn;
@@ -86,6 +86,9 @@ upstream_connect(const struct cfg *cfg, bool replication, PGconn **out, struct s
 	kw[n] = "sslmode", val[n++] = cfg->upstream_sslmode;
 	kw[n] = "connect_timeout", val[n++] = timeout;
 	kw[n] = "application_name", val[n++] = replication ? "sqledge-repl" : "sqledge";
+	/* a peer that vanished without a FIN is noticed within about a minute */
+	kw[n] = "keepalives_idle", val[n++] = "30";
+	kw[n] = "keepalives_interval", val[n++] = "10";
 	kw[n] = "options", val[n++] = upstream_options;
 	if (replication)
 		kw[n] = "replication", val[n++] = "database";
@@ -220,6 +223,12 @@ upstream_check(const struct cfg *cfg, PGconn *conn, struct upstream_info *info)
 		          PQgetvalue(res, 0, 2));
 		goto out;
 	}
+	v = query_value(conn,
+	                "SELECT setting FROM pg_catalog.pg_settings WHERE name = "
+	                "'wal_sender_timeout'",
+	                "reading wal_sender_timeout");
+	in.wal_sender_timeout_ms = v ? atoi(v) : 60000;
+	free(v);
 	v = query_value(conn, "SHOW max_slot_wal_keep_size", "SHOW max_slot_wal_keep_size");
 	if (v && strcmp(v, "-1") == 0)
 		log_warn(

@@ -22,6 +22,7 @@ struct upstream_info {
 	uint32_t timeline;
 	uint64_t xlogpos;
 	int server_version;
+	int wal_sender_timeout_ms; /* 0: disabled */
 };
 
 struct slot_info {

@@ -1,0 +1,96 @@
+"""Relations that appear, change or vanish while sqledge streams: each is copied on its own
+(a table sync at a known position) and then follows the stream, so the copy stays equal."""
+import harness
+from harness import assert_all_tables_equal, assert_table_equal, qi
+
+
+def test_table_added_to_publication_later_gets_its_existing_rows(db, sqledge_factory):
+    db.execute("CREATE TABLE a (id int PRIMARY KEY, v text);"
+               "CREATE TABLE b (id int PRIMARY KEY, v text);"
+               "INSERT INTO a VALUES (1, 'a1');"
+               "INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 500) g;"
+               "CREATE PUBLICATION %s FOR TABLE a" % qi(db.publication))
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    db.execute("ALTER PUBLICATION %s ADD TABLE b" % qi(db.publication))
+    db.execute("INSERT INTO b VALUES (1000, 'new'); UPDATE b SET v = 'changed' WHERE id = 2;"
+               "DELETE FROM b WHERE id = 3")
+    sq.wait_caught_up()
+    assert_all_tables_equal(db, sq)
+    assert sq.local_count("b") == 500
+    assert "found no local row" not in sq.log()
+
+
+def test_table_created_and_filled_in_separate_transactions(db, sqledge_factory):
+    db.execute("CREATE TABLE a (id int PRIMARY KEY)")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    db.execute("CREATE TABLE later (id serial PRIMARY KEY, names text)")
+    for name in ("Jane", "John", "Joan"):
+        db.execute("INSERT INTO later (names) VALUES (%s)", (name,))
+    db.execute("UPDATE later SET names = 'Jo' WHERE names = 'Joan'")
+    sq.wait_caught_up()
+    assert_table_equal(db, sq, "later")
+    assert sq.local_count("later") == 3
+
+
+def test_table_dropped_and_created_again_under_the_same_name(db, sqledge_factory):
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, v text);"
+               "INSERT INTO t SELECT g, 'old' || g FROM generate_series(1, 3) g")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    db.execute("DROP TABLE t; CREATE TABLE t (id int PRIMARY KEY, v text);"
+               "INSERT INTO t VALUES (42, 'new')")
+    sq.wait_caught_up()
+    assert sq.local_name("t") == "t"
+    assert sq.local_query('SELECT * FROM "t"') == [(42, "new")]
+    assert_all_tables_equal(db, sq)
+
+
+def test_added_and_dropped_columns_are_followed(db, sqledge_factory):
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, a text, b int);"
+               "INSERT INTO t SELECT g, 'a' || g, g FROM generate_series(1, 100) g")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    # a default fills existing rows upstream without any row change in the stream
+    db.execute("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 7")
+    db.execute("INSERT INTO t VALUES (101, 'x', 1, 8)")
+    db.execute("ALTER TABLE t DROP COLUMN b")
+    db.execute("UPDATE t SET a = 'y' WHERE id = 5")
+    db.execute("ALTER TABLE t ALTER COLUMN a TYPE varchar(10)")
+    db.execute("INSERT INTO t VALUES (102, 'z', 9)")
+    sq.wait_caught_up()
+    assert_all_tables_equal(db, sq)
+    assert [r[0] for r in sq.local_query(
+        "SELECT attname FROM _sqledge_columns c JOIN _sqledge_relations r USING (relid) "
+        "WHERE r.relname = 't' ORDER BY position")] == ["id", "a", "c"]
+
+
+def test_configured_schema_list_change_resyncs(db, sqledge_factory):
+    db.execute("CREATE SCHEMA s2; CREATE TABLE public.a (id int PRIMARY KEY);"
+               "CREATE TABLE s2.x (id int PRIMARY KEY, v text);"
+               "INSERT INTO s2.x SELECT g, 'x' || g FROM generate_series(1, 5) g")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    before = sq.generation()
+    assert sq.stop() == 0
+    sq.env["SQLEDGE_UPSTREAM_SCHEMA"] = "public,s2"
+    sq.start()
+    sq.wait_caught_up()
+    db.execute("INSERT INTO s2.x VALUES (100, 'new')")
+    sq.wait_caught_up()
+    assert sq.generation() > before
+    assert_all_tables_equal(db, sq)
+    assert sq.local_count("s2.x") == 6
+
+
+def test_table_without_columns_does_not_block_replication(db, sqledge_factory):
+    db.execute("CREATE TABLE a (id int PRIMARY KEY); INSERT INTO a VALUES (1);"
+               "CREATE TABLE empty (); ALTER TABLE empty REPLICA IDENTITY FULL;"
+               "CREATE PUBLICATION %s FOR ALL TABLES" % qi(db.publication))
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    db.execute("INSERT INTO a VALUES (2); INSERT INTO empty DEFAULT VALUES")
+    sq.wait_caught_up()
+    assert sq.local_count("a") == 2
+    assert "has no replicated columns" in sq.log()
