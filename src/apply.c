@@ -315,8 +315,8 @@ apply_load(struct apply *a)
 	int r = -1, rc;
 
 	if (sqlite3_prepare_v2(a->db,
-	                       "SELECT relid, nspname, relname, sqlite_name, replident FROM "
-	                       "_sqledge_relations",
+	                       "SELECT relid, nspname, relname, sqlite_name, replident, synced_lsn "
+	                       "FROM _sqledge_relations",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return sql_error(a, "reading _sqledge_relations");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -461,7 +461,8 @@ record_relation(struct apply *a, const struct apply_rel *r, const struct apply_r
 	if (sqlite3_prepare_v2(
 	            a->db,
 	            "INSERT OR REPLACE INTO _sqledge_relations (relid, nspname, relname, "
-	            "sqlite_name, replident, relkind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	            "sqlite_name, replident, relkind, synced_lsn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	            "?7)",
 	            -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, r->relid);

@@ -296,10 +296,16 @@ stream_drain(struct repl *r)
 				strbuf_init(&sb);
 				strbuf_puts(&sb, "upstream ended the replication stream");
 				while ((res = PQgetResult(r->conn)) != NULL) {
-					if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+					ExecStatusType st = PQresultStatus(res);
+
+					if (st == PGRES_FATAL_ERROR)
 						strbuf_printf(&sb, ": %s",
 						              PQresultErrorMessage(res));
 					PQclear(res);
+					/* after a server-side CopyDone libpq stays in COPY IN,
+					 * where PQgetResult() would answer forever */
+					if (st == PGRES_COPY_IN || st == PGRES_COPY_BOTH)
+						break;
 				}
 				repl_report(r, one_line(&sb));
 				strbuf_free(&sb);

@@ -29,6 +29,7 @@ static const char store_schema_sql[] = "CREATE TABLE postgres_pos ("
                                        " publication TEXT NOT NULL,"
                                        " consistent_point TEXT NOT NULL,"
                                        " synced_at TEXT NOT NULL,"
+                                       " schemas TEXT NOT NULL,"
                                        " resync_required TEXT);"
                                        "CREATE TABLE _sqledge_relations ("
                                        " relid INTEGER PRIMARY KEY,"
@@ -36,7 +37,8 @@ static const char store_schema_sql[] = "CREATE TABLE postgres_pos ("
                                        " relname TEXT NOT NULL,"
                                        " sqlite_name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
                                        " replident TEXT NOT NULL,"
-                                       " relkind TEXT);"
+                                       " relkind TEXT,"
+                                       " synced_lsn INTEGER NOT NULL DEFAULT 0);"
                                        "CREATE TABLE _sqledge_columns ("
                                        " relid INTEGER NOT NULL,"
                                        " position INTEGER NOT NULL,"
@@ -290,7 +292,7 @@ store_read_pos(sqlite3 *db, struct store_pos *pos)
 	sqlite3_finalize(st);
 	rc = sqlite3_prepare_v2(db,
 	                        "SELECT slot_name, lsn, system_id, timeline, publication, "
-	                        "consistent_point, resync_required FROM postgres_pos",
+	                        "consistent_point, resync_required, schemas FROM postgres_pos",
 	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto sqlerr;
@@ -335,11 +337,12 @@ store_write_pos(sqlite3 *db, const struct store_pos *pos)
 
 	if (store_exec(db, "DELETE FROM postgres_pos") < 0)
 		return -1;
-	if (sqlite3_prepare_v2(db,
-	                       "INSERT INTO postgres_pos (slot_name, lsn, lsn_int, system_id, "
-	                       "timeline, publication, consistent_point, synced_at) VALUES "
-	                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	            db,
+	            "INSERT INTO postgres_pos (slot_name, lsn, lsn_int, system_id, "
+	            "timeline, publication, consistent_point, schemas, synced_at) VALUES "
+	            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+	            -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, pos->slot_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, lsn_format(pos->lsn, lsn), -1, SQLITE_STATIC);

@@ -2,6 +2,10 @@
 """Setup against the upstream: publication, slot, the checks that refuse to start with a clear
 message, resync after slot loss and the single-instance lock."""
 
+import os
+import shutil
+import subprocess
+
 import harness
 from harness import assert_all_tables_equal, assert_table_equal
 
@@ -207,4 +211,54 @@ def test_slot_creation_blocked_by_an_open_transaction_names_the_backend(db, sqle
         blocker.close()
     # the worker keeps retrying and gets through once the transaction has ended
     sq.wait_caught_up(timeout=120)
+    assert_all_tables_equal(db, sq)
+
+
+def test_resyncs_when_upstream_was_restored_from_a_backup(db, pg, sqledge_factory):
+    """A file-level restore puts the upstream's WAL behind the copy: the rows written after the
+    backup are gone upstream and new commits reuse their positions, so the copy must be made
+    again rather than resumed."""
+    db.execute("CREATE TABLE r (id int PRIMARY KEY, v text); INSERT INTO r VALUES (1, 'base')")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    assert sq.stop() == 0
+    backup = pg.datadir + ".backup"
+    pg.stop()
+    try:
+        subprocess.run(["cp", "-a", pg.datadir, backup], check=True)
+        pg.start()
+        sq.start()
+        for i in range(100, 150):
+            db.execute("INSERT INTO r VALUES (%d, 'lost in the restore')" % i)
+        sq.wait_caught_up()
+        assert sq.stop() == 0
+        before = sq.generation()
+        pg.stop()
+        shutil.rmtree(pg.datadir)
+        os.rename(backup, pg.datadir)
+    finally:
+        if os.path.exists(backup):
+            shutil.rmtree(backup)
+        pg.start()
+    db.execute("INSERT INTO r VALUES (200, 'after the restore')")
+    sq.start()
+    sq.wait_caught_up()
+    assert "restored from a backup" in sq.log(), sq.log()
+    assert sq.generation() > before
+    assert_all_tables_equal(db, sq)
+
+
+def test_restart_resumes_from_the_stored_position_without_a_resync(db, sqledge_factory):
+    _two_tables(db, rows=50)
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    generation = sq.generation()
+    for _ in range(2):
+        assert sq.stop() == 0
+        mark = sq.log_size()
+        db.execute("INSERT INTO a VALUES (1000 + (SELECT count(*) FROM a), 'while stopped')")
+        sq.start()
+        sq.wait_caught_up()
+        assert "initial sync" not in sq.log(mark), sq.log(mark)
+        assert sq.generation() == generation
     assert_all_tables_equal(db, sq)
