@@ -424,10 +424,13 @@ choose_column_name(const struct apply_rel *r, int upto, const char *name, int po
 
 	strbuf_init(&sb);
 	strbuf_puts(&sb, name);
+	/* SQLite column names ignore case: "A" and "a" need different local names, and a
+	 * suffix must not land on a name that is taken too */
 	for (i = 0; i < upto; i++) {
 		if (strcasecmp(r->cols[i].sqlite_name, sb.data) == 0) {
-			strbuf_printf(&sb, "#%d", pos);
-			break;
+			strbuf_reset(&sb);
+			strbuf_printf(&sb, "%s#%d", name, pos++);
+			i = -1;
 		}
 	}
 	return sb.data;

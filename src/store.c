@@ -190,10 +190,12 @@ store_switch_generation(const char *db_path, uint32_t gen)
 		log_error("rename(\"%s\", \"%s\") failed: %s", tmp, db_path, strerror(errno));
 		goto out;
 	}
-	if (fsync_dir(dir) < 0) {
-		log_error("fsync of directory \"%s\" failed: %s", dir, strerror(errno));
-		goto out;
-	}
+	/* the switch has happened: report success even if the directory cannot be synced, so
+	 * the caller never removes the generation now in use; a power cut before the entry
+	 * reaches the disk brings back the previous link, whose file is then gone or stale, and
+	 * the next start syncs again */
+	if (fsync_dir(dir) < 0)
+		log_warn("fsync of directory \"%s\" failed: %s", dir, strerror(errno));
 	r = 0;
 out:
 	free(target);

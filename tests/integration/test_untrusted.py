@@ -2,7 +2,7 @@
 """Upstream data and names are untrusted input: they arrive as data, never as SQL."""
 
 import harness
-from harness import assert_all_tables_equal
+from harness import assert_all_tables_equal, assert_table_equal
 
 EVIL = [
     "'); DROP TABLE t; --",
@@ -63,3 +63,15 @@ def test_values_and_identifiers_replicate_as_data(db, sqledge_factory):
     assert rels[("public", "postgres_pos")] != "postgres_pos"
     assert rels[("public", "sqlite_master")].lower() != "sqlite_master"
     assert sq.local_count("t") == 2 * len(EVIL)
+
+
+def test_columns_differing_only_in_case_stay_apart(db, sqledge_factory):
+    db.execute('CREATE TABLE c (id int PRIMARY KEY, "A" text, a text, "a#2" text);'
+               "INSERT INTO c VALUES (1, 'upper', 'lower', 'suffix')")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    db.execute("INSERT INTO c VALUES (2, 'U', 'L', 'S'); UPDATE c SET a = 'l2' WHERE id = 1")
+    sq.wait_caught_up()
+    assert_table_equal(db, sq, "c")
+    names = [r[1] for r in sq.local_query("PRAGMA table_info(\"c\")")]
+    assert len({n.lower() for n in names}) == 4, names
