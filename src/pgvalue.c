@@ -216,10 +216,10 @@ pgv_from_text(enum pgv_kind kind, const char *text, size_t len, struct strbuf *s
 		v.type = PGV_VAL_INT;
 		break;
 	case PGV_FLOAT:
-		/* SQLite binds a NaN double as NULL, so the special values stay text (D.5); it
-		 * also stores a whole REAL as an integer, which loses the sign of -0 */
+		/* SQLite binds a NaN double as NULL, so the special values stay text (D.5). -0 is
+		 * stored as 0: a REAL column keeps whole numbers as integers, losing the sign */
 		if (pgv_text_equals(text, len, "NaN") || pgv_text_equals(text, len, "Infinity") ||
-		    pgv_text_equals(text, len, "-Infinity") || pgv_text_equals(text, len, "-0")) {
+		    pgv_text_equals(text, len, "-Infinity")) {
 			v.type = PGV_VAL_TEXT;
 			v.p = text;
 			v.len = len;

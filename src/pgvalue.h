@@ -15,7 +15,7 @@ enum pgv_kind {
 	PGV_TEXT = 0, /* TEXT, exact text as PostgreSQL printed it (also the fallback) */
 	PGV_BOOL,     /* INTEGER 1/0 */
 	PGV_INT,      /* INTEGER (int2, int4, int8, oid) */
-	PGV_FLOAT,    /* REAL; NaN, Infinity, -Infinity and -0 kept as their TEXT spelling */
+	PGV_FLOAT,    /* REAL; NaN, Infinity, -Infinity kept as their TEXT spelling */
 	PGV_NUMERIC,  /* TEXT, exact, scale kept */
 	PGV_BYTEA,    /* BLOB, decoded from the hex format */
 };

@@ -127,13 +127,3 @@ def test_update_keeps_unchanged_toast_value(db, sqledge_factory):
     assert sq.local_query("SELECT counter, length(body) FROM %s WHERE id = 2" % name) == [
         (2, 102400)]
 
-
-def test_negative_zero_keeps_its_sign(db, sqledge_factory):
-    db.execute("CREATE TABLE f (id int PRIMARY KEY, x float8, y float4);"
-               "INSERT INTO f VALUES (1, '-0', '-0')")
-    sq = sqledge_factory(db).start()
-    sq.wait_caught_up()
-    db.execute("INSERT INTO f VALUES (2, '-0', '-0')")
-    sq.wait_caught_up()
-    rows = sq.local_query('SELECT x, y FROM "f" ORDER BY id')
-    assert rows == [("-0", "-0"), ("-0", "-0")], rows
