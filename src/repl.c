@@ -27,8 +27,6 @@
 #include "upstream.h"
 #include "util.h"
 
-#define REPL_RESYNC 1 /* session result: the copy was marked for resync, reconnect at once */
-
 struct repl {
 	const struct cfg *cfg;
 	struct shm_state *shm;
@@ -700,7 +698,7 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 		session_close(&r);
 		if (r.quit)
 			break;
-		if (rc != 0 && rc != REPL_RESYNC && log_last_error()[0])
+		if (rc != 0 && log_last_error()[0])
 			SHM_SET_STR(shm, last_error, log_last_error());
 		if (rc == UPSTREAM_FATAL) {
 			repl_set_state(&r, REPL_STATE_FAILED);
@@ -709,10 +707,9 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 			code = EXIT_FATAL;
 			break;
 		}
-		if (rc == REPL_RESYNC) {
+		/* a session that reached streaming starts the backoff over */
+		if (r.failures == 0)
 			backoff_ms = 500;
-			continue;
-		}
 		r.failures++;
 		repl_set_state(&r,
 		               r.was_streaming ? REPL_STATE_RECONNECTING : REPL_STATE_CONNECTING);
