@@ -237,3 +237,37 @@ def test_status_updates_continue_during_a_huge_transaction(db, sqledge_factory):
     assert sq.repl_restarts() == 1
     assert sq.local_count("t") == 1000000
     assert_table_equal(db, sq, "t")
+
+
+def test_user_types_and_replication_origins_are_followed(db, sqledge_factory):
+    """Columns of a user type bring a Type message before their Relation; a transaction made
+    under a replication origin (as a cascading replica's are) brings an Origin message."""
+    db.execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');"
+               "CREATE DOMAIN posint AS int CHECK (VALUE > 0);"
+               "CREATE TABLE t (id int PRIMARY KEY, m mood, p posint)")
+    sq = _started(db, sqledge_factory)
+    db.execute("INSERT INTO t VALUES (1, 'happy', 5), (2, NULL, 7)")
+    origin = "sqledge_test_origin_%s" % db.name
+    conn = db.connect()
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT pg_replication_origin_create(%s)", (origin,))
+        cur.execute("SELECT pg_replication_origin_session_setup(%s)", (origin,))
+        cur.execute("INSERT INTO t VALUES (3, 'sad', 9)")
+        cur.execute("UPDATE t SET m = 'ok' WHERE id = 1")
+        cur.execute("SELECT pg_replication_origin_session_reset()")
+        cur.execute("SELECT pg_replication_origin_drop(%s)", (origin,))
+    finally:
+        conn.close()
+    sq.wait_caught_up()
+    assert_table_equal(db, sq, "t")
+    # the upstream OIDs of both user types are recorded (pgoutput names a domain by its
+    # base type)
+    recorded = {oid for (oid,) in sq.local_query("SELECT oid FROM _sqledge_types")}
+    upstream = {oid for (oid,) in db.query(
+        "SELECT oid FROM pg_type WHERE typname IN ('mood', 'posint')")}
+    assert upstream <= recorded, (upstream, recorded)
+    column_types = {oid for (oid,) in sq.local_query(
+        "SELECT type_oid FROM _sqledge_columns c JOIN _sqledge_relations r USING (relid) "
+        "WHERE r.relname = 't' AND c.attname IN ('m', 'p')")}
+    assert column_types == upstream
