@@ -126,4 +126,3 @@ def test_update_keeps_unchanged_toast_value(db, sqledge_factory):
     assert sq.local_query("SELECT counter, body FROM %s WHERE id = 1" % name) == [(1, big)]
     assert sq.local_query("SELECT counter, length(body) FROM %s WHERE id = 2" % name) == [
         (2, 102400)]
-
