@@ -110,23 +110,6 @@ pgo_fmt_byte(char buf[8], uint8_t c)
 	return buf;
 }
 
-/* Grows a scratch array to hold need elements; callers bound need by the message length or
- * PGO_MAX_COLUMNS, so the multiplication cannot overflow. */
-static void *
-pgo_grow(void *arr, size_t *cap, size_t need, size_t elsize)
-{
-	size_t ncap;
-
-	if (need <= *cap)
-		return arr;
-	ncap = *cap ? *cap : 8;
-	while (ncap < need)
-		ncap *= 2;
-	arr = xrealloc(arr, ncap * elsize);
-	*cap = ncap;
-	return arr;
-}
-
 static const char *
 pgo_type_name(uint8_t type)
 {
@@ -172,7 +155,7 @@ pgo_read_tuple(struct pgo_ctx *c, int slot, bool allow_unchanged, struct pgo_tup
 		              PGO_MAX_COLUMNS);
 		return -1;
 	}
-	dec->tup[slot] = pgo_grow(dec->tup[slot], &dec->tup_cap[slot], ncols, sizeof(*cols));
+	dec->tup[slot] = xgrow(dec->tup[slot], &dec->tup_cap[slot], ncols, sizeof(*cols));
 	cols = dec->tup[slot];
 	for (uint16_t i = 0; i < ncols; i++) {
 		struct pgo_datum *d = &cols[i];
@@ -309,7 +292,7 @@ pgo_decode_relation(struct pgo_ctx *c, struct pgo_relation *r)
 		              PGO_MAX_COLUMNS);
 		return -1;
 	}
-	dec->cols = pgo_grow(dec->cols, &dec->cols_cap, r->ncols, sizeof(*dec->cols));
+	dec->cols = xgrow(dec->cols, &dec->cols_cap, r->ncols, sizeof(*dec->cols));
 	for (uint16_t i = 0; i < r->ncols; i++) {
 		struct pgo_column *col = &dec->cols[i];
 
@@ -405,7 +388,7 @@ pgo_decode_truncate(struct pgo_ctx *c, struct pgo_truncate *t)
 		              t->nrels, rbuf_remaining(&c->rb));
 		return -1;
 	}
-	dec->relids = pgo_grow(dec->relids, &dec->relids_cap, t->nrels, sizeof(*dec->relids));
+	dec->relids = xgrow(dec->relids, &dec->relids_cap, t->nrels, sizeof(*dec->relids));
 	for (uint32_t i = 0; i < t->nrels; i++) {
 		if (rbuf_get_u32(&c->rb, &dec->relids[i]) < 0)
 			return PGO_DEC_TRUNCATED;

@@ -222,22 +222,6 @@ pgw_decoder_free(struct pgw_decoder *dec)
 	pgw_decoder_init(dec);
 }
 
-/* Grows a scratch array to hold need elements; need is at most 65535 (an Int16 count). */
-static void *
-pgw_grow(void *arr, size_t *cap, size_t need, size_t elsize)
-{
-	size_t ncap;
-
-	if (need <= *cap)
-		return arr;
-	ncap = *cap ? *cap : 8;
-	while (ncap < need)
-		ncap *= 2;
-	arr = xrealloc(arr, ncap * elsize);
-	*cap = ncap;
-	return arr;
-}
-
 static const char *
 pgw_type_name(uint8_t type)
 {
@@ -284,7 +268,7 @@ pgw_read_formats(struct pgw_ctx *c, int16_t **arr, size_t *cap, uint16_t *n_out,
 		return PGW_DEC_TRUNCATED;
 	if ((size_t)n * 2 > rbuf_remaining(&c->rb))
 		return PGW_DEC_TRUNCATED;
-	*arr = pgw_grow(*arr, cap, n, sizeof(**arr));
+	*arr = xgrow(*arr, cap, n, sizeof(**arr));
 	f = *arr;
 	for (uint16_t i = 0; i < n; i++) {
 		uint16_t v;
@@ -312,7 +296,7 @@ pgw_read_parse(struct pgw_ctx *c, struct pgw_parse *p)
 	if ((size_t)n * 4 > rbuf_remaining(&c->rb))
 		return PGW_DEC_TRUNCATED;
 	c->dec->param_types =
-	        pgw_grow(c->dec->param_types, &c->dec->param_types_cap, n, sizeof(uint32_t));
+	        xgrow(c->dec->param_types, &c->dec->param_types_cap, n, sizeof(uint32_t));
 	for (uint16_t i = 0; i < n; i++)
 		(void)rbuf_get_u32(&c->rb, &c->dec->param_types[i]);
 	p->nparam_types = n;
@@ -344,7 +328,7 @@ pgw_read_bind(struct pgw_ctx *c, struct pgw_bind *b)
 	/* Each parameter takes at least its 4-byte length: bound the count before allocating. */
 	if ((size_t)nparams * 4 > rbuf_remaining(&c->rb))
 		return PGW_DEC_TRUNCATED;
-	dec->params = pgw_grow(dec->params, &dec->params_cap, nparams, sizeof(*dec->params));
+	dec->params = xgrow(dec->params, &dec->params_cap, nparams, sizeof(*dec->params));
 	for (uint16_t i = 0; i < nparams; i++) {
 		struct pgw_bind_param *p = &dec->params[i];
 		int32_t plen;

@@ -72,6 +72,21 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void *
+xgrow(void *arr, size_t *cap, size_t need, size_t elsize)
+{
+	size_t ncap;
+
+	if (need <= *cap)
+		return arr;
+	ncap = *cap ? *cap : 8;
+	while (ncap < need)
+		ncap *= 2;
+	arr = xrealloc(arr, ncap * elsize);
+	*cap = ncap;
+	return arr;
+}
+
 void
 strbuf_init(struct strbuf *sb)
 {

@@ -23,6 +23,9 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Grows arr (capacity *cap elements of elsize bytes, doubling from 8) to hold need elements;
+ * returns the array, possibly moved. Callers bound need so need * elsize cannot overflow. */
+void *xgrow(void *arr, size_t *cap, size_t need, size_t elsize);
 
 /* Growable NUL-terminated byte string. data is NULL until something is appended. */
 struct strbuf {

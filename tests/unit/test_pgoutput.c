@@ -14,44 +14,6 @@
 
 /* ---- helpers ---- */
 
-static int
-hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Parses hex digits (spaces ignored) into out; returns the byte count. */
-static size_t
-hex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	int hi = -1;
-
-	for (; *s; s++) {
-		int v = hex_nibble(*s);
-
-		if (v < 0)
-			continue;
-		if (hi < 0) {
-			hi = v;
-			continue;
-		}
-		if (n >= cap)
-			abort();
-		out[n++] = (uint8_t)(hi << 4 | v);
-		hi = -1;
-	}
-	if (hi >= 0)
-		abort(); /* odd digit count: a typo in the test */
-	return n;
-}
-
 /* Decodes a hex message from an exactly-sized heap copy, so ASan sees any over-read. */
 static int
 decode_hex(struct pgo_decoder *dec, const char *h, struct pgo_msg *out, uint8_t **keep)
