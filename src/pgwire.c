@@ -73,7 +73,7 @@ pgw_parse_startup(const uint8_t *buf, size_t len, struct pgw_startup *out)
 	struct rbuf rb;
 	uint32_t plen, code;
 	const char *user = NULL, *database = NULL;
-	size_t n = 0;
+	size_t n = 0, nopts = 0;
 	int ret = -1;
 
 #define ST_ERROR(...) pgw_set_error(out->errmsg, sizeof(out->errmsg), __VA_ARGS__)
@@ -115,9 +115,10 @@ pgw_parse_startup(const uint8_t *buf, size_t len, struct pgw_startup *out)
 		out->user = out->database = NULL;
 		ret = 0;
 		goto out;
-	case PGW_PROTOCOL_3_0:
-		break;
 	default:
+		/* 3.x: served as 3.0, the client told so by NegotiateProtocolVersion */
+		if (PGW_PROTOCOL_MAJOR(code) == 3)
+			break;
 		out->version = code;
 		ST_ERROR("unsupported frontend protocol %u.%u", PGW_PROTOCOL_MAJOR(code),
 		         PGW_PROTOCOL_MINOR(code));
@@ -150,7 +151,10 @@ pgw_parse_startup(const uint8_t *buf, size_t len, struct pgw_startup *out)
 			params[n].name = name;
 			params[n].value = value;
 			n++;
-			if (strcmp(name, "user") == 0)
+			if (strncmp(name, PGW_PROTOCOL_OPTION_PREFIX,
+			            strlen(PGW_PROTOCOL_OPTION_PREFIX)) == 0)
+				nopts++;
+			else if (strcmp(name, "user") == 0)
 				user = value;
 			else if (strcmp(name, "database") == 0)
 				database = value;
@@ -165,6 +169,7 @@ pgw_parse_startup(const uint8_t *buf, size_t len, struct pgw_startup *out)
 		}
 		out->kind = PGW_STARTUP_MESSAGE;
 		out->version = code;
+		out->n_protocol_options = nopts;
 		out->nparams = n;
 		memcpy(out->params, params, n * sizeof(params[0]));
 		out->user = user;
@@ -671,6 +676,21 @@ pgw_put_parameter_status(struct strbuf *sb, const char *name, const char *value)
 
 	pgw_put_str(sb, name);
 	pgw_put_str(sb, value);
+	pgw_end(sb, start);
+}
+
+void
+pgw_put_negotiate_protocol(struct strbuf *sb, const struct pgw_startup *st)
+{
+	size_t start = pgw_begin(sb, 'v'), i;
+
+	pgw_put_u32(sb, PGW_PROTOCOL_3_0);
+	pgw_put_u32(sb, (uint32_t)st->n_protocol_options);
+	for (i = 0; i < st->nparams; i++) {
+		if (strncmp(st->params[i].name, PGW_PROTOCOL_OPTION_PREFIX,
+		            strlen(PGW_PROTOCOL_OPTION_PREFIX)) == 0)
+			pgw_put_str(sb, st->params[i].name);
+	}
 	pgw_end(sb, start);
 }
 

@@ -18,6 +18,9 @@
 #define PGW_PROTOCOL_3_0 196608u /* 3 << 16 | 0 */
 #define PGW_PROTOCOL_MAJOR(v) ((unsigned)((v) >> 16))
 #define PGW_PROTOCOL_MINOR(v) ((unsigned)((v)&0xffff))
+/* Startup parameters with this prefix are protocol options, not settings; PostgreSQL 15 knows
+ * none and names them in NegotiateProtocolVersion. */
+#define PGW_PROTOCOL_OPTION_PREFIX "_pq_."
 
 #define PGW_STARTUP_MIN_LEN 8
 #define PGW_STARTUP_MAX_LEN 10000 /* PostgreSQL's MAX_STARTUP_PACKET_LENGTH */
@@ -42,6 +45,7 @@ struct pgw_param {
 struct pgw_startup {
 	enum pgw_startup_kind kind;
 	uint32_t version; /* the code word: request code, or the requested protocol version */
+	size_t n_protocol_options; /* StartupMessage: how many "_pq_." pairs it has */
 	uint32_t cancel_pid;
 	uint32_t cancel_key;
 	/* StartupMessage only: every name/value pair in packet order (names unique not
@@ -68,6 +72,11 @@ int pgw_frame_startup(const uint8_t *buf, size_t avail, size_t *total_len);
  * errmsg and version on failure, *out is written only on success. String pointers point
  * into buf and are valid as long as buf is. */
 int pgw_parse_startup(const uint8_t *buf, size_t len, struct pgw_startup *out);
+
+/* True when the client must be sent NegotiateProtocolVersion before authentication, as
+ * PostgreSQL does: it asked for a 3.x newer than 3.0 or sent protocol options. */
+#define PGW_STARTUP_NEEDS_NEGOTIATION(st)                                                          \
+	(PGW_PROTOCOL_MINOR((st)->version) > 0 || (st)->n_protocol_options > 0)
 
 /* Value of the startup pair called name, or NULL. Points into the packet buffer. */
 const char *pgw_startup_get(const struct pgw_startup *st, const char *name);
@@ -255,6 +264,8 @@ void pgw_put_ssl_refusal(struct strbuf *sb);
 void pgw_put_auth_ok(struct strbuf *sb);
 void pgw_put_auth_cleartext(struct strbuf *sb);
 void pgw_put_parameter_status(struct strbuf *sb, const char *name, const char *value);
+/* NegotiateProtocolVersion: newest minor we speak (3.0) and every "_pq_." option of st. */
+void pgw_put_negotiate_protocol(struct strbuf *sb, const struct pgw_startup *st);
 void pgw_put_backend_key(struct strbuf *sb, uint32_t pid, uint32_t key);
 /* status: 'I' idle, 'T' in a transaction block, 'E' in a failed transaction block. */
 void pgw_put_ready_for_query(struct strbuf *sb, char status);

@@ -229,10 +229,49 @@ test_startup_reports_unsupported_protocol(void)
 	CHECK_INT(PGW_PROTOCOL_MAJOR(st.version), 2);
 	CHECK_INT(PGW_PROTOCOL_MINOR(st.version), 0);
 	CHECK_STR(st.errmsg, "unsupported frontend protocol 2.0");
-	CHECK_INT(startup_hex("00000010 00030002 7573657200 7500 00", &st),
+	CHECK_INT(startup_hex("00000010 00040000 7573657200 7500 00", &st),
 	          PGW_UNSUPPORTED_PROTOCOL);
-	CHECK_INT(PGW_PROTOCOL_MAJOR(st.version), 3);
+	CHECK_STR(st.errmsg, "unsupported frontend protocol 4.0");
+}
+
+/* PostgreSQL 15 serves any 3.x as 3.0 and answers NegotiateProtocolVersion naming the newest
+ * minor it speaks and every "_pq_." option, which it does not treat as a setting. */
+static void
+test_startup_negotiates_newer_minor_and_options(void)
+{
+	static const char *const plain[] = {"user", "u", NULL};
+	static const char *const opts[] = {"user", "u",        "_pq_.foo", "1", "application_name",
+	                                   "a",    "_pq_.bar", "x",        NULL};
+	struct strbuf sb, out;
+	struct pgw_startup st;
+	uint8_t *keep = NULL;
+
+	strbuf_init(&sb);
+	strbuf_init(&out);
+	build_startup(&sb, PGW_PROTOCOL_3_0, plain);
+	CHECK_INT(pgw_parse_startup((uint8_t *)sb.data, sb.len, &st), 0);
+	CHECK(!PGW_STARTUP_NEEDS_NEGOTIATION(&st));
+
+	CHECK_INT(startup_hex_keep("00000010 00030002 7573657200 7500 00", &st, &keep), 0);
+	CHECK_INT(st.kind, PGW_STARTUP_MESSAGE);
 	CHECK_INT(PGW_PROTOCOL_MINOR(st.version), 2);
+	CHECK(PGW_STARTUP_NEEDS_NEGOTIATION(&st));
+	pgw_put_negotiate_protocol(&out, &st);
+	CHECK_HEX(&out, "76 0000000c 00030000 00000000");
+	free(keep);
+
+	build_startup(&sb, PGW_PROTOCOL_3_0, opts);
+	CHECK_INT(pgw_parse_startup((uint8_t *)sb.data, sb.len, &st), 0);
+	CHECK_INT(st.n_protocol_options, 2);
+	CHECK_INT(st.nparams, 4);
+	CHECK_STR(pgw_startup_get(&st, "application_name"), "a");
+	CHECK(PGW_STARTUP_NEEDS_NEGOTIATION(&st));
+	strbuf_reset(&out);
+	pgw_put_negotiate_protocol(&out, &st);
+	/* _pq_.foo\0 _pq_.bar\0 */
+	CHECK_HEX(&out, "76 0000001e 00030000 00000002 5f70715f2e666f6f00 5f70715f2e62617200");
+	strbuf_free(&out);
+	strbuf_free(&sb);
 }
 
 static void
@@ -933,6 +972,7 @@ main(void)
 	RUN(test_startup_rejects_missing_terminator);
 	RUN(test_startup_rejects_bytes_after_terminator);
 	RUN(test_startup_reports_unsupported_protocol);
+	RUN(test_startup_negotiates_newer_minor_and_options);
 	RUN(test_startup_rejects_bad_lengths);
 	RUN(test_startup_bounds_parameter_count);
 	RUN(test_startup_prefixes_rejected);
