@@ -166,18 +166,49 @@ listen_tcp_host(struct listen_set *ls, const char *host, int port, int backlog, 
 	return 0;
 }
 
-/* True when something accepts connections on the Unix socket path (a full backlog counts). */
-static bool
-listen_unix_in_use(const struct sockaddr_un *sun)
+int
+listen_remove_stale_socket(const char *path, const char *what, char *err, size_t errlen)
 {
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	bool used;
+	struct sockaddr_un sun;
+	struct stat sb;
+	bool live;
+	int fd;
 
-	if (fd < 0)
-		return false;
-	used = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 || errno == EAGAIN;
+	if (lstat(path, &sb) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot stat %s \"%s\": %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(sb.st_mode)) {
+		snprintf(err, errlen, "%s path \"%s\" exists and is not a socket", what, path);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "%s path \"%s\" is too long", what, path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket() failed: %s", strerror(errno));
+		return -1;
+	}
+	/* a full backlog (EAGAIN) still means someone listens */
+	live = connect(fd, (const struct sockaddr *)&sun, sizeof(sun)) == 0 || errno == EAGAIN;
 	close(fd);
-	return used;
+	if (live) {
+		snprintf(err, errlen, "%s \"%s\" is in use by another process", what, path);
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "cannot remove stale %s \"%s\": %s", what, path,
+		         strerror(errno));
+		return -1;
+	}
+	return 1;
 }
 
 /* The Unix socket dir/.s.PGSQL.<port>, guarded by dir/.s.PGSQL.<port>.lock. A leftover socket
@@ -210,7 +241,7 @@ listen_unix(struct listen_set *ls, const char *dir, int port, int backlog, char 
 		         strerror(errno));
 		return -1;
 	}
-	if (flock(lfd, LOCK_EX | LOCK_NB) < 0 || listen_unix_in_use(&sun)) {
+	if (flock(lfd, LOCK_EX | LOCK_NB) < 0) {
 		snprintf(err, errlen,
 		         "could not listen on \"%s\": another process (sqledge or PostgreSQL) is "
 		         "using it",
@@ -225,9 +256,7 @@ listen_unix(struct listen_set *ls, const char *dir, int port, int backlog, char 
 		close(lfd);
 		return -1;
 	}
-	if (unlink(path) < 0 && errno != ENOENT) {
-		snprintf(err, errlen, "could not remove stale socket \"%s\": %s", path,
-		         strerror(errno));
+	if (listen_remove_stale_socket(path, "Unix socket", err, errlen) < 0) {
 		close(lfd);
 		return -1;
 	}

@@ -26,6 +26,12 @@ struct listen_set {
 int listen_open(struct listen_set *ls, const char *addresses, int port, const char *unix_dir,
                 int backlog, char *err, size_t errlen);
 
+/* Removes the Unix socket at path when nobody accepts on it (left by a killed process); what
+ * names it in messages ("control socket"). Returns 1 when it removed one, 0 when nothing was
+ * there, -1 with the cause in err: not a socket, a live socket ("... is in use by another
+ * process"), or a system error. */
+int listen_remove_stale_socket(const char *path, const char *what, char *err, size_t errlen);
+
 /* Closes every socket; removes the Unix socket and its lock file when remove_files is set (the
  * master on exit; a worker only closes its inherited copies). */
 void listen_close(struct listen_set *ls, bool remove_files);

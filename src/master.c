@@ -25,6 +25,7 @@
 #include "chan.h"
 #include "ctl.h"
 #include "failpoint.h"
+#include "listen.h"
 #include "log.h"
 #include "master.h"
 #include "repl.h"
@@ -150,52 +151,13 @@ out:
 
 /* ---- the control socket ---- */
 
-/* Removes what is at path when it is a socket nobody listens on (left by a sqledge that was
- * killed). A live socket belongs to another instance sharing the directory: refuse. */
-static int
-master_remove_stale_socket(const char *path, const struct sockaddr_un *addr)
-{
-	struct stat sb;
-	int fd, r = -1;
-
-	if (lstat(path, &sb) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		log_error("cannot stat control socket \"%s\": %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISSOCK(sb.st_mode)) {
-		log_error("control socket path \"%s\" exists and is not a socket", path);
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		log_error("socket() failed: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0) {
-		log_error("control socket \"%s\" is in use by another process (set [control] "
-		          "socket to a path of its own)",
-		          path);
-		goto out;
-	}
-	if (unlink(path) < 0 && errno != ENOENT) {
-		log_error("cannot remove stale control socket \"%s\": %s", path, strerror(errno));
-		goto out;
-	}
-	log_info("removed stale control socket \"%s\"", path);
-	r = 0;
-out:
-	close(fd);
-	return r;
-}
-
 static int
 master_listen(struct master *m)
 {
 	struct sockaddr_un addr;
 	char *path = ctl_socket_path(m->cfg);
 	mode_t old_umask;
+	char err[512];
 	int fd = -1, r = -1, rc;
 
 	memset(&addr, 0, sizeof(addr));
@@ -208,8 +170,16 @@ master_listen(struct master *m)
 	memcpy(addr.sun_path, path, strlen(path));
 	/* only while holding the database lock: a socket there now is stale or another
 	 * instance's */
-	if (master_remove_stale_socket(path, &addr) < 0)
+	rc = listen_remove_stale_socket(path, "control socket", err, sizeof(err));
+	if (rc < 0) {
+		log_error("%s%s", err,
+		          strstr(err, "in use") != NULL
+		                  ? " (set [control] socket to a path of its own)"
+		                  : "");
 		goto out;
+	}
+	if (rc > 0)
+		log_info("removed stale control socket \"%s\"", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		log_error("socket() for the control socket failed: %s", strerror(errno));
