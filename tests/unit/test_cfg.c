@@ -17,27 +17,6 @@
 static char *test_files[128];
 static size_t test_nfiles;
 
-/* Removes every SQLEDGE_* variable, restarting after each since unsetenv() changes environ. */
-static void
-test_clear_env(void)
-{
-	char **e, *name;
-	bool again = true;
-
-	while (again) {
-		again = false;
-		for (e = environ; *e; e++) {
-			if (strncmp(*e, "SQLEDGE_", 8) != 0)
-				continue;
-			name = strndup(*e, strcspn(*e, "="));
-			unsetenv(name);
-			free(name);
-			again = true;
-			break;
-		}
-	}
-}
-
 /* Writes text to a new file under /tmp and returns its path (removed at the end). */
 static const char *
 test_write_file(const char *text)
@@ -77,7 +56,7 @@ test_load(const char *path, struct cfg **cfg, char **errs)
 		if ((cfg) == NULL) {                                                               \
 			fprintf(stderr, "%s", errs);                                               \
 			free(errs);                                                                \
-			test_clear_env();                                                          \
+			unit_clear_env();                                                          \
 			return;                                                                    \
 		}                                                                                  \
 	} while (0)
@@ -218,7 +197,7 @@ test_env_overrides_file(void)
 	CHECK_STR(cfg->log_level, "warning");
 	cfg_free(cfg);
 	free(errs);
-	test_clear_env();
+	unit_clear_env();
 }
 
 static void
@@ -260,7 +239,7 @@ test_original_variables_keep_meaning(void)
 	CHECK_INT(cfg->proxy_port, 6433);
 	cfg_free(cfg);
 	free(errs);
-	test_clear_env();
+	unit_clear_env();
 }
 
 static void
@@ -284,7 +263,7 @@ test_empty_env_value_overrides(void)
 	CHECK(strstr(errs, "SQLEDGE_PROXY_PORT: invalid value \"\" for key \"port\" in section "
 	                   "[proxy]: expected an integer") != NULL);
 	free(errs);
-	test_clear_env();
+	unit_clear_env();
 }
 
 static void
@@ -379,7 +358,7 @@ test_env_error_names_variable(void)
 	CHECK_INT(test_load(path, &cfg, &errs), -1);
 	CHECK(strstr(errs, "SQLEDGE_REPLICATION_SLOT_NAME: invalid value \"Bad\"") != NULL);
 	free(errs);
-	test_clear_env();
+	unit_clear_env();
 
 	/* a bad file value corrected by the environment is no error */
 	path = test_write_file("[proxy]\nport = 0\n");
@@ -388,7 +367,7 @@ test_env_error_names_variable(void)
 	CHECK_INT(cfg->proxy_port, 6000);
 	cfg_free(cfg);
 	free(errs);
-	test_clear_env();
+	unit_clear_env();
 }
 
 static void
@@ -504,7 +483,7 @@ test_password_file(void)
 	CHECK_INT(test_load(path, &cfg, &errs), -1);
 	CHECK(strstr(errs, text) != NULL);
 	free(errs);
-	test_clear_env();
+	unit_clear_env();
 
 	/* unreadable */
 	setenv("SQLEDGE_UPSTREAM_PASSWORD_FILE", "/nonexistent/pw", 1);
@@ -512,7 +491,7 @@ test_password_file(void)
 	CHECK_STR(errs, "SQLEDGE_UPSTREAM_PASSWORD_FILE: cannot read password file "
 	                "\"/nonexistent/pw\": No such file or directory\n");
 	free(errs);
-	test_clear_env();
+	unit_clear_env();
 }
 
 static void
@@ -528,7 +507,7 @@ test_unknown_variable_warns(void)
 	CHECK_STR(errs, "warning: unknown variable SQLEDGE_FOO ignored\n");
 	cfg_free(cfg);
 	free(errs);
-	test_clear_env();
+	unit_clear_env();
 }
 
 static void
@@ -643,7 +622,7 @@ test_dump_parses_back(void)
 	cfg_free(copy);
 	cfg_free(cfg);
 	free(dump);
-	test_clear_env();
+	unit_clear_env();
 
 	/* defaults too */
 	LOAD_OK(NULL, cfg, errs);
@@ -661,7 +640,7 @@ main(void)
 {
 	size_t i;
 
-	test_clear_env();
+	unit_clear_env();
 	RUN(test_defaults_without_file);
 	RUN(test_file_sets_values);
 	RUN(test_env_overrides_file);

@@ -423,34 +423,13 @@ test_json_reader_sanity(void)
 
 /* --- fixtures ------------------------------------------------------------------------------ */
 
-/* Removes every SQLEDGE_* variable, restarting after each since unsetenv() changes environ. */
-static void
-test_clear_env(void)
-{
-	char **e, *name;
-	bool again = true;
-
-	while (again) {
-		again = false;
-		for (e = environ; *e; e++) {
-			if (strncmp(*e, "SQLEDGE_", 8) != 0)
-				continue;
-			name = strndup(*e, strcspn(*e, "="));
-			unsetenv(name);
-			free(name);
-			again = true;
-			break;
-		}
-	}
-}
-
 /* The built-in defaults; the caller frees with cfg_free(). Exits when they do not load. */
 static struct cfg *
 test_cfg_defaults(void)
 {
 	struct cfg *cfg = NULL;
 
-	test_clear_env();
+	unit_clear_env();
 	if (cfg_load(NULL, stderr, &cfg) < 0 || cfg == NULL) {
 		fprintf(stderr, "cfg_load() of the defaults failed\n");
 		exit(1);
@@ -992,12 +971,12 @@ test_ctl_status_json_valid_with_non_utf8_config(void)
 	FILE *err = open_memstream(&errs, &errs_len);
 	int rc;
 
-	test_clear_env();
+	unit_clear_env();
 	for (i = 0; i < ARRAY_SIZE(env); i++)
 		setenv(env[i].var, env[i].value, 1);
 	rc = cfg_load(NULL, err, &cfg);
 	fclose(err);
-	test_clear_env();
+	unit_clear_env();
 	free(errs);
 	/* a configuration that loads must render as valid JSON */
 	if (rc == 0 && cfg != NULL) {

@@ -3,10 +3,12 @@
 #ifndef SQLEDGE_UNIT_H
 #define SQLEDGE_UNIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int unit_failures;
 static int unit_checks;
@@ -51,6 +53,27 @@ static int unit_checks;
 			        #expect);                                                          \
 		}                                                                                  \
 	} while (0)
+
+/* Removes every SQLEDGE_* variable, restarting after each since unsetenv() changes environ. */
+static inline void
+unit_clear_env(void)
+{
+	char **e, *name;
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (e = environ; *e; e++) {
+			if (strncmp(*e, "SQLEDGE_", 8) != 0)
+				continue;
+			name = strndup(*e, strcspn(*e, "="));
+			unsetenv(name);
+			free(name);
+			again = true;
+			break;
+		}
+	}
+}
 
 /* Runs one test function and names it in the output. */
 #define RUN(fn)                                                                                    \
