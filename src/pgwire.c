@@ -257,6 +257,8 @@ pgw_type_name(uint8_t type)
 		return "CopyFail";
 	case PGW_PASSWORD:
 		return "PasswordMessage";
+	case PGW_FUNCTION_CALL:
+		return "FunctionCall";
 	default:
 		return NULL;
 	}
@@ -280,7 +282,7 @@ pgw_read_formats(struct pgw_ctx *c, int16_t **arr, size_t *cap, uint16_t *n_out,
 
 		(void)rbuf_get_u16(&c->rb, &v);
 		if (v != PGW_FORMAT_TEXT && v != PGW_FORMAT_BINARY) {
-			PGW_DEC_ERROR(c->dec, "Bind %s format code %d at %u is not 0 or 1", what,
+			PGW_DEC_ERROR(c->dec, "%s format code %d at %u is not 0 or 1", what,
 			              (int16_t)v, i);
 			return -1;
 		}
@@ -309,24 +311,24 @@ pgw_read_parse(struct pgw_ctx *c, struct pgw_parse *p)
 	return 0;
 }
 
+/* The format codes and values of Bind's parameters or FunctionCall's arguments, into
+ * dec->formats and dec->params. */
 static int
-pgw_read_bind(struct pgw_ctx *c, struct pgw_bind *b)
+pgw_read_values(struct pgw_ctx *c, const char *what, uint16_t *nformats_out, uint16_t *nparams_out)
 {
 	struct pgw_decoder *dec = c->dec;
-	int16_t *formats, *rformats;
-	uint16_t nformats, nparams, nrformats;
+	uint16_t nformats, nparams;
+	char label[48];
 	int rc;
 
-	if (rbuf_get_cstring(&c->rb, &b->portal) < 0 || rbuf_get_cstring(&c->rb, &b->stmt) < 0)
-		return PGW_DEC_TRUNCATED;
-	rc = pgw_read_formats(c, &dec->formats, &dec->formats_cap, &nformats, "parameter");
+	snprintf(label, sizeof(label), "%s parameter", what);
+	rc = pgw_read_formats(c, &dec->formats, &dec->formats_cap, &nformats, label);
 	if (rc != 0)
 		return rc;
-	formats = dec->formats;
 	if (rbuf_get_u16(&c->rb, &nparams) < 0)
 		return PGW_DEC_TRUNCATED;
 	if (nformats > 1 && nformats != nparams) {
-		PGW_DEC_ERROR(dec, "Bind has %u parameter formats for %u parameters", nformats,
+		PGW_DEC_ERROR(dec, "%s has %u parameter formats for %u parameters", what, nformats,
 		              nparams);
 		return -1;
 	}
@@ -341,7 +343,7 @@ pgw_read_bind(struct pgw_ctx *c, struct pgw_bind *b)
 		if (rbuf_get_i32(&c->rb, &plen) < 0)
 			return PGW_DEC_TRUNCATED;
 		if (plen < -1) {
-			PGW_DEC_ERROR(dec, "Bind parameter %u has invalid length %d", i, plen);
+			PGW_DEC_ERROR(dec, "%s parameter %u has invalid length %d", what, i, plen);
 			return -1;
 		}
 		p->len = plen;
@@ -349,17 +351,59 @@ pgw_read_bind(struct pgw_ctx *c, struct pgw_bind *b)
 		if (plen >= 0 && rbuf_get_bytes(&c->rb, (size_t)plen, &p->data) < 0)
 			return PGW_DEC_TRUNCATED;
 	}
-	rc = pgw_read_formats(c, &dec->result_formats, &dec->result_formats_cap, &nrformats,
-	                      "result");
+	*nformats_out = nformats;
+	*nparams_out = nparams;
+	return 0;
+}
+
+static int
+pgw_read_bind(struct pgw_ctx *c, struct pgw_bind *b)
+{
+	struct pgw_decoder *dec = c->dec;
+	uint16_t nformats, nparams, nrformats;
+	int rc;
+
+	if (rbuf_get_cstring(&c->rb, &b->portal) < 0 || rbuf_get_cstring(&c->rb, &b->stmt) < 0)
+		return PGW_DEC_TRUNCATED;
+	rc = pgw_read_values(c, "Bind", &nformats, &nparams);
 	if (rc != 0)
 		return rc;
-	rformats = dec->result_formats;
+	rc = pgw_read_formats(c, &dec->result_formats, &dec->result_formats_cap, &nrformats,
+	                      "Bind result");
+	if (rc != 0)
+		return rc;
 	b->nformats = nformats;
-	b->formats = formats;
+	b->formats = dec->formats;
 	b->nparams = nparams;
 	b->params = dec->params;
 	b->nresult_formats = nrformats;
-	b->result_formats = rformats;
+	b->result_formats = dec->result_formats;
+	return 0;
+}
+
+static int
+pgw_read_function_call(struct pgw_ctx *c, struct pgw_function_call *f)
+{
+	uint16_t nformats, nargs, rformat;
+	int rc;
+
+	if (rbuf_get_u32(&c->rb, &f->oid) < 0)
+		return PGW_DEC_TRUNCATED;
+	rc = pgw_read_values(c, "FunctionCall", &nformats, &nargs);
+	if (rc != 0)
+		return rc;
+	if (rbuf_get_u16(&c->rb, &rformat) < 0)
+		return PGW_DEC_TRUNCATED;
+	if (rformat != PGW_FORMAT_TEXT && rformat != PGW_FORMAT_BINARY) {
+		PGW_DEC_ERROR(c->dec, "FunctionCall result format code %d is not 0 or 1",
+		              (int16_t)rformat);
+		return -1;
+	}
+	f->nformats = nformats;
+	f->formats = c->dec->formats;
+	f->nargs = nargs;
+	f->args = c->dec->params;
+	f->result_format = (int16_t)rformat;
 	return 0;
 }
 
@@ -391,6 +435,8 @@ pgw_read_body(struct pgw_ctx *c, uint8_t type, struct pgw_msg *m)
 		return pgw_read_parse(c, &m->u.parse);
 	case PGW_BIND:
 		return pgw_read_bind(c, &m->u.bind);
+	case PGW_FUNCTION_CALL:
+		return pgw_read_function_call(c, &m->u.function_call);
 	case PGW_DESCRIBE:
 		return pgw_read_target(c, "Describe", &m->u.describe);
 	case PGW_CLOSE:

@@ -105,6 +105,7 @@ enum pgw_type {
 	PGW_COPY_DONE = 'c',
 	PGW_COPY_FAIL = 'f',
 	PGW_PASSWORD = 'p', /* also SASLInitialResponse / SASLResponse: told apart by context */
+	PGW_FUNCTION_CALL = 'F',
 };
 
 #define PGW_FORMAT_TEXT 0
@@ -137,6 +138,16 @@ struct pgw_bind {
 	const int16_t *result_formats;
 };
 
+/* FunctionCall (the fast-path interface libpq's large object functions use). */
+struct pgw_function_call {
+	uint32_t oid;
+	uint16_t nformats; /* 0, 1 or nargs (checked) */
+	const int16_t *formats;
+	uint16_t nargs;
+	const struct pgw_bind_param *args;
+	int16_t result_format;
+};
+
 /* Describe and Close. */
 struct pgw_target {
 	char kind; /* 'S' statement or 'P' portal */
@@ -164,6 +175,7 @@ struct pgw_msg {
 		struct pgw_query query;
 		struct pgw_parse parse;
 		struct pgw_bind bind;
+		struct pgw_function_call function_call;
 		struct pgw_target describe;
 		struct pgw_execute execute;
 		struct pgw_target close;
