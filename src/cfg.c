@@ -58,6 +58,7 @@ static const char *cfg_check_sslmode(char **value);
 static const char *cfg_check_plugin(char **value);
 static const char *cfg_check_slot_name(char **value);
 static const char *cfg_check_log_level(char **value);
+static const char *cfg_check_auth(char **value);
 
 #define KEY_STR(sec, key, field, def, flags, check)                                                \
 	{                                                                                          \
@@ -102,7 +103,13 @@ static const struct cfg_key cfg_keys[] = {
 
         KEY_STR("proxy", "address", proxy_address, "localhost", 0, NULL),
         KEY_INT("proxy", "port", proxy_port, 5433, 1, 65535),
-        KEY_INT("proxy", "workers", proxy_workers, 0, 0, 1024),
+        KEY_INT("proxy", "workers", proxy_workers, 0, 0, CFG_MAX_PROXY_WORKERS),
+        KEY_STR("proxy", "unix_socket_dir", proxy_unix_socket_dir, "", 0, NULL),
+        KEY_STR("proxy", "auth", proxy_auth, "password", 0, cfg_check_auth),
+        KEY_INT("proxy", "max_clients", proxy_max_clients, 1000, 1, 1000000),
+        KEY_INT("proxy", "max_upstream_connections", proxy_max_upstream_connections, 0, 0, 1000000),
+        KEY_INT("proxy", "queue_timeout", proxy_queue_timeout, 60, 1, 86400),
+        KEY_INT("proxy", "max_message_size", proxy_max_message_size, 268435456, 10000, 1073741823),
 
         /* empty means "sqledge.sock next to db_path", filled in by cfg_load() */
         KEY_STR("control", "socket", control_socket, "", 0, NULL),
@@ -215,6 +222,14 @@ cfg_check_log_level(char **value)
 	if (log_level_parse(*value, &level) < 0)
 		return "must be error, warning, info or debug";
 	return NULL;
+}
+
+static const char *
+cfg_check_auth(char **value)
+{
+	if (strcmp(*value, "password") == 0 || strcmp(*value, "trust") == 0)
+		return NULL;
+	return "must be password or trust";
 }
 
 static int

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #define CFG_DEFAULT_PATH SYSCONFDIR "/sqledge.ini"
+#define CFG_MAX_PROXY_WORKERS 64
 
 /* One process-wide configuration, allocated, validated and freed as a unit. Every string is
  * non-NULL after cfg_load() (empty when unset) unless noted. */
@@ -39,9 +40,15 @@ struct cfg {
 	char *local_db_path; /* db_path = ./sqledge.db */
 
 	/* [proxy] */
-	char *proxy_address; /* address = localhost */
-	int proxy_port;      /* port = 5433 */
-	int proxy_workers;   /* workers = 0 (one per CPU) */
+	char *proxy_address;         /* address = localhost */
+	int proxy_port;              /* port = 5433 */
+	int proxy_workers;           /* workers = 0 (one per CPU, at most CFG_MAX_PROXY_WORKERS) */
+	char *proxy_unix_socket_dir; /* unix_socket_dir = (empty: no Unix socket) */
+	char *proxy_auth;            /* auth = password | trust */
+	int proxy_max_clients;       /* max_clients = 1000 (all workers together) */
+	int proxy_max_upstream_connections; /* max_upstream_connections = 0 (no cap) */
+	int proxy_queue_timeout;            /* queue_timeout = 60 (seconds) */
+	int proxy_max_message_size;         /* max_message_size = 268435456 (bytes) */
 
 	/* [control] */
 	char *control_socket; /* socket = sqledge.sock next to db_path */

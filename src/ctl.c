@@ -41,6 +41,9 @@ struct ctl_status {
 	uint64_t sync_rows_done, sync_rows_estimated;
 	double sync_rows_per_second;
 	int64_t sync_started_us, sync_finished_us;
+	uint32_t nproxy;
+	uint64_t proxy_clients, proxy_upstream_conns, proxy_queries;
+	struct shm_proxy_worker proxy[SHM_MAX_PROXY_WORKERS];
 };
 
 char *
@@ -175,6 +178,24 @@ ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_s
 	st->txns_applied = shm_load(shm->txns_applied);
 	st->rows_applied = shm_load(shm->rows_applied);
 
+	st->nproxy = shm_load(shm->proxy_nworkers);
+	if (st->nproxy > SHM_MAX_PROXY_WORKERS)
+		st->nproxy = SHM_MAX_PROXY_WORKERS;
+	st->proxy_clients = shm_load(shm->proxy_clients);
+	st->proxy_upstream_conns = shm_load(shm->proxy_upstream_conns);
+	for (uint32_t i = 0; i < st->nproxy; i++) {
+		const struct shm_proxy_worker *w = &shm->proxy[i];
+
+		st->proxy[i].pid = shm_load(w->pid);
+		st->proxy[i].restarts = shm_load(w->restarts);
+		st->proxy[i].clients = shm_load(w->clients);
+		st->proxy[i].clients_total = shm_load(w->clients_total);
+		st->proxy[i].logins_failed = shm_load(w->logins_failed);
+		st->proxy[i].queries_forwarded = shm_load(w->queries_forwarded);
+		st->proxy[i].upstream_conns = shm_load(w->upstream_conns);
+		st->proxy_queries += st->proxy[i].queries_forwarded;
+	}
+
 	sync_state = shm_load(shm->sync_state);
 	st->sync_state = ctl_sync_state_name(sync_state);
 	st->sync_running = sync_state == SYNC_STATE_RUNNING;
@@ -230,8 +251,12 @@ ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	              (long long)st->uptime_s);
 	strbuf_printf(out,
 	              ",\"processes\":[{\"role\":\"master\",\"pid\":%d},"
-	              "{\"role\":\"repl\",\"pid\":%d,\"restarts\":%u}]",
+	              "{\"role\":\"repl\",\"pid\":%d,\"restarts\":%u}",
 	              (int)st->master_pid, (int)st->repl_pid, st->repl_restarts);
+	for (uint32_t i = 0; i < st->nproxy; i++)
+		strbuf_printf(out, ",{\"role\":\"proxy\",\"index\":%u,\"pid\":%d,\"restarts\":%u}",
+		              i, (int)st->proxy[i].pid, st->proxy[i].restarts);
+	strbuf_putc(out, ']');
 
 	strbuf_puts(out, ",\"upstream\":{\"state\":");
 	strbuf_json_string(out, st->upstream_state);
@@ -277,7 +302,30 @@ ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	ctl_json_time(out, st->sync_started_us);
 	strbuf_puts(out, ",\"finished_at\":");
 	ctl_json_time(out, st->sync_finished_us);
-	strbuf_puts(out, "}}}\n");
+	strbuf_puts(out, "}}");
+
+	strbuf_puts(out, ",\"proxy\":{\"address\":");
+	strbuf_json_string(out, cfg->proxy_address);
+	strbuf_printf(out,
+	              ",\"port\":%d,\"clients\":%llu,\"max_clients\":%d,"
+	              "\"upstream_connections\":%llu,\"queries_forwarded\":%llu,\"workers\":[",
+	              cfg->proxy_port, (unsigned long long)st->proxy_clients,
+	              cfg->proxy_max_clients, (unsigned long long)st->proxy_upstream_conns,
+	              (unsigned long long)st->proxy_queries);
+	for (uint32_t i = 0; i < st->nproxy; i++) {
+		const struct shm_proxy_worker *w = &st->proxy[i];
+
+		strbuf_printf(out,
+		              "%s{\"index\":%u,\"pid\":%d,\"clients\":%llu,\"clients_total\":%llu,"
+		              "\"logins_failed\":%llu,\"queries_forwarded\":%llu,"
+		              "\"upstream_connections\":%llu}",
+		              i ? "," : "", i, (int)w->pid, (unsigned long long)w->clients,
+		              (unsigned long long)w->clients_total,
+		              (unsigned long long)w->logins_failed,
+		              (unsigned long long)w->queries_forwarded,
+		              (unsigned long long)w->upstream_conns);
+	}
+	strbuf_puts(out, "]}}\n");
 }
 
 static void
@@ -312,6 +360,14 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 		              st->repl_restarts);
 	else
 		strbuf_printf(out, "  repl: not running, restarts %u\n", st->repl_restarts);
+	for (uint32_t i = 0; i < st->nproxy; i++) {
+		if (st->proxy[i].pid > 0)
+			strbuf_printf(out, "  proxy%u: pid %d, restarts %u\n", i,
+			              (int)st->proxy[i].pid, st->proxy[i].restarts);
+		else
+			strbuf_printf(out, "  proxy%u: not running, restarts %u\n", i,
+			              st->proxy[i].restarts);
+	}
 
 	strbuf_puts(out, "\nupstream:\n");
 	strbuf_printf(out, "  state: %s\n", st->upstream_state);
@@ -347,6 +403,25 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	              st->sync_running && st->sync_table[0] ? st->sync_table : "-");
 	ctl_text_time(out, "started_at", st->sync_started_us);
 	ctl_text_time(out, "finished_at", st->sync_finished_us);
+
+	strbuf_puts(out, "\nproxy:\n");
+	strbuf_printf(out, "  listen: %s port %d\n", cfg->proxy_address, cfg->proxy_port);
+	strbuf_printf(out, "  clients: %llu (max %d)\n", (unsigned long long)st->proxy_clients,
+	              cfg->proxy_max_clients);
+	strbuf_printf(out, "  upstream connections: %llu\n",
+	              (unsigned long long)st->proxy_upstream_conns);
+	strbuf_printf(out, "  queries forwarded: %llu\n", (unsigned long long)st->proxy_queries);
+	for (uint32_t i = 0; i < st->nproxy; i++) {
+		const struct shm_proxy_worker *w = &st->proxy[i];
+
+		strbuf_printf(out,
+		              "  worker %u: %llu clients (%llu since start), %llu queries "
+		              "forwarded, %llu failed logins\n",
+		              i, (unsigned long long)w->clients,
+		              (unsigned long long)w->clients_total,
+		              (unsigned long long)w->queries_forwarded,
+		              (unsigned long long)w->logins_failed);
+	}
 }
 
 void

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The master process: holds the database lock, forks and supervises the replication worker,
- * handles signals, serves the control socket and reports its state to systemd. */
+/* The master process: holds the database lock, opens the proxy's listening sockets, forks and
+ * supervises the replication worker and the proxy workers, handles signals, serves the control
+ * socket and reports its state to systemd. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,6 +30,7 @@
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "proxy.h"
 #include "repl.h"
 #include "sdnotify.h"
 #include "shm.h"
@@ -41,6 +44,7 @@
 #define MASTER_CTL_LINE_MAX 256                   /* request line, newline included */
 #define MASTER_CTL_TIMEOUT_US INT64_C(5000000)    /* per control connection */
 #define MASTER_CTL_CLIENTS_MAX 64
+#define MASTER_LISTEN_BACKLOG 1024
 
 struct master;
 
@@ -58,6 +62,27 @@ struct master_client {
 	bool stop_after;   /* "stop": begin the graceful stop once answered */
 };
 
+enum master_proc_kind {
+	MASTER_PROC_REPL,
+	MASTER_PROC_PROXY,
+};
+
+/* A worker process slot: the process in it is replaced when it dies. */
+struct master_proc {
+	struct master *m;
+	enum master_proc_kind kind;
+	int index; /* proxy workers: 0-based number, also their slot in shared memory */
+	char role[16];
+	pid_t pid;   /* 0 when not running */
+	int chan_fd; /* master end of its channel, -1 when closed */
+	struct event *chan_ev;
+	struct event *respawn_timer;
+	bool spawned;       /* the first incarnation has been forked */
+	int64_t started_us; /* time_mono_us() at fork */
+	int64_t backoff_us; /* delay before the next respawn */
+	uint32_t restarts;
+};
+
 struct master {
 	struct cfg *cfg;
 	struct shm_state *shm;
@@ -73,16 +98,13 @@ struct master {
 	int nclients;
 
 	struct event *sig_events[4];
-	struct event *respawn_timer;
 	struct event *stop_timer;
 
-	/* the replication worker */
-	pid_t repl_pid; /* 0 when not running */
-	int chan_fd;    /* master end of its channel, -1 when closed */
-	struct event *chan_ev;
-	bool repl_spawned;       /* the first incarnation has been forked */
-	int64_t repl_started_us; /* time_mono_us() at fork */
-	int64_t backoff_us;      /* delay before the next respawn */
+	struct listen_set ls; /* the proxy's listening sockets */
+
+	/* procs[0] is the replication worker, then the proxy workers */
+	struct master_proc *procs;
+	int nprocs;
 
 	bool stopping;
 	int exit_code;
@@ -415,44 +437,52 @@ master_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-/* ---- the replication worker ---- */
+/* ---- the workers ---- */
 
 static void master_chan_cb(evutil_socket_t fd, short what, void *arg);
 
 static void
-master_close_chan(struct master *m)
+master_close_chan(struct master_proc *w)
 {
-	if (m->chan_ev) {
-		event_free(m->chan_ev);
-		m->chan_ev = NULL;
+	if (w->chan_ev) {
+		event_free(w->chan_ev);
+		w->chan_ev = NULL;
 	}
-	if (m->chan_fd >= 0) {
-		close(m->chan_fd);
-		m->chan_fd = -1;
+	if (w->chan_fd >= 0) {
+		close(w->chan_fd);
+		w->chan_fd = -1;
 	}
 }
 
-/* In the child: drop what belongs to the master and become the replication worker. */
+/* In the child: drop what belongs to the master and become the worker. */
 static void __attribute__((noreturn))
-master_child(struct master *m, int fds[2], pid_t master_pid, bool first)
+master_child(struct master_proc *w, int fds[2], pid_t master_pid, bool first)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE};
+	struct master *m = w->m;
 	struct master_client *c;
 	sigset_t none;
 	size_t i;
+	int k;
 
 	close(fds[0]);
+	for (k = 0; k < m->nprocs; k++)
+		if (m->procs[k].chan_fd >= 0)
+			close(m->procs[k].chan_fd);
 	if (m->listen_fd >= 0)
 		close(m->listen_fd);
 	for (c = m->clients; c != NULL; c = c->next)
 		close(c->fd);
+	if (w->kind != MASTER_PROC_PROXY)
+		listen_close(&m->ls, false);
 	/* its own process group: a Ctrl-C in the terminal reaches the master alone, which then
-	 * stops the worker over the channel after its last complete batch */
+	 * stops the worker over the channel (the replication worker after its last complete
+	 * batch) */
 	setpgid(0, 0);
+	log_set_role(w->role);
 	/* the channel's EOF covers a master that exits; this covers one killed with -9 while
 	 * the worker is busy */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
-		log_set_role("repl");
 		log_error("prctl(PR_SET_PDEATHSIG) failed: %s", strerror(errno));
 		_exit(EXIT_RESPAWN);
 	}
@@ -464,25 +494,39 @@ master_child(struct master *m, int fds[2], pid_t master_pid, bool first)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	log_set_role("repl");
 	/* only the master talks to systemd */
 	unsetenv("NOTIFY_SOCKET");
 	if (first)
 		failpoint_init();
-	_exit(repl_worker_main(m->cfg, fds[1], m->shm));
+	if (w->kind == MASTER_PROC_REPL)
+		_exit(repl_worker_main(m->cfg, fds[1], m->shm));
+	_exit(proxy_worker_main(m->cfg, w->index, fds[1], m->shm, &m->ls));
+}
+
+static void
+master_publish_proc(struct master *m, struct master_proc *w)
+{
+	if (w->kind == MASTER_PROC_REPL) {
+		shm_store(m->shm->repl_pid, w->pid);
+		shm_store(m->shm->repl_restarts, w->restarts);
+	} else {
+		shm_store(m->shm->proxy[w->index].pid, w->pid);
+		shm_store(m->shm->proxy[w->index].restarts, w->restarts);
+	}
 }
 
 static int
-master_spawn_repl(struct master *m)
+master_spawn(struct master_proc *w)
 {
-	bool first = !m->repl_spawned;
+	struct master *m = w->m;
+	bool first = !w->spawned;
 	sigset_t all, old;
 	int fds[2];
 	pid_t pid;
 
 	/* a crash test's failpoint fires in the first incarnation only, or the respawned
 	 * worker would die at the same place forever */
-	if (!first)
+	if (!first && w->kind == MASTER_PROC_REPL)
 		unsetenv("SQLEDGE_FAILPOINTS");
 	if (chan_pair(fds) < 0)
 		return -1; /* error already logged by chan_pair() */
@@ -493,35 +537,58 @@ master_spawn_repl(struct master *m)
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		master_child(m, fds, m->shm->master_pid, first);
+		master_child(w, fds, m->shm->master_pid, first);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);
 	if (pid < 0) {
-		log_error("fork() of the replication worker failed: %s", strerror(errno));
+		log_error("fork() of the %s worker failed: %s", w->role, strerror(errno));
 		close(fds[0]);
 		return -1;
 	}
 
-	m->repl_pid = pid;
-	m->repl_spawned = true;
-	m->repl_started_us = time_mono_us();
-	m->chan_fd = fds[0];
-	if (evutil_make_socket_nonblocking(m->chan_fd) < 0)
-		log_warn("cannot make the replication worker channel non-blocking");
-	m->chan_ev = event_new(m->base, m->chan_fd, EV_READ | EV_PERSIST, master_chan_cb, m);
-	if (m->chan_ev == NULL || event_add(m->chan_ev, NULL) < 0)
-		log_warn("cannot watch the replication worker channel");
-	shm_store(m->shm->repl_pid, pid);
+	w->pid = pid;
 	if (!first)
-		shm_store(m->shm->repl_restarts, shm_load(m->shm->repl_restarts) + 1);
-	log_info("started replication worker (pid %d)", (int)pid);
+		w->restarts++;
+	w->spawned = true;
+	w->started_us = time_mono_us();
+	w->chan_fd = fds[0];
+	if (evutil_make_socket_nonblocking(w->chan_fd) < 0)
+		log_warn("cannot make the %s worker's channel non-blocking", w->role);
+	w->chan_ev = event_new(m->base, w->chan_fd, EV_READ | EV_PERSIST, master_chan_cb, w);
+	if (w->chan_ev == NULL || event_add(w->chan_ev, NULL) < 0)
+		log_warn("cannot watch the %s worker's channel", w->role);
+	master_publish_proc(m, w);
+	if (w->kind == MASTER_PROC_REPL)
+		log_info("started replication worker (pid %d)", (int)pid);
+	else
+		log_debug("started proxy worker %d (pid %d)", w->index, (int)pid);
 	return 0;
+}
+
+/* A proxy worker passes on a CancelRequest that belongs to another worker. */
+static void
+master_forward_cancel(struct master *m, const void *buf, size_t len)
+{
+	struct proxy_cancel_msg cm;
+	struct master_proc *to;
+	int target;
+
+	if (len != sizeof(cm))
+		return;
+	memcpy(&cm, buf, sizeof(cm));
+	target = proxy_cancel_target(cm.pid, m->nprocs - 1);
+	if (target < 0)
+		return;
+	to = &m->procs[1 + target];
+	if (to->chan_fd < 0 ||
+	    chan_send(to->chan_fd, CHAN_MSG_CANCEL_FWD, &cm, sizeof(cm), -1) != 0)
+		log_debug("dropping a cancel request for proxy worker %d: not running", target);
 }
 
 static void
 master_chan_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct master *m = arg;
+	struct master_proc *w = arg;
 	char buf[CHAN_MAX_PAYLOAD];
 	uint32_t type;
 	size_t len;
@@ -533,83 +600,120 @@ master_chan_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		if (r <= 0) {
 			/* EOF: the worker is exiting and SIGCHLD follows; -1: already logged */
-			master_close_chan(m);
+			master_close_chan(w);
 			return;
 		}
 		if (pass_fd >= 0)
 			close(pass_fd);
-		log_warn("unexpected channel message type %u (%zu bytes) from the replication "
-		         "worker",
-		         type, len);
+		if (type == CHAN_MSG_CANCEL_FWD && w->kind == MASTER_PROC_PROXY)
+			master_forward_cancel(w->m, buf, len);
+		else
+			log_warn(
+			        "unexpected channel message type %u (%zu bytes) from the %s worker",
+			        type, len, w->role);
 	}
 }
 
 static void
 master_respawn_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct master *m = arg;
+	struct master_proc *w = arg;
 	struct timeval tv;
 
-	if (m->stopping || m->repl_pid > 0)
+	if (w->m->stopping || w->pid > 0)
 		return;
-	if (master_spawn_repl(m) == 0)
+	if (master_spawn(w) == 0)
 		return;
 	/* fork() or socketpair() failures are usually a passing shortage: try again later */
-	tv.tv_sec = (time_t)(m->backoff_us / 1000000);
-	tv.tv_usec = (suseconds_t)(m->backoff_us % 1000000);
-	log_warn("retrying in %.1f s", (double)m->backoff_us / 1e6);
-	m->backoff_us = m->backoff_us * 2 > MASTER_BACKOFF_MAX_US ? MASTER_BACKOFF_MAX_US
-	                                                          : m->backoff_us * 2;
-	evtimer_add(m->respawn_timer, &tv);
+	tv.tv_sec = (time_t)(w->backoff_us / 1000000);
+	tv.tv_usec = (suseconds_t)(w->backoff_us % 1000000);
+	log_warn("retrying in %.1f s", (double)w->backoff_us / 1e6);
+	w->backoff_us = w->backoff_us * 2 > MASTER_BACKOFF_MAX_US ? MASTER_BACKOFF_MAX_US
+	                                                          : w->backoff_us * 2;
+	evtimer_add(w->respawn_timer, &tv);
 }
 
 static void
-master_schedule_respawn(struct master *m)
+master_schedule_respawn(struct master_proc *w)
 {
 	int64_t delay;
 	struct timeval tv;
 
-	if (time_mono_us() - m->repl_started_us > MASTER_BACKOFF_RESET_US)
-		m->backoff_us = MASTER_BACKOFF_MIN_US;
-	delay = m->backoff_us;
-	m->backoff_us = delay * 2 > MASTER_BACKOFF_MAX_US ? MASTER_BACKOFF_MAX_US : delay * 2;
+	if (time_mono_us() - w->started_us > MASTER_BACKOFF_RESET_US)
+		w->backoff_us = MASTER_BACKOFF_MIN_US;
+	delay = w->backoff_us;
+	w->backoff_us = delay * 2 > MASTER_BACKOFF_MAX_US ? MASTER_BACKOFF_MAX_US : delay * 2;
 	tv.tv_sec = (time_t)(delay / 1000000);
 	tv.tv_usec = (suseconds_t)(delay % 1000000);
-	log_info("restarting the replication worker in %.1f s", (double)delay / 1e6);
-	evtimer_add(m->respawn_timer, &tv);
+	log_info("restarting the %s worker in %.1f s", w->role, (double)delay / 1e6);
+	evtimer_add(w->respawn_timer, &tv);
+}
+
+/* A dead proxy worker's clients are gone: give back what it held of the shared limits. */
+static void
+master_proxy_slot_reset(struct master *m, int index)
+{
+	struct shm_proxy_worker *s = &m->shm->proxy[index];
+
+	__atomic_sub_fetch(&m->shm->proxy_clients, shm_load(s->clients_held), __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&m->shm->proxy_upstream_conns, shm_load(s->upstream_conns),
+	                   __ATOMIC_RELAXED);
+	shm_store(s->clients, 0);
+	shm_store(s->clients_held, 0);
+	shm_store(s->upstream_conns, 0);
+}
+
+static bool
+master_any_running(struct master *m)
+{
+	int k;
+
+	for (k = 0; k < m->nprocs; k++)
+		if (m->procs[k].pid > 0)
+			return true;
+	return false;
 }
 
 static void
-master_repl_exited(struct master *m, int status)
+master_proc_exited(struct master_proc *w, int status)
 {
-	pid_t pid = m->repl_pid;
+	struct master *m = w->m;
+	pid_t pid = w->pid;
+	char name[48];
 	int code = -1;
 
-	m->repl_pid = 0;
-	shm_store(m->shm->repl_pid, 0);
-	master_close_chan(m);
+	w->pid = 0;
+	master_publish_proc(m, w);
+	master_close_chan(w);
+	if (w->kind == MASTER_PROC_PROXY) {
+		master_proxy_slot_reset(m, w->index);
+		snprintf(name, sizeof(name), "proxy worker %d", w->index);
+	} else {
+		snprintf(name, sizeof(name), "replication worker");
+	}
 
 	if (WIFEXITED(status)) {
 		code = WEXITSTATUS(status);
 		if (code == 0 && m->stopping)
-			log_info("replication worker (pid %d) exited with code %d", (int)pid, code);
+			log_info("%s (pid %d) exited with code %d", name, (int)pid, code);
 		else
-			log_warn("replication worker (pid %d) exited with code %d", (int)pid, code);
+			log_warn("%s (pid %d) exited with code %d", name, (int)pid, code);
 	} else if (WIFSIGNALED(status)) {
-		log_warn("replication worker (pid %d) was terminated by signal %d (%s)", (int)pid,
+		log_warn("%s (pid %d) was terminated by signal %d (%s)", name, (int)pid,
 		         WTERMSIG(status), strsignal(WTERMSIG(status)));
 	}
 
 	if (m->stopping) {
-		event_base_loopbreak(m->base);
+		if (!master_any_running(m))
+			event_base_loopbreak(m->base);
 		return;
 	}
 	if (code == EXIT_FATAL) {
-		log_error("replication worker stopped on a fatal error; stopping sqledge");
+		log_error("%s stopped on a fatal error; stopping sqledge", name);
 		master_begin_stop(m, 1);
 		return;
 	}
-	master_schedule_respawn(m);
+	master_schedule_respawn(w);
 }
 
 /* ---- signals and stopping ---- */
@@ -618,20 +722,26 @@ static void
 master_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct master *m = arg;
+	int k;
 
-	if (m->repl_pid > 0) {
-		log_warn("replication worker (pid %d) did not stop within %d s, killing it",
-		         (int)m->repl_pid, MASTER_STOP_TIMEOUT_S);
-		kill(m->repl_pid, SIGKILL);
+	for (k = 0; k < m->nprocs; k++) {
+		struct master_proc *w = &m->procs[k];
+
+		if (w->pid > 0) {
+			log_warn("%s worker (pid %d) did not stop within %d s, killing it", w->role,
+			         (int)w->pid, MASTER_STOP_TIMEOUT_S);
+			kill(w->pid, SIGKILL);
+		}
 	}
 }
 
-/* Starts the graceful stop: the worker is told to quit over its channel and the loop ends
- * once it has exited (or was killed after MASTER_STOP_TIMEOUT_S). */
+/* Starts the graceful stop: the workers are told to quit over their channels and the loop
+ * ends once they have exited (or were killed after MASTER_STOP_TIMEOUT_S). */
 static void
 master_begin_stop(struct master *m, int exit_code)
 {
 	struct timeval tv = {.tv_sec = MASTER_STOP_TIMEOUT_S};
+	int k;
 
 	if (m->stopping) {
 		if (exit_code > m->exit_code)
@@ -641,16 +751,23 @@ master_begin_stop(struct master *m, int exit_code)
 	m->stopping = true;
 	m->exit_code = exit_code;
 	sdnotify("STOPPING=1");
-	evtimer_del(m->respawn_timer);
-	if (m->repl_pid <= 0) {
+	for (k = 0; k < m->nprocs; k++)
+		evtimer_del(m->procs[k].respawn_timer);
+	if (!master_any_running(m)) {
 		event_base_loopbreak(m->base);
 		return;
 	}
-	log_info("stopping the replication worker (pid %d)", (int)m->repl_pid);
-	if (m->chan_fd >= 0 && chan_send(m->chan_fd, CHAN_MSG_QUIT, NULL, 0, -1) != 0)
-		log_warn("cannot send QUIT to the replication worker, closing its channel");
-	/* the channel's EOF tells a worker that missed QUIT */
-	master_close_chan(m);
+	log_info("stopping the workers");
+	for (k = 0; k < m->nprocs; k++) {
+		struct master_proc *w = &m->procs[k];
+
+		if (w->pid <= 0)
+			continue;
+		if (w->chan_fd >= 0 && chan_send(w->chan_fd, CHAN_MSG_QUIT, NULL, 0, -1) != 0)
+			log_warn("cannot send QUIT to the %s worker, closing its channel", w->role);
+		/* the channel's EOF tells a worker that missed QUIT */
+		master_close_chan(w);
+	}
 	evtimer_add(m->stop_timer, &tv);
 }
 
@@ -660,7 +777,7 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 	struct master *m = arg;
 	const char *sig_name = sig == SIGINT ? "SIGINT" : "SIGTERM";
 	pid_t pid;
-	int status;
+	int status, k;
 
 	switch (sig) {
 	case SIGTERM:
@@ -677,8 +794,10 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGCHLD:
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (pid == m->repl_pid)
-				master_repl_exited(m, status);
+			for (k = 0; k < m->nprocs && m->procs[k].pid != pid; k++)
+				;
+			if (k < m->nprocs)
+				master_proc_exited(&m->procs[k], status);
 			else
 				log_debug("reaped unknown child process %d", (int)pid);
 		}
@@ -689,10 +808,85 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 /* ---- setup and teardown ---- */
 
 static int
+master_proxy_workers(const struct cfg *cfg)
+{
+	long n = cfg->proxy_workers;
+
+	if (n == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (n < 1)
+			n = 1;
+	}
+	return n > CFG_MAX_PROXY_WORKERS ? CFG_MAX_PROXY_WORKERS : (int)n;
+}
+
+static void
+master_init_procs(struct master *m)
+{
+	int k, nproxy = master_proxy_workers(m->cfg);
+
+	m->nprocs = 1 + nproxy;
+	m->procs = xcalloc((size_t)m->nprocs, sizeof(*m->procs));
+	for (k = 0; k < m->nprocs; k++) {
+		struct master_proc *w = &m->procs[k];
+
+		w->m = m;
+		w->chan_fd = -1;
+		w->backoff_us = MASTER_BACKOFF_MIN_US;
+		if (k == 0) {
+			w->kind = MASTER_PROC_REPL;
+			snprintf(w->role, sizeof(w->role), "repl");
+		} else {
+			w->kind = MASTER_PROC_PROXY;
+			w->index = k - 1;
+			snprintf(w->role, sizeof(w->role), "proxy%d", w->index);
+		}
+	}
+	m->shm->proxy_nworkers = (uint32_t)nproxy;
+}
+
+/* Every client of the proxy costs two descriptors (its socket and its upstream connection):
+ * the soft limit goes up to the hard one, as much as the system allows. */
+static void
+master_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the open files limit to %llu: %s",
+		         (unsigned long long)rl.rlim_max, strerror(errno));
+}
+
+static int
+master_open_proxy(struct master *m)
+{
+	char err[512];
+	struct strbuf names;
+	int k;
+
+	if (listen_open(&m->ls, m->cfg->proxy_address, m->cfg->proxy_port,
+	                m->cfg->proxy_unix_socket_dir, MASTER_LISTEN_BACKLOG, err,
+	                sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	strbuf_init(&names);
+	for (k = 0; k < m->ls.n; k++)
+		strbuf_printf(&names, "%s%s", k ? ", " : "", m->ls.name[k]);
+	log_info("proxy listening on %s (%d workers)", strbuf_str(&names), m->nprocs - 1);
+	strbuf_free(&names);
+	return 0;
+}
+
+static int
 master_setup_events(struct master *m)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
 	size_t i;
+	int k;
 
 	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
 		m->sig_events[i] = evsignal_new(m->base, sigs[i], master_signal_cb, m);
@@ -701,11 +895,16 @@ master_setup_events(struct master *m)
 			return -1;
 		}
 	}
-	m->respawn_timer = evtimer_new(m->base, master_respawn_cb, m);
+	for (k = 0; k < m->nprocs; k++) {
+		m->procs[k].respawn_timer = evtimer_new(m->base, master_respawn_cb, &m->procs[k]);
+		if (m->procs[k].respawn_timer == NULL) {
+			log_error("cannot set up the master's events");
+			return -1;
+		}
+	}
 	m->stop_timer = evtimer_new(m->base, master_stop_timeout_cb, m);
 	m->listen_ev = event_new(m->base, m->listen_fd, EV_READ | EV_PERSIST, master_accept_cb, m);
-	if (m->respawn_timer == NULL || m->stop_timer == NULL || m->listen_ev == NULL ||
-	    event_add(m->listen_ev, NULL) < 0) {
+	if (m->stop_timer == NULL || m->listen_ev == NULL || event_add(m->listen_ev, NULL) < 0) {
 		log_error("cannot set up the master's events");
 		return -1;
 	}
@@ -716,10 +915,17 @@ static void
 master_cleanup(struct master *m)
 {
 	size_t i;
+	int k;
 
 	while (m->clients)
 		master_client_free(m->clients);
-	master_close_chan(m);
+	for (k = 0; k < m->nprocs; k++) {
+		master_close_chan(&m->procs[k]);
+		if (m->procs[k].respawn_timer)
+			event_free(m->procs[k].respawn_timer);
+	}
+	free(m->procs);
+	listen_close(&m->ls, true);
 	if (m->listen_ev)
 		event_free(m->listen_ev);
 	if (m->listen_fd >= 0)
@@ -731,8 +937,6 @@ master_cleanup(struct master *m)
 		if (m->sig_events[i])
 			event_free(m->sig_events[i]);
 	}
-	if (m->respawn_timer)
-		event_free(m->respawn_timer);
 	if (m->stop_timer)
 		event_free(m->stop_timer);
 	if (m->base)
@@ -753,16 +957,16 @@ master_run(struct cfg *cfg)
 	        .cfg = cfg,
 	        .lock_fd = -1,
 	        .listen_fd = -1,
-	        .chan_fd = -1,
-	        .backoff_us = MASTER_BACKOFF_MIN_US,
+	        .ls = {.lock_fd = -1},
 	};
 	struct master *m = &master;
-	int r = 1;
+	int r = 1, k;
 
 	log_set_role("master");
 	log_info("sqledge %s starting (configuration: %s, database: \"%s\")", SQLEDGE_VERSION,
 	         cfg->source ? cfg->source : "defaults and environment", cfg->local_db_path);
 	signal(SIGPIPE, SIG_IGN);
+	master_raise_nofile();
 
 	if (master_lock(m) < 0)
 		goto out;
@@ -770,7 +974,10 @@ master_run(struct cfg *cfg)
 	if (m->shm == NULL)
 		goto out;
 	m->shm->master_pid = getpid();
+	master_init_procs(m);
 	if (master_listen(m) < 0)
+		goto out;
+	if (master_open_proxy(m) < 0)
 		goto out;
 	m->base = event_base_new();
 	if (m->base == NULL) {
@@ -779,8 +986,9 @@ master_run(struct cfg *cfg)
 	}
 	if (master_setup_events(m) < 0)
 		goto out;
-	if (master_spawn_repl(m) < 0)
-		goto out;
+	for (k = 0; k < m->nprocs; k++)
+		if (master_spawn(&m->procs[k]) < 0)
+			goto out;
 	log_info("control socket listening on \"%s\"", m->sock_path);
 	sdnotify("READY=1");
 
@@ -789,13 +997,15 @@ master_run(struct cfg *cfg)
 		m->exit_code = 1;
 	}
 	r = m->exit_code;
-	if (m->repl_pid > 0) {
-		/* the loop failed with the worker still running: it must not outlive us */
-		kill(m->repl_pid, SIGKILL);
-		waitpid(m->repl_pid, NULL, 0);
-	}
 	log_info("sqledge stopped");
 out:
+	/* whatever went wrong, no worker may outlive us */
+	for (k = 0; k < m->nprocs; k++) {
+		if (m->procs[k].pid > 0) {
+			kill(m->procs[k].pid, SIGKILL);
+			waitpid(m->procs[k].pid, NULL, 0);
+		}
+	}
 	master_cleanup(m);
 	return r;
 }

@@ -9,7 +9,8 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x53514c45u /* "SQLE" */
-#define SHM_VERSION 1
+#define SHM_VERSION 2
+#define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
 
 enum repl_state {
 	REPL_STATE_STARTING = 0,
@@ -32,6 +33,19 @@ enum sync_state {
 	SYNC_STATE_RUNNING,
 	SYNC_STATE_DONE,
 	SYNC_STATE_FAILED,
+};
+
+/* One proxy worker's slot. pid and restarts are written by the master, the rest by the
+ * worker (the master zeroes them when it replaces a dead worker). */
+struct shm_proxy_worker {
+	pid_t pid; /* 0 when not running */
+	uint32_t restarts;
+	uint64_t clients;           /* connected now, logged in or not */
+	uint64_t clients_held;      /* of them, those counted in proxy_clients */
+	uint64_t clients_total;     /* accepted since the worker started */
+	uint64_t logins_failed;     /* refused logins since the worker started */
+	uint64_t queries_forwarded; /* Query and Execute messages relayed upstream */
+	uint64_t upstream_conns;    /* upstream connections held now (counted in the total) */
 };
 
 /* 64-bit fields are read and written with __atomic builtins (shm_load/shm_store); the strings
@@ -69,6 +83,13 @@ struct shm_state {
 	pid_t master_pid;
 	pid_t repl_pid;
 	uint32_t repl_restarts;
+
+	/* proxy: the totals that the limits apply to, changed by the workers with atomic
+	 * read-modify-write and repaired by the master when a worker dies */
+	uint32_t proxy_nworkers;
+	uint64_t proxy_clients;        /* client connections of all workers */
+	uint64_t proxy_upstream_conns; /* upstream connections of all workers */
+	struct shm_proxy_worker proxy[SHM_MAX_PROXY_WORKERS];
 
 	/* seqlock-protected strings */
 	uint32_t seq;

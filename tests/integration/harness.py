@@ -699,6 +699,23 @@ class Sqledge:
         return wait_for(lambda: self.repl_restarts() >= count, timeout,
                         "%d respawn(s) of the repl worker" % count, alive=self)
 
+    # -- the proxy
+
+    def proxy_connect(self, user=None, password=None, dbname=None, autocommit=True, **kw):
+        """A psycopg2 connection through sqledge's proxy (TCP on 127.0.0.1), as the database's
+        user unless told otherwise."""
+        params = dict(host="127.0.0.1", port=self.proxy_port, user=user or self.db.user,
+                      password=self.db.password if password is None else password,
+                      dbname=dbname or self.db.name, connect_timeout=10)
+        params.update(kw)
+        conn = psycopg2.connect(**params)
+        conn.autocommit = autocommit
+        return conn
+
+    def proxy_workers(self):
+        """The proxy section of the status: per-worker counters under "workers"."""
+        return self.status().get("proxy") or {}
+
     # -- the local copy
 
     def local_connect(self):

@@ -331,7 +331,7 @@ test_bad_values_all_reported(void)
 	        ":13: invalid value \"70000\" for key \"port\" in section [proxy]",
 	        ":14: invalid value \"-1\" for key \"workers\" in section [proxy]: must be between "
 	        "0 "
-	        "and 1024\n",
+	        "and 64\n",
 	        ":15: expected \"key = value\"\n",
 	        ":17: invalid value \"loud\" for key \"level\" in section [log]",
 	};

@@ -1,0 +1,2000 @@
+/* SPDX-License-Identifier: MIT */
+/* A proxy worker (see proxy.h): one libevent loop serving many clients. Each client gets its
+ * own upstream connection, opened by libpq without blocking the loop; once it is up, bytes are
+ * relayed over its socket at the level of protocol messages, with backpressure both ways. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <libpq-fe.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "cfg.h"
+#include "chan.h"
+#include "listen.h"
+#include "log.h"
+#include "pgwire.h"
+#include "proxy.h"
+#include "rbuf.h"
+#include "shm.h"
+#include "util.h"
+
+#define PROXY_HIGH_WATER (256 * 1024) /* stop reading one side while this much waits */
+#define PROXY_READ_MIN (16 * 1024)    /* free space offered to each read */
+#define PROXY_PREAUTH_MAX 10000       /* longest message before login, as PostgreSQL */
+#define PROXY_AUTH_TIMEOUT_S 60       /* PostgreSQL's authentication_timeout */
+#define PROXY_ACCEPT_BATCH 32         /* accepts per wakeup, so one worker cannot hog */
+#define PROXY_QUEUE_POLL_MS 20        /* queued logins retry a free upstream slot */
+#define PROXY_EMFILE_PAUSE_MS 500     /* out of descriptors: stop accepting for a while */
+#define PROXY_FAIL_SLOTS 256          /* addresses remembered for failed logins */
+#define PROXY_FAIL_FORGET_US INT64_C(60000000)
+#define PROXY_FAIL_DELAY_MAX_MS 5000
+#define PROXY_CANCEL_THREADS_MAX 16
+#define PROXY_MAX_ADDRS 4    /* resolved upstream addresses tried per login */
+#define PROXY_LINGER_MS 2000 /* after a last message, wait this long for the client's EOF */
+
+enum proxy_client_state {
+	PC_STARTUP,    /* reading the first packet */
+	PC_PASSWORD,   /* asked for the password */
+	PC_QUEUED,     /* waiting for an upstream connection slot */
+	PC_CONNECTING, /* logging in to the upstream as the client */
+	PC_READY,      /* relaying */
+	PC_LOST,       /* the upstream link broke while idle: the next message learns it */
+	PC_CLOSING,    /* flushing a last message, reading nothing */
+	PC_LINGER,     /* sent it: discarding input until the client closes too */
+};
+
+/* Bytes in flight one way: data[off, len) is waiting. */
+struct proxy_buf {
+	uint8_t *data;
+	size_t off;
+	size_t len;
+	size_t cap;
+};
+
+struct proxy;
+
+struct proxy_client {
+	struct proxy *p;
+	struct proxy_client *prev, *next; /* every client of the worker */
+	struct proxy_client *qnext;       /* the queue for an upstream slot */
+	enum proxy_client_state state;
+	bool dead; /* freed at the end of the current callback */
+	int fd;
+	bool local;   /* loopback or Unix socket */
+	bool counted; /* holds one of max_clients */
+	char addr[INET6_ADDRSTRLEN + 8];
+	uint32_t session;
+	uint32_t key;
+
+	struct event *ev_read, *ev_write, *ev_timer;
+	bool reading, writing;
+
+	struct proxy_buf cin;  /* from the client, not handled yet */
+	struct proxy_buf cout; /* to the client; upstream bytes before scan are checked */
+	size_t scan;           /* index in cout.data: bytes before it may be sent */
+	size_t msg_left;       /* bytes of the current upstream message not yet scanned */
+	struct proxy_buf uout; /* to the upstream */
+	struct strbuf delayed; /* an error held back by the failed-login delay */
+	bool delaying;         /* ev_timer sends it */
+
+	uint8_t *startup; /* the StartupMessage, which st points into */
+	struct pgw_startup st;
+	char *password;
+	int64_t queued_us;
+
+	PGconn *up;
+	int up_fd;
+	SSL *up_ssl;
+	bool up_slot; /* holds one of max_upstream_connections */
+	struct event *ev_conn;
+	struct event *ev_up_read, *ev_up_write;
+	bool up_reading, up_writing, up_read_wants_write;
+	bool up_fatal; /* the upstream sent a FATAL error: it is closing the session */
+	struct evdns_getaddrinfo_request *dns_req;
+	bool dns_sync;    /* inside evdns_getaddrinfo(), which may answer at once */
+	char txn;         /* transaction status of the last ReadyForQuery relayed */
+	unsigned pending; /* ReadyForQuery messages the client still waits for */
+	char lost_why[200];
+};
+
+struct proxy_fail {
+	char addr[INET6_ADDRSTRLEN + 8];
+	unsigned failures;
+	int64_t last_us;
+};
+
+struct proxy {
+	const struct cfg *cfg;
+	int index;
+	struct shm_state *shm;
+	struct shm_proxy_worker *slot;
+	const struct listen_set *ls;
+	struct event_base *base;
+	struct evdns_base *dns;
+	int chan_fd;
+	struct event *ev_chan;
+	struct event *ev_listen[LISTEN_MAX_SOCKETS];
+	struct event *ev_accept_pause;
+	struct event *ev_queue;
+	bool accepting;
+	bool quit;
+
+	struct proxy_client *clients;
+	struct proxy_client *queue, **queue_tail;
+	uint32_t next_session;
+	uint64_t nclients, nheld, clients_total, logins_failed, queries, upstream_conns;
+	struct proxy_fail fails[PROXY_FAIL_SLOTS];
+	struct pgw_decoder dec;
+	bool numeric_host; /* upstream address needs no name lookup */
+	bool unix_host;
+};
+
+static int proxy_cancel_threads;
+
+static void proxy_client_update_events(struct proxy_client *c);
+static void proxy_client_process(struct proxy_client *c);
+static void proxy_up_pump(struct proxy_client *c);
+static void proxy_queue_kick(struct proxy *p);
+static void proxy_up_read_cb(evutil_socket_t fd, short what, void *arg);
+static void proxy_up_write_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ---- buffers ---- */
+
+static size_t
+proxy_buf_pending(const struct proxy_buf *b)
+{
+	return b->len - b->off;
+}
+
+/* Makes room for at least need more bytes after len, moving waiting bytes to the front
+ * first. Returns how far the data moved back (indexes into it shrink by that much). */
+static size_t
+proxy_buf_reserve(struct proxy_buf *b, size_t need)
+{
+	size_t moved = 0;
+
+	if (b->off > 0 && (b->off == b->len || b->cap - b->len < need)) {
+		moved = b->off;
+		memmove(b->data, b->data + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
+	if (b->cap - b->len < need)
+		b->data = xgrow(b->data, &b->cap, b->len + need, 1);
+	return moved;
+}
+
+static void
+proxy_buf_append(struct proxy_buf *b, const void *p, size_t n)
+{
+	proxy_buf_reserve(b, n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static void
+proxy_buf_consume(struct proxy_buf *b, size_t n)
+{
+	b->off += n;
+	if (b->off == b->len)
+		b->off = b->len = 0;
+}
+
+/* Frees the buffer, wiping it first when it may have held a secret. */
+static void
+proxy_buf_free(struct proxy_buf *b, bool wipe)
+{
+	if (b->data && wipe)
+		secure_zero(b->data, b->cap);
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ---- small helpers ---- */
+
+int
+proxy_cancel_target(uint32_t pid, int nworkers)
+{
+	uint32_t w = pid >> PROXY_SESSION_BITS;
+
+	if (w < 1 || w > (uint32_t)nworkers)
+		return -1;
+	return (int)w - 1;
+}
+
+static uint32_t
+proxy_random32(void)
+{
+	uint32_t v;
+
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v)) {
+		/* cannot happen after boot; never hand out a predictable key silently */
+		log_error("getrandom() failed: %s", strerror(errno));
+		abort();
+	}
+	return v;
+}
+
+static bool
+proxy_addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_UNIX)
+		return true;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		const uint8_t *a = s6->sin6_addr.s6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && a[12] == 127;
+	}
+	return false;
+}
+
+static void
+proxy_addr_format(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(buf, size, "%s:%d", host, ntohs(s4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(buf, size, "[%s]:%d", host, ntohs(s6->sin6_port));
+	} else {
+		snprintf(buf, size, "local");
+	}
+}
+
+/* The address without the port: failed logins are counted per host. */
+static void
+proxy_addr_host(const char *addr, char *buf, size_t size)
+{
+	const char *colon = strrchr(addr, ':');
+	size_t n = colon && addr[0] != 'l' ? (size_t)(colon - addr) : strlen(addr);
+
+	snprintf(buf, size, "%.*s", (int)n, addr);
+}
+
+static void
+proxy_publish(struct proxy *p)
+{
+	shm_store(p->slot->clients, p->nclients);
+	shm_store(p->slot->clients_held, p->nheld);
+	shm_store(p->slot->clients_total, p->clients_total);
+	shm_store(p->slot->logins_failed, p->logins_failed);
+	shm_store(p->slot->upstream_conns, p->upstream_conns);
+}
+
+/* Takes one unit of a shared limit (0 = no limit). */
+static bool
+proxy_take(uint64_t *total, int limit)
+{
+	uint64_t cur = __atomic_load_n(total, __ATOMIC_RELAXED);
+
+	if (limit <= 0) {
+		__atomic_add_fetch(total, 1, __ATOMIC_RELAXED);
+		return true;
+	}
+	do {
+		if (cur >= (uint64_t)limit)
+			return false;
+	} while (!__atomic_compare_exchange_n(total, &cur, cur + 1, false, __ATOMIC_ACQ_REL,
+	                                      __ATOMIC_RELAXED));
+	return true;
+}
+
+static void
+proxy_give(uint64_t *total)
+{
+	__atomic_sub_fetch(total, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- messages of our own ---- */
+
+/* Queues an ErrorResponse (FATAL ones close the client once it is written). Only at a
+ * message boundary of the stream to the client; elsewhere the client is just closed. */
+static void
+proxy_client_error(struct proxy_client *c, const char *severity, const char *code,
+                   const char *message, const char *detail, const char *hint)
+{
+	struct pgw_error e = {.severity = severity,
+	                      .code = code,
+	                      .message = message,
+	                      .detail = detail,
+	                      .hint = hint};
+	struct strbuf sb;
+
+	if (c->msg_left > 0 || c->scan != c->cout.len) {
+		c->dead = true;
+		return;
+	}
+	strbuf_init(&sb);
+	pgw_put_error(&sb, &e);
+	proxy_buf_append(&c->cout, sb.data, sb.len);
+	c->scan = c->cout.len;
+	strbuf_free(&sb);
+	if (strcmp(severity, "FATAL") == 0)
+		c->state = PC_CLOSING;
+}
+
+static void proxy_client_fatal(struct proxy_client *c, const char *code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static void
+proxy_client_fatal(struct proxy_client *c, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	proxy_client_error(c, "FATAL", code, msg, NULL, NULL);
+}
+
+static void
+proxy_client_put(struct proxy_client *c, const struct strbuf *sb)
+{
+	proxy_buf_append(&c->cout, sb->data, sb->len);
+	c->scan = c->cout.len;
+}
+
+/* ---- client lifetime ---- */
+
+static void
+proxy_event_free(struct event **ev)
+{
+	if (*ev) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+static void
+proxy_queue_remove(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	struct proxy_client **pp;
+
+	for (pp = &p->queue; *pp != NULL; pp = &(*pp)->qnext) {
+		if (*pp == c) {
+			*pp = c->qnext;
+			if (p->queue_tail == &c->qnext)
+				p->queue_tail = pp;
+			c->qnext = NULL;
+			return;
+		}
+	}
+}
+
+static void
+proxy_wipe_password(struct proxy_client *c)
+{
+	char *libpq_copy;
+
+	if (c->password) {
+		secure_zero(c->password, strlen(c->password));
+		free(c->password);
+		c->password = NULL;
+	}
+	/* libpq keeps its own copy for the life of the connection */
+	if (c->up && (libpq_copy = PQpass(c->up)) != NULL)
+		secure_zero(libpq_copy, strlen(libpq_copy));
+}
+
+static void
+proxy_up_close(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+
+	if (c->dns_req) {
+		struct evdns_getaddrinfo_request *req = c->dns_req;
+
+		c->dns_req = NULL;
+		evdns_getaddrinfo_cancel(req);
+	}
+	proxy_event_free(&c->ev_conn);
+	proxy_event_free(&c->ev_up_read);
+	proxy_event_free(&c->ev_up_write);
+	c->up_reading = c->up_writing = false;
+	if (c->up) {
+		proxy_wipe_password(c);
+		PQfinish(c->up);
+		c->up = NULL;
+	}
+	c->up_ssl = NULL;
+	c->up_fd = -1;
+	if (c->up_slot) {
+		c->up_slot = false;
+		proxy_give(&p->shm->proxy_upstream_conns);
+		p->upstream_conns--;
+		proxy_publish(p);
+		proxy_queue_kick(p);
+	}
+}
+
+static void
+proxy_client_free(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+
+	proxy_queue_remove(c);
+	proxy_up_close(c);
+	proxy_wipe_password(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		p->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	proxy_event_free(&c->ev_read);
+	proxy_event_free(&c->ev_write);
+	proxy_event_free(&c->ev_timer);
+	close(c->fd);
+	/* the input may have held the password message */
+	proxy_buf_free(&c->cin, true);
+	proxy_buf_free(&c->cout, false);
+	proxy_buf_free(&c->uout, false);
+	strbuf_free(&c->delayed);
+	free(c->startup);
+	if (c->counted) {
+		proxy_give(&p->shm->proxy_clients);
+		p->nheld--;
+	}
+	p->nclients--;
+	proxy_publish(p);
+	free(c);
+}
+
+/* Every callback that touched a client ends here. */
+static void
+proxy_client_done(struct proxy_client *c)
+{
+	if (c->dead) {
+		proxy_client_free(c);
+		return;
+	}
+	/* an idle session keeps no buffers: most clients are idle most of the time */
+	if (c->state == PC_READY && c->cin.len == 0 && c->cout.len == 0 && c->uout.len == 0) {
+		proxy_buf_free(&c->cin, false);
+		proxy_buf_free(&c->cout, false);
+		proxy_buf_free(&c->uout, false);
+	}
+	proxy_client_update_events(c);
+}
+
+/* ---- writing to the client ---- */
+
+static void
+proxy_linger_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+
+	c->dead = true;
+	proxy_client_done(c);
+}
+
+/* The last message is out. Closing now, with client bytes unread or still coming (a query
+ * sent while we were closing), would make the kernel answer with a reset that can destroy
+ * the message before the client reads it; so the write side is shut and input is discarded
+ * until the client closes too, for PROXY_LINGER_MS at most. */
+static void
+proxy_client_linger(struct proxy_client *c)
+{
+	struct timeval tv = {PROXY_LINGER_MS / 1000, PROXY_LINGER_MS % 1000 * 1000};
+
+	c->state = PC_LINGER;
+	proxy_event_free(&c->ev_timer);
+	if (shutdown(c->fd, SHUT_WR) < 0 ||
+	    (c->ev_timer = evtimer_new(c->p->base, proxy_linger_timeout_cb, c)) == NULL ||
+	    evtimer_add(c->ev_timer, &tv) < 0)
+		c->dead = true;
+}
+
+/* Sends what may be sent; marks the client dead on a write error. */
+static void
+proxy_client_flush(struct proxy_client *c)
+{
+	ssize_t n;
+
+	while (c->cout.off < c->scan) {
+		n = send(c->fd, c->cout.data + c->cout.off, c->scan - c->cout.off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				log_debug("client %s: send() failed: %s", c->addr, strerror(errno));
+				c->dead = true;
+			}
+			return;
+		}
+		c->cout.off += (size_t)n;
+	}
+	if (c->cout.off == c->cout.len) {
+		c->cout.off = c->cout.len = c->scan = 0;
+		if (c->state == PC_CLOSING && !c->delaying)
+			proxy_client_linger(c);
+	}
+}
+
+/* ---- the upstream side of a ready client ---- */
+
+/* recv() or SSL_read(): > 0 bytes, 0 at end of stream, -1 on error, SQE_AGAIN. */
+static ssize_t
+proxy_up_recv(struct proxy_client *c, void *buf, size_t len, char *why, size_t whylen)
+{
+	ssize_t n;
+	int r, err;
+
+	if (c->up_ssl == NULL) {
+		do
+			n = recv(c->up_fd, buf, len, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return SQE_AGAIN;
+		if (n < 0)
+			snprintf(why, whylen, "%s", strerror(errno));
+		return n;
+	}
+	c->up_read_wants_write = false;
+	ERR_clear_error();
+	r = SSL_read(c->up_ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	if (r > 0)
+		return r;
+	err = SSL_get_error(c->up_ssl, r);
+	if (err == SSL_ERROR_WANT_READ)
+		return SQE_AGAIN;
+	if (err == SSL_ERROR_WANT_WRITE) {
+		c->up_read_wants_write = true;
+		return SQE_AGAIN;
+	}
+	if (err == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	snprintf(why, whylen, "TLS error: %s",
+	         ERR_peek_error() ? ERR_reason_error_string(ERR_peek_error()) : "connection lost");
+	return -1;
+}
+
+static ssize_t
+proxy_up_send(struct proxy_client *c, const void *buf, size_t len, char *why, size_t whylen)
+{
+	ssize_t n;
+	int r, err;
+
+	if (c->up_ssl == NULL) {
+		do
+			n = send(c->up_fd, buf, len, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return SQE_AGAIN;
+		if (n < 0)
+			snprintf(why, whylen, "%s", strerror(errno));
+		return n;
+	}
+	ERR_clear_error();
+	r = SSL_write(c->up_ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	if (r > 0)
+		return r;
+	err = SSL_get_error(c->up_ssl, r);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+		return SQE_AGAIN;
+	snprintf(why, whylen, "TLS error: %s",
+	         ERR_peek_error() ? ERR_reason_error_string(ERR_peek_error()) : "connection lost");
+	return -1;
+}
+
+static void
+proxy_client_lost_error(struct proxy_client *c)
+{
+	proxy_client_error(c, "FATAL", "08006", "connection to the upstream was lost", c->lost_why,
+	                   c->txn != 'I' ? "The transaction in progress was rolled back, or its "
+	                                   "outcome is unknown if COMMIT had been sent."
+	                                 : NULL);
+	c->state = PC_CLOSING;
+}
+
+/* The upstream link broke or ended. The client gets a connection-class FATAL error unless the
+ * upstream already said why it ends the session, and is closed. */
+static void
+proxy_up_lost(struct proxy_client *c, const char *why)
+{
+	if (c->up_fatal) {
+		log_debug("client %s: upstream closed the session after a FATAL error", c->addr);
+		c->state = PC_CLOSING;
+	} else {
+		log_warn("client %s (user \"%s\"): connection to the upstream lost%s: %s", c->addr,
+		         c->st.user, c->txn != 'I' ? " inside a transaction" : "", why);
+		snprintf(c->lost_why, sizeof(c->lost_why), "%s", why);
+		/* a client that waits for nothing would take an error now for a notice and then
+		 * see only the closed connection: its next statement gets the error instead */
+		if (c->pending == 0 && c->msg_left == 0 && c->scan == c->cout.len)
+			c->state = PC_LOST;
+		else
+			proxy_client_lost_error(c);
+	}
+	proxy_up_close(c);
+	proxy_client_flush(c);
+}
+
+static void
+proxy_up_flush(struct proxy_client *c)
+{
+	char why[256];
+	ssize_t n;
+
+	while (proxy_buf_pending(&c->uout) > 0) {
+		n = proxy_up_send(c, c->uout.data + c->uout.off, proxy_buf_pending(&c->uout), why,
+		                  sizeof(why));
+		if (n == SQE_AGAIN)
+			return;
+		if (n <= 0) {
+			proxy_up_lost(c, why);
+			return;
+		}
+		proxy_buf_consume(&c->uout, (size_t)n);
+	}
+}
+
+/* Walks the upstream messages that arrived in cout[scan, len), noting what the proxy must
+ * know: transaction status and FATAL errors. Message bodies stream through: only headers
+ * (and the first bytes of a few types) must be complete before they are passed on. */
+static int
+proxy_up_scan(struct proxy_client *c)
+{
+	uint8_t *d = c->cout.data;
+	size_t avail, take, need;
+	uint32_t mlen;
+	uint8_t type;
+
+	while (c->scan < c->cout.len) {
+		avail = c->cout.len - c->scan;
+		if (c->msg_left > 0) {
+			take = avail < c->msg_left ? avail : c->msg_left;
+			c->scan += take;
+			c->msg_left -= take;
+			continue;
+		}
+		if (avail < PGW_HEADER_LEN)
+			return 0;
+		type = d[c->scan];
+		mlen = be_get_u32(d + c->scan + 1);
+		if (mlen < 4 || mlen > INT32_MAX) {
+			log_warn("client %s: the upstream sent a message of type 0x%02x with an "
+			         "invalid length %u",
+			         c->addr, type, mlen);
+			return -1;
+		}
+		/* ReadyForQuery's status, the severity that opens an ErrorResponse */
+		need = type == 'Z' ? 6 : type == 'E' ? (mlen + 1 < 12 ? mlen + 1 : 12) : 0;
+		if (avail < need)
+			return 0;
+		if (type == 'Z' && mlen == 5) {
+			c->txn = (char)d[c->scan + 5];
+			if (c->pending > 0)
+				c->pending--;
+		} else if (type == 'E' && mlen + 1 >= 12 &&
+		           memcmp(d + c->scan + 5, "SFATAL", 7) == 0)
+			c->up_fatal = true;
+		c->scan += PGW_HEADER_LEN;
+		c->msg_left = mlen - 4;
+	}
+	return 0;
+}
+
+/* Moves bytes from the upstream to the client until either side would block or the client
+ * has PROXY_HIGH_WATER waiting. */
+static void
+proxy_up_pump(struct proxy_client *c)
+{
+	char why[256];
+	size_t moved;
+	ssize_t n;
+
+	if (c->up == NULL || c->state != PC_READY)
+		return;
+	if (proxy_buf_pending(&c->uout) > 0)
+		proxy_up_flush(c);
+	while (!c->dead && c->up != NULL && proxy_buf_pending(&c->cout) < PROXY_HIGH_WATER) {
+		moved = proxy_buf_reserve(&c->cout, PROXY_READ_MIN);
+		c->scan -= moved;
+		n = proxy_up_recv(c, c->cout.data + c->cout.len, c->cout.cap - c->cout.len, why,
+		                  sizeof(why));
+		if (n == SQE_AGAIN)
+			break;
+		if (n <= 0) {
+			proxy_up_lost(c, n == 0 ? "the upstream closed the connection" : why);
+			return;
+		}
+		c->cout.len += (size_t)n;
+		if (proxy_up_scan(c) < 0) {
+			c->dead = true;
+			return;
+		}
+		proxy_client_flush(c);
+	}
+}
+
+/* ---- relaying client messages ---- */
+
+static void
+proxy_client_relay(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	size_t avail, total, max = (size_t)p->cfg->proxy_max_message_size;
+	struct pgw_msg msg;
+	uint32_t mlen;
+	uint8_t type;
+	int r;
+
+	while (!c->dead && c->state == PC_READY && proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER) {
+		avail = proxy_buf_pending(&c->cin);
+		if (avail < PGW_HEADER_LEN)
+			break;
+		r = pgw_frame(c->cin.data + c->cin.off, avail, max, &type, &total);
+		if (r == SQE_AGAIN) {
+			/* make room for the whole message, so the next reads complete it */
+			mlen = be_get_u32(c->cin.data + c->cin.off + 1);
+			proxy_buf_reserve(&c->cin, (size_t)mlen + 1 - avail);
+			break;
+		}
+		if (r < 0) {
+			mlen = be_get_u32(c->cin.data + c->cin.off + 1);
+			if (mlen > max)
+				proxy_client_fatal(
+				        c, "54000",
+				        "message of type \"%c\" is %u bytes long, more than "
+				        "[proxy] max_message_size (%zu bytes)",
+				        isprint(type) ? type : '?', mlen, max);
+			else
+				proxy_client_fatal(c, "08P01", "invalid message length %u", mlen);
+			log_info("client %s: %s", c->addr,
+			         "closing after an invalid message length");
+			return;
+		}
+		if (pgw_decode(&p->dec, c->cin.data + c->cin.off, total, &msg) < 0) {
+			log_info("client %s: invalid frontend message: %s", c->addr, p->dec.errmsg);
+			proxy_client_fatal(c, "08P01", "invalid frontend message: %s",
+			                   p->dec.errmsg);
+			return;
+		}
+		if (msg.type == PGW_TERMINATE) {
+			c->dead = true;
+			return;
+		}
+		if (msg.type == PGW_QUERY || msg.type == PGW_EXECUTE ||
+		    msg.type == PGW_FUNCTION_CALL)
+			p->queries++;
+		if (msg.type == PGW_QUERY || msg.type == PGW_SYNC || msg.type == PGW_FUNCTION_CALL)
+			c->pending++;
+		proxy_buf_append(&c->uout, c->cin.data + c->cin.off, total);
+		proxy_buf_consume(&c->cin, total);
+	}
+	shm_store(p->slot->queries_forwarded, p->queries);
+	proxy_up_flush(c);
+}
+
+/* ---- login ---- */
+
+static void proxy_login_failed(struct proxy_client *c, const char *code, const char *message,
+                               const char *detail, const char *hint);
+
+/* Appends "-c name=value" for a startup setting, with PostgreSQL's backslash escapes. */
+static void
+proxy_options_add(struct strbuf *sb, const char *name, const char *value)
+{
+	const char *s;
+	int part;
+
+	if (sb->len)
+		strbuf_putc(sb, ' ');
+	strbuf_puts(sb, "-c ");
+	for (part = 0; part < 2; part++) {
+		for (s = part ? value : name; *s; s++) {
+			if (isspace((unsigned char)*s) || *s == '\\')
+				strbuf_putc(sb, '\\');
+			strbuf_putc(sb, *s);
+		}
+		if (part == 0)
+			strbuf_putc(sb, '=');
+	}
+}
+
+static void proxy_conn_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+proxy_conn_wait(struct proxy_client *c, PostgresPollingStatusType st)
+{
+	proxy_event_free(&c->ev_conn);
+	c->ev_conn = event_new(c->p->base, PQsocket(c->up),
+	                       st == PGRES_POLLING_READING ? EV_READ : EV_WRITE, proxy_conn_cb, c);
+	if (c->ev_conn == NULL || event_add(c->ev_conn, NULL) < 0) {
+		log_error("cannot watch an upstream connection");
+		c->dead = true;
+	}
+}
+
+/* The login went through: the client gets AuthenticationOk and the session's parameters. */
+static void
+proxy_login_done(struct proxy_client *c)
+{
+	static const char *const reported[] = {
+	        "application_name",
+	        "client_encoding",
+	        "DateStyle",
+	        "default_transaction_read_only",
+	        "in_hot_standby",
+	        "integer_datetimes",
+	        "IntervalStyle",
+	        "is_superuser",
+	        "scram_iterations",
+	        "server_encoding",
+	        "server_version",
+	        "session_authorization",
+	        "standard_conforming_strings",
+	        "TimeZone",
+	};
+	struct proxy *p = c->p;
+	struct proxy_fail *f;
+	struct strbuf sb;
+	char host[sizeof(c->addr)];
+	const char *v;
+	size_t i;
+
+	proxy_event_free(&c->ev_conn);
+	proxy_event_free(&c->ev_timer);
+	if (strcmp(p->cfg->proxy_auth, "password") == 0 && !PQconnectionUsedPassword(c->up)) {
+		proxy_login_failed(
+		        c, "28000",
+		        "sqledge cannot verify the password: the upstream let the user in "
+		        "without asking for one",
+		        NULL,
+		        "Require a password for this connection in the upstream's "
+		        "pg_hba.conf, or set [proxy] auth = trust in sqledge.");
+		return;
+	}
+	proxy_wipe_password(c);
+
+	/* a success forgets the address's failures */
+	proxy_addr_host(c->addr, host, sizeof(host));
+	for (i = 0; i < PROXY_FAIL_SLOTS; i++) {
+		f = &p->fails[i];
+		if (f->failures && strcmp(f->addr, host) == 0)
+			f->failures = 0;
+	}
+
+	c->up_fd = PQsocket(c->up);
+	if (PQsslInUse(c->up)) {
+		c->up_ssl = PQsslStruct(c->up, "OpenSSL");
+		if (c->up_ssl == NULL) {
+			proxy_client_fatal(c, "08006", "upstream TLS library is not OpenSSL");
+			return;
+		}
+	}
+	c->ev_up_read = event_new(p->base, c->up_fd, EV_READ | EV_PERSIST, proxy_up_read_cb, c);
+	c->ev_up_write = event_new(p->base, c->up_fd, EV_WRITE | EV_PERSIST, proxy_up_write_cb, c);
+	if (c->ev_up_read == NULL || c->ev_up_write == NULL) {
+		log_error("cannot create upstream events");
+		c->dead = true;
+		return;
+	}
+
+	strbuf_init(&sb);
+	pgw_put_auth_ok(&sb);
+	for (i = 0; i < ARRAY_SIZE(reported); i++) {
+		v = PQparameterStatus(c->up, reported[i]);
+		if (v)
+			pgw_put_parameter_status(&sb, reported[i], v);
+	}
+	pgw_put_backend_key(&sb, ((uint32_t)p->index + 1) << PROXY_SESSION_BITS | c->session,
+	                    c->key);
+	switch (PQtransactionStatus(c->up)) {
+	case PQTRANS_INTRANS:
+		c->txn = 'T';
+		break;
+	case PQTRANS_INERROR:
+		c->txn = 'E';
+		break;
+	default:
+		c->txn = 'I';
+		break;
+	}
+	pgw_put_ready_for_query(&sb, c->txn);
+	proxy_client_put(c, &sb);
+	strbuf_free(&sb);
+	c->state = PC_READY;
+	log_debug("client %s: logged in as \"%s\" to database \"%s\"", c->addr, c->st.user,
+	          c->st.database);
+	proxy_client_flush(c);
+	/* a pipelining client may have sent its first messages already */
+	proxy_client_process(c);
+}
+
+/* Turns libpq's error into the client's ErrorResponse. */
+static void
+proxy_login_error(struct proxy_client *c)
+{
+	struct proxy_conn_error e;
+	char buf[1024], msg[1100];
+
+	proxy_parse_conn_error(c->up ? PQerrorMessage(c->up) : "out of memory", buf, sizeof(buf),
+	                       &e);
+	if (e.code) {
+		proxy_login_failed(c, e.code, e.message, e.detail, e.hint);
+		return;
+	}
+	if (strstr(e.message, "no password supplied")) {
+		proxy_login_failed(c, "28000",
+		                   "the upstream asks for a password, but sqledge has none to give "
+		                   "([proxy] auth = trust)",
+		                   NULL, "Set [proxy] auth = password.");
+		return;
+	}
+	snprintf(msg, sizeof(msg), "could not connect to the upstream: %s", e.message);
+	log_warn("client %s (user \"%s\"): %s", c->addr, c->st.user, msg);
+	proxy_login_failed(c, "08006", msg, NULL, NULL);
+}
+
+static void
+proxy_conn_step(struct proxy_client *c)
+{
+	PostgresPollingStatusType st = PQconnectPoll(c->up);
+
+	switch (st) {
+	case PGRES_POLLING_OK:
+		proxy_login_done(c);
+		break;
+	case PGRES_POLLING_READING:
+	case PGRES_POLLING_WRITING:
+		proxy_conn_wait(c, st);
+		break;
+	default:
+		proxy_login_error(c);
+		break;
+	}
+}
+
+static void
+proxy_conn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+
+	proxy_conn_step(c);
+	proxy_client_done(c);
+}
+
+static void
+proxy_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "could not connect to the upstream: timeout expired after %d s",
+	         c->p->cfg->upstream_connect_timeout);
+	log_warn("client %s (user \"%s\"): %s", c->addr, c->st.user, msg);
+	proxy_login_failed(c, "08006", msg, NULL, NULL);
+	proxy_client_done(c);
+}
+
+/* Starts libpq's non-blocking login as the client; hostaddr is the resolved address list
+ * (NULL when the configured address needs no lookup). */
+static void
+proxy_conn_start(struct proxy_client *c, const char *hostaddr)
+{
+	const struct cfg *cfg = c->p->cfg;
+	struct timeval tv = {cfg->upstream_connect_timeout, 0};
+	const char *kw[24], *val[24];
+	char port[16], hosts[(PROXY_MAX_ADDRS + 1) * 256];
+	struct strbuf options;
+	const char *client_options = NULL, *appname = NULL;
+	size_t i, n = 0, naddr;
+
+	strbuf_init(&options);
+	for (i = 0; i < c->st.nparams; i++) {
+		const struct pgw_param *prm = &c->st.params[i];
+
+		if (strcmp(prm->name, "user") == 0 || strcmp(prm->name, "database") == 0 ||
+		    strncmp(prm->name, PGW_PROTOCOL_OPTION_PREFIX,
+		            strlen(PGW_PROTOCOL_OPTION_PREFIX)) == 0)
+			continue;
+		if (strcmp(prm->name, "options") == 0)
+			client_options = prm->value;
+		else if (strcmp(prm->name, "application_name") == 0)
+			appname = prm->value;
+		else
+			proxy_options_add(&options, prm->name, prm->value);
+	}
+	if (client_options && *client_options) {
+		if (options.len)
+			strbuf_putc(&options, ' ');
+		strbuf_puts(&options, client_options);
+	}
+
+	snprintf(port, sizeof(port), "%d", cfg->upstream_port);
+	kw[n] = "host", val[n++] = cfg->upstream_address;
+	if (hostaddr) {
+		/* libpq wants one host name per address */
+		naddr = 1;
+		for (i = 0; hostaddr[i]; i++)
+			naddr += hostaddr[i] == ',';
+		hosts[0] = '\0';
+		for (i = 0;
+		     i < naddr && strlen(hosts) + strlen(cfg->upstream_address) + 2 < sizeof(hosts);
+		     i++) {
+			if (i)
+				strcat(hosts, ",");
+			strcat(hosts, cfg->upstream_address);
+		}
+		val[0] = hosts;
+		kw[n] = "hostaddr", val[n++] = hostaddr;
+	}
+	kw[n] = "port", val[n++] = port;
+	kw[n] = "dbname", val[n++] = c->st.database;
+	kw[n] = "user", val[n++] = c->st.user;
+	if (c->password)
+		kw[n] = "password", val[n++] = c->password;
+	/* never a password of the daemon's own user for a client */
+	kw[n] = "passfile", val[n++] = "/nonexistent/sqledge-no-passfile";
+	kw[n] = "sslmode", val[n++] = cfg->upstream_sslmode;
+	kw[n] = "gssencmode", val[n++] = "disable";
+	if (appname)
+		kw[n] = "application_name", val[n++] = appname;
+	if (options.len)
+		kw[n] = "options", val[n++] = strbuf_str(&options);
+	kw[n] = "keepalives_idle", val[n++] = "30";
+	kw[n] = "keepalives_interval", val[n++] = "10";
+	kw[n] = NULL, val[n] = NULL;
+
+	c->state = PC_CONNECTING;
+	proxy_event_free(&c->ev_timer);
+	c->ev_timer = evtimer_new(c->p->base, proxy_conn_timeout_cb, c);
+	if (c->ev_timer == NULL || evtimer_add(c->ev_timer, &tv) < 0) {
+		log_error("cannot create a timer");
+		c->dead = true;
+		strbuf_free(&options);
+		return;
+	}
+	c->up = PQconnectStartParams(kw, val, 0);
+	strbuf_free(&options);
+	if (c->up == NULL || PQstatus(c->up) == CONNECTION_BAD) {
+		proxy_login_error(c);
+		return;
+	}
+	PQsetErrorVerbosity(c->up, PQERRORS_VERBOSE);
+	proxy_conn_wait(c, PGRES_POLLING_WRITING);
+}
+
+static void
+proxy_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct proxy_client *c = arg;
+	char list[PROXY_MAX_ADDRS * (INET6_ADDRSTRLEN + 1)], one[INET6_ADDRSTRLEN], msg[512];
+	struct evutil_addrinfo *ai;
+	int n = 0;
+
+	if (result == EVUTIL_EAI_CANCEL) {
+		if (res)
+			evutil_freeaddrinfo(res);
+		return; /* the client is gone */
+	}
+	c->dns_req = NULL;
+	list[0] = '\0';
+	for (ai = result == 0 ? res : NULL; ai && n < PROXY_MAX_ADDRS; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, one,
+			          sizeof(one));
+		else if (ai->ai_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, one,
+			          sizeof(one));
+		else
+			continue;
+		if (n++)
+			strcat(list, ",");
+		strcat(list, one);
+	}
+	if (res)
+		evutil_freeaddrinfo(res);
+	c->state = PC_CONNECTING;
+	if (n == 0) {
+		snprintf(msg, sizeof(msg),
+		         "could not translate upstream host name \"%s\" to an address: %s",
+		         c->p->cfg->upstream_address,
+		         result ? evutil_gai_strerror(result) : "no IPv4 or IPv6 address");
+		log_warn("%s", msg);
+		proxy_login_failed(c, "08001", msg, NULL, NULL);
+	} else {
+		proxy_conn_start(c, list);
+	}
+	if (!c->dns_sync) /* else the caller of evdns_getaddrinfo() ends the callback chain */
+		proxy_client_done(c);
+}
+
+/* A connection slot is ours: look the upstream up and log in. */
+static void
+proxy_login_start(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	struct evutil_addrinfo hints;
+	struct evdns_getaddrinfo_request *req;
+
+	c->up_slot = true;
+	p->upstream_conns++;
+	proxy_publish(p);
+	if (p->numeric_host || p->unix_host || p->dns == NULL) {
+		proxy_conn_start(c, NULL);
+		return;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	c->state = PC_CONNECTING;
+	/* an answer from /etc/hosts comes before this returns (and then req is NULL) */
+	c->dns_sync = true;
+	req = evdns_getaddrinfo(p->dns, p->cfg->upstream_address, NULL, &hints, proxy_dns_cb, c);
+	c->dns_sync = false;
+	c->dns_req = req;
+}
+
+/* Asks for an upstream slot: at once when one is free, else in the queue. */
+static void
+proxy_login_request(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+
+	/* the client has said all it had to; the queue and connect timeouts take over */
+	proxy_event_free(&c->ev_timer);
+
+	if (p->queue == NULL &&
+	    proxy_take(&p->shm->proxy_upstream_conns, p->cfg->proxy_max_upstream_connections)) {
+		proxy_login_start(c);
+		return;
+	}
+	c->state = PC_QUEUED;
+	c->queued_us = time_mono_us();
+	*p->queue_tail = c;
+	p->queue_tail = &c->qnext;
+	log_debug("client %s: waiting for a free upstream connection", c->addr);
+	proxy_queue_kick(p);
+}
+
+static void
+proxy_queue_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	struct proxy_client *c;
+	int64_t now = time_mono_us(), limit = (int64_t)p->cfg->proxy_queue_timeout * 1000000;
+	char msg[256];
+
+	while ((c = p->queue) != NULL) {
+		if (now - c->queued_us >= limit) {
+			proxy_queue_remove(c);
+			snprintf(msg, sizeof(msg),
+			         "no upstream connection became free within %d s "
+			         "([proxy] max_upstream_connections = %d)",
+			         p->cfg->proxy_queue_timeout,
+			         p->cfg->proxy_max_upstream_connections);
+			log_warn("client %s: %s", c->addr, msg);
+			proxy_client_error(c, "FATAL", "53300", msg, NULL, NULL);
+			proxy_client_flush(c);
+			proxy_client_done(c);
+			continue;
+		}
+		if (!proxy_take(&p->shm->proxy_upstream_conns,
+		                p->cfg->proxy_max_upstream_connections))
+			break;
+		proxy_queue_remove(c);
+		proxy_login_start(c);
+		proxy_client_done(c);
+	}
+	proxy_queue_kick(p);
+}
+
+/* Polls the queue while it is not empty: slots are freed by other workers too. */
+static void
+proxy_queue_kick(struct proxy *p)
+{
+	struct timeval tv = {0, PROXY_QUEUE_POLL_MS * 1000};
+
+	if (p->queue && !evtimer_pending(p->ev_queue, NULL))
+		evtimer_add(p->ev_queue, &tv);
+}
+
+/* ---- failed logins ---- */
+
+static void
+proxy_delayed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+
+	c->delaying = false;
+	proxy_client_put(c, &c->delayed);
+	c->state = PC_CLOSING;
+	proxy_client_flush(c);
+	proxy_client_done(c);
+}
+
+/* Counts the failure against the client's address and sends the error after a delay that
+ * doubles with each failure from that address within a minute. */
+static void
+proxy_login_failed(struct proxy_client *c, const char *code, const char *message,
+                   const char *detail, const char *hint)
+{
+	struct proxy *p = c->p;
+	struct pgw_error e = {.severity = "FATAL",
+	                      .code = code,
+	                      .message = message,
+	                      .detail = detail,
+	                      .hint = hint};
+	struct proxy_fail *f = NULL, *oldest = &p->fails[0];
+	char host[sizeof(c->addr)];
+	int64_t now = time_mono_us(), delay_ms = 0;
+	struct timeval tv;
+	size_t i;
+
+	proxy_up_close(c);
+	proxy_wipe_password(c);
+	p->logins_failed++;
+	proxy_publish(p);
+	log_info("client %s: login of \"%s\" to database \"%s\" failed: %s", c->addr,
+	         c->st.user ? c->st.user : "", c->st.database ? c->st.database : "", message);
+
+	proxy_addr_host(c->addr, host, sizeof(host));
+	for (i = 0; i < PROXY_FAIL_SLOTS; i++) {
+		if (p->fails[i].failures && strcmp(p->fails[i].addr, host) == 0) {
+			f = &p->fails[i];
+			break;
+		}
+		if (p->fails[i].last_us < oldest->last_us)
+			oldest = &p->fails[i];
+	}
+	if (f == NULL || now - f->last_us > PROXY_FAIL_FORGET_US) {
+		if (f == NULL) {
+			f = oldest;
+			snprintf(f->addr, sizeof(f->addr), "%s", host);
+		}
+		f->failures = 0;
+	}
+	f->failures++;
+	f->last_us = now;
+	if (f->failures > 1) {
+		delay_ms = INT64_C(250) << (f->failures - 2 < 5 ? f->failures - 2 : 5);
+		if (delay_ms > PROXY_FAIL_DELAY_MAX_MS)
+			delay_ms = PROXY_FAIL_DELAY_MAX_MS;
+	}
+
+	strbuf_reset(&c->delayed);
+	pgw_put_error(&c->delayed, &e);
+	c->state = PC_CLOSING;
+	if (delay_ms == 0) {
+		proxy_client_put(c, &c->delayed);
+		proxy_client_flush(c);
+		return;
+	}
+	/* nothing is read or written meanwhile */
+	c->delaying = true;
+	proxy_event_free(&c->ev_timer);
+	c->ev_timer = evtimer_new(p->base, proxy_delayed_cb, c);
+	tv.tv_sec = (time_t)(delay_ms / 1000);
+	tv.tv_usec = (suseconds_t)(delay_ms % 1000 * 1000);
+	if (c->ev_timer == NULL || evtimer_add(c->ev_timer, &tv) < 0)
+		c->dead = true;
+}
+
+/* ---- the first packets ---- */
+
+static void proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key);
+
+static void
+proxy_client_cancel(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	struct proxy_cancel_msg m = {c->st.cancel_pid, c->st.cancel_key};
+	int target = proxy_cancel_target(m.pid, (int)p->shm->proxy_nworkers);
+
+	/* a cancel gets no answer, whatever happens */
+	c->dead = true;
+	if (target < 0) {
+		log_debug("client %s: CancelRequest for unknown process %u", c->addr, m.pid);
+		return;
+	}
+	if (target == p->index)
+		proxy_cancel_local(p, m.pid, m.key);
+	else if (chan_send(p->chan_fd, CHAN_MSG_CANCEL_FWD, &m, sizeof(m), -1) != 0)
+		log_warn("cannot pass a CancelRequest to worker %d", target);
+}
+
+static void
+proxy_client_startup(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	struct strbuf sb;
+	size_t total;
+	int r;
+
+	r = pgw_frame_startup(c->cin.data + c->cin.off, proxy_buf_pending(&c->cin), &total);
+	if (r == SQE_AGAIN)
+		return;
+	if (r < 0) {
+		/* PostgreSQL closes without a word too: the peer may not speak the protocol */
+		log_info("client %s: invalid length of startup packet", c->addr);
+		c->dead = true;
+		return;
+	}
+	c->startup = xmalloc(total);
+	memcpy(c->startup, c->cin.data + c->cin.off, total);
+	proxy_buf_consume(&c->cin, total);
+	r = pgw_parse_startup(c->startup, total, &c->st);
+	if (r == PGW_UNSUPPORTED_PROTOCOL) {
+		log_info("client %s: %s", c->addr, c->st.errmsg);
+		proxy_client_fatal(
+		        c, "0A000",
+		        "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
+		        PGW_PROTOCOL_MAJOR(c->st.version), PGW_PROTOCOL_MINOR(c->st.version));
+		goto reset;
+	}
+	if (r < 0) {
+		log_info("client %s: invalid startup packet: %s", c->addr, c->st.errmsg);
+		proxy_client_fatal(c, "08P01", "invalid startup packet layout: %s", c->st.errmsg);
+		goto reset;
+	}
+
+	strbuf_init(&sb);
+	switch (c->st.kind) {
+	case PGW_STARTUP_SSL:
+	case PGW_STARTUP_GSSENC:
+		pgw_put_ssl_refusal(&sb);
+		proxy_client_put(c, &sb);
+		break;
+	case PGW_STARTUP_CANCEL:
+		proxy_client_cancel(c);
+		break;
+	case PGW_STARTUP_MESSAGE:
+		if (!c->counted) {
+			proxy_client_fatal(c, "53300",
+			                   "sorry, too many clients already ([proxy] max_clients = "
+			                   "%d)",
+			                   p->cfg->proxy_max_clients);
+			break;
+		}
+		if (pgw_startup_get(&c->st, "replication")) {
+			proxy_client_fatal(c, "0A000",
+			                   "sqledge does not serve replication connections");
+			break;
+		}
+		if (PGW_STARTUP_NEEDS_NEGOTIATION(&c->st))
+			pgw_put_negotiate_protocol(&sb, &c->st);
+		if (strcmp(p->cfg->proxy_auth, "trust") == 0) {
+			proxy_client_put(c, &sb);
+			proxy_login_request(c);
+			break;
+		}
+		if (!c->local) {
+			proxy_client_put(c, &sb);
+			proxy_client_fatal(c, "28000",
+			                   "sqledge accepts passwords only from loopback addresses "
+			                   "and its Unix socket until TLS is configured");
+			break;
+		}
+		pgw_put_auth_cleartext(&sb);
+		proxy_client_put(c, &sb);
+		c->state = PC_PASSWORD;
+		break;
+	}
+	strbuf_free(&sb);
+	if (c->st.kind == PGW_STARTUP_MESSAGE)
+		return;
+reset:
+	/* after SSLRequest/GSSENCRequest another first packet follows. With TLS, bytes that
+	 * came before our 'S' must be refused (CVE-2021-23222); after 'N' they are simply the
+	 * next packet. */
+	free(c->startup);
+	c->startup = NULL;
+}
+
+static void
+proxy_client_password(struct proxy_client *c)
+{
+	size_t avail = proxy_buf_pending(&c->cin), total, len;
+	uint8_t *m = c->cin.data + c->cin.off;
+	uint8_t type;
+	int r;
+
+	r = pgw_frame(m, avail, PROXY_PREAUTH_MAX, &type, &total);
+	if (r == SQE_AGAIN)
+		return;
+	if (r < 0) {
+		proxy_client_fatal(c, "08P01", "invalid message length");
+		return;
+	}
+	if (type != PGW_PASSWORD) {
+		proxy_client_fatal(c, "08P01", "expected password response, got message type %d",
+		                   type);
+		return;
+	}
+	len = total - PGW_HEADER_LEN;
+	if (len == 0 || m[total - 1] != '\0' || strlen((char *)m + PGW_HEADER_LEN) != len - 1) {
+		proxy_client_fatal(c, "08P01", "invalid password packet size");
+		return;
+	}
+	c->password = xstrdup((char *)m + PGW_HEADER_LEN);
+	secure_zero(m, total);
+	/* and any copy that compacting the buffer left past its end */
+	secure_zero(c->cin.data + c->cin.len, c->cin.cap - c->cin.len);
+	proxy_buf_consume(&c->cin, total);
+	if (c->password[0] == '\0') {
+		/* libpq would take an empty password for none and look elsewhere */
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "password authentication failed for user \"%s\"",
+		         c->st.user);
+		proxy_login_failed(c, "28P01", msg, NULL, NULL);
+		return;
+	}
+	proxy_login_request(c);
+}
+
+static void
+proxy_client_process(struct proxy_client *c)
+{
+	while (!c->dead && proxy_buf_pending(&c->cin) > 0) {
+		enum proxy_client_state before = c->state;
+		size_t pending = proxy_buf_pending(&c->cin);
+
+		switch (c->state) {
+		case PC_STARTUP:
+			proxy_client_startup(c);
+			break;
+		case PC_PASSWORD:
+			proxy_client_password(c);
+			break;
+		case PC_READY:
+			proxy_client_relay(c);
+			break;
+		case PC_LOST:
+			if (c->cin.data[c->cin.off] == PGW_TERMINATE)
+				c->dead = true;
+			else
+				proxy_client_lost_error(c);
+			break;
+		default:
+			goto out; /* kept for when the client is ready */
+		}
+		if (c->state == before && proxy_buf_pending(&c->cin) == pending)
+			break; /* needs more bytes, or room upstream */
+	}
+out:
+	proxy_client_flush(c);
+}
+
+/* ---- events ---- */
+
+static void
+proxy_client_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+	ssize_t n;
+
+	if (c->state == PC_LINGER) {
+		char sink[4096];
+
+		n = recv(fd, sink, sizeof(sink), 0);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+			c->dead = true;
+		proxy_client_done(c);
+		return;
+	}
+	proxy_buf_reserve(&c->cin, PROXY_READ_MIN);
+	n = recv(fd, c->cin.data + c->cin.len, c->cin.cap - c->cin.len, 0);
+	if (n < 0) {
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+			log_debug("client %s: recv() failed: %s", c->addr, strerror(errno));
+			c->dead = true;
+		}
+	} else if (n == 0) {
+		if (c->state == PC_READY && c->txn != 'I')
+			log_info("client %s: disconnected inside a transaction; the upstream rolls "
+			         "it back",
+			         c->addr);
+		c->dead = true;
+	} else {
+		c->cin.len += (size_t)n;
+		proxy_client_process(c);
+	}
+	proxy_client_done(c);
+}
+
+static void
+proxy_client_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+
+	proxy_client_flush(c);
+	if (!c->dead && proxy_buf_pending(&c->cout) < PROXY_HIGH_WATER)
+		proxy_up_pump(c);
+	proxy_client_done(c);
+}
+
+static void
+proxy_up_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+
+	proxy_up_pump(c);
+	proxy_client_done(c);
+}
+
+static void
+proxy_up_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+
+	if (c->up_read_wants_write) {
+		proxy_up_pump(c);
+	} else {
+		proxy_up_flush(c);
+		/* room again: take what the client sent meanwhile */
+		if (!c->dead && c->state == PC_READY)
+			proxy_client_process(c);
+	}
+	proxy_client_done(c);
+}
+
+static void
+proxy_auth_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+
+	log_info("client %s: authentication timed out after %d s", c->addr, PROXY_AUTH_TIMEOUT_S);
+	c->dead = true;
+	proxy_client_done(c);
+}
+
+static void
+proxy_event_set(struct event *ev, bool *on, bool want)
+{
+	if (*on == want || ev == NULL)
+		return;
+	if (want)
+		event_add(ev, NULL);
+	else
+		event_del(ev);
+	*on = want;
+}
+
+static void
+proxy_client_update_events(struct proxy_client *c)
+{
+	bool rd, wr, urd = false, uwr = false;
+
+	switch (c->state) {
+	case PC_STARTUP:
+	case PC_PASSWORD:
+	case PC_LOST:
+	case PC_LINGER:
+		rd = true;
+		break;
+	case PC_READY:
+		rd = proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER &&
+		     proxy_buf_pending(&c->cin) < (size_t)c->p->cfg->proxy_max_message_size;
+		urd = proxy_buf_pending(&c->cout) < PROXY_HIGH_WATER;
+		uwr = proxy_buf_pending(&c->uout) > 0 || c->up_read_wants_write;
+		break;
+	default:
+		rd = false;
+		break;
+	}
+	wr = c->cout.off < c->scan;
+	if (c->delaying)
+		wr = false;
+	proxy_event_set(c->ev_read, &c->reading, rd);
+	proxy_event_set(c->ev_write, &c->writing, wr);
+	proxy_event_set(c->ev_up_read, &c->up_reading, urd);
+	proxy_event_set(c->ev_up_write, &c->up_writing, uwr);
+}
+
+static void
+proxy_client_new(struct proxy *p, int fd, const struct sockaddr_storage *ss)
+{
+	struct proxy_client *c = xcalloc(1, sizeof(*c));
+	struct timeval tv = {PROXY_AUTH_TIMEOUT_S, 0};
+
+	c->p = p;
+	c->fd = fd;
+	c->up_fd = -1;
+	c->local = proxy_addr_is_loopback(ss);
+	proxy_addr_format(ss, c->addr, sizeof(c->addr));
+	strbuf_init(&c->delayed);
+	c->counted = proxy_take(&p->shm->proxy_clients, p->cfg->proxy_max_clients);
+	p->nheld += c->counted;
+	/* a session number no client of ours holds: after 2^24 logins they wrap around */
+	for (;;) {
+		struct proxy_client *o;
+
+		p->next_session = (p->next_session + 1) & PROXY_SESSION_MASK;
+		if (p->next_session == 0)
+			continue;
+		for (o = p->clients; o != NULL && o->session != p->next_session; o = o->next)
+			;
+		if (o == NULL)
+			break;
+	}
+	c->session = p->next_session;
+	c->key = proxy_random32();
+	c->next = p->clients;
+	if (p->clients)
+		p->clients->prev = c;
+	p->clients = c;
+	p->nclients++;
+	p->clients_total++;
+	proxy_publish(p);
+
+	c->ev_read = event_new(p->base, fd, EV_READ | EV_PERSIST, proxy_client_read_cb, c);
+	c->ev_write = event_new(p->base, fd, EV_WRITE | EV_PERSIST, proxy_client_write_cb, c);
+	c->ev_timer = evtimer_new(p->base, proxy_auth_timeout_cb, c);
+	if (c->ev_read == NULL || c->ev_write == NULL || c->ev_timer == NULL ||
+	    evtimer_add(c->ev_timer, &tv) < 0) {
+		log_error("cannot create the events of a client connection");
+		c->dead = true;
+	}
+	proxy_client_done(c);
+}
+
+static void
+proxy_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	int fd, i, one = 1;
+
+	for (i = 0; i < PROXY_ACCEPT_BATCH && p->accepting; i++) {
+		sslen = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				struct timeval tv = {0, PROXY_EMFILE_PAUSE_MS * 1000};
+				int k;
+
+				log_warn("accept() failed: %s; not accepting for %d ms (raise the "
+				         "open files limit or lower [proxy] max_clients)",
+				         strerror(errno), PROXY_EMFILE_PAUSE_MS);
+				for (k = 0; k < p->ls->n; k++)
+					event_del(p->ev_listen[k]);
+				evtimer_add(p->ev_accept_pause, &tv);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				log_warn("accept() failed: %s", strerror(errno));
+			}
+			return;
+		}
+		if (ss.ss_family != AF_UNIX)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		proxy_client_new(p, fd, &ss);
+	}
+}
+
+static void
+proxy_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	int k;
+
+	for (k = 0; p->accepting && k < p->ls->n; k++)
+		event_add(p->ev_listen[k], NULL);
+}
+
+/* ---- cancel ---- */
+
+static void *
+proxy_cancel_thread(void *arg)
+{
+	PGcancel *cancel = arg;
+	char err[256];
+
+	if (!PQcancel(cancel, err, sizeof(err)))
+		log_warn("could not send a cancel request to the upstream: %s", err);
+	PQfreeCancel(cancel);
+	__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+/* A CancelRequest for one of our clients: the upstream gets one for that client's session.
+ * PQcancel() blocks, so it runs on a thread of its own. */
+static void
+proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
+{
+	struct proxy_client *c;
+	PGcancel *cancel;
+	pthread_attr_t attr;
+	pthread_t th;
+
+	for (c = p->clients; c != NULL; c = c->next)
+		if (c->session == (pid & PROXY_SESSION_MASK))
+			break;
+	/* no timing hint: the key is compared in full whether the session exists or not */
+	if (c == NULL || ((c->key ^ key) | (c->state != PC_READY)) != 0 || c->up == NULL) {
+		log_debug("CancelRequest for process %u does not match a session", pid);
+		return;
+	}
+	if (__atomic_add_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED) >
+	    PROXY_CANCEL_THREADS_MAX) {
+		__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
+		log_warn("too many cancel requests in flight, dropping one for client %s", c->addr);
+		return;
+	}
+	cancel = PQgetCancel(c->up);
+	if (cancel == NULL) {
+		__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	log_debug("client %s: passing a cancel request to the upstream", c->addr);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, proxy_cancel_thread, cancel) != 0) {
+		log_warn("cannot start a thread for a cancel request");
+		PQfreeCancel(cancel);
+		__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* ---- the channel ---- */
+
+static void
+proxy_shutdown_clients(struct proxy *p)
+{
+	struct proxy_client *c, *next;
+
+	for (c = p->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == PC_READY)
+			proxy_client_error(c, "FATAL", "57P01",
+			                   "terminating connection due to administrator command",
+			                   NULL, NULL);
+		proxy_client_flush(c);
+		proxy_client_free(c);
+	}
+}
+
+static void
+proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	char buf[CHAN_MAX_PAYLOAD];
+	struct proxy_cancel_msg m;
+	uint32_t type;
+	size_t len;
+	int rfd = -1, rc;
+
+	for (;;) {
+		rc = chan_recv(fd, &type, buf, sizeof(buf), &len, &rfd);
+		if (rfd >= 0)
+			close(rfd);
+		if (rc == SQE_AGAIN)
+			return;
+		if (rc <= 0 || type == CHAN_MSG_QUIT) {
+			if (rc == 0)
+				log_info("master went away; stopping");
+			p->quit = true;
+			event_base_loopbreak(p->base);
+			return;
+		}
+		if (type == CHAN_MSG_CANCEL_FWD && len == sizeof(m)) {
+			memcpy(&m, buf, sizeof(m));
+			proxy_cancel_local(p, m.pid, m.key);
+		} else {
+			log_warn("unexpected channel message type %u (%zu bytes)", type, len);
+		}
+	}
+}
+
+/* ---- the worker ---- */
+
+/* libpq reads PG* variables of the daemon's environment; none of them may shape a client's
+ * session (PGOPTIONS, PGTZ) or log a client in (PGPASSWORD). */
+static void
+proxy_clear_libpq_env(void)
+{
+	extern char **environ;
+	char name[128];
+	size_t i;
+
+	for (i = 0; environ[i] != NULL;) {
+		const char *eq = strchr(environ[i], '=');
+
+		if (strncmp(environ[i], "PG", 2) == 0 && eq &&
+		    (size_t)(eq - environ[i]) < sizeof(name)) {
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - environ[i]), environ[i]);
+			unsetenv(name);
+			continue;
+		}
+		i++;
+	}
+}
+
+static bool
+proxy_host_is_numeric(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1;
+}
+
+int
+proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_state *shm,
+                  const struct listen_set *ls)
+{
+	struct proxy *p = xcalloc(1, sizeof(*p));
+	int code = EXIT_RESPAWN, k;
+
+	p->cfg = cfg;
+	p->index = index;
+	p->shm = shm;
+	p->slot = &shm->proxy[index];
+	p->ls = ls;
+	p->chan_fd = chan_fd;
+	p->queue_tail = &p->queue;
+	p->accepting = true;
+	pgw_decoder_init(&p->dec);
+	signal(SIGPIPE, SIG_IGN);
+	proxy_clear_libpq_env();
+	p->unix_host = cfg->upstream_address[0] == '/' || cfg->upstream_address[0] == '@';
+	p->numeric_host = proxy_host_is_numeric(cfg->upstream_address);
+
+	p->base = event_base_new();
+	if (p->base == NULL) {
+		log_error("could not create an event base");
+		goto out;
+	}
+	if (!p->numeric_host && !p->unix_host) {
+		p->dns = evdns_base_new(p->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+		if (p->dns == NULL)
+			log_warn("cannot read the resolver configuration; upstream host name "
+			         "\"%s\" is looked up by libpq, which blocks",
+			         cfg->upstream_address);
+	}
+	/* the callback reads until the channel is empty */
+	if (evutil_make_socket_nonblocking(chan_fd) < 0) {
+		log_error("cannot make the channel non-blocking");
+		goto out;
+	}
+	p->ev_chan = event_new(p->base, chan_fd, EV_READ | EV_PERSIST, proxy_chan_cb, p);
+	p->ev_queue = evtimer_new(p->base, proxy_queue_cb, p);
+	p->ev_accept_pause = evtimer_new(p->base, proxy_accept_resume_cb, p);
+	if (p->ev_chan == NULL || p->ev_queue == NULL || p->ev_accept_pause == NULL ||
+	    event_add(p->ev_chan, NULL) < 0) {
+		log_error("cannot set up the worker's events");
+		goto out;
+	}
+	for (k = 0; k < ls->n; k++) {
+		p->ev_listen[k] =
+		        event_new(p->base, ls->fd[k], EV_READ | EV_PERSIST, proxy_accept_cb, p);
+		if (p->ev_listen[k] == NULL || event_add(p->ev_listen[k], NULL) < 0) {
+			log_error("cannot watch listening socket %s", ls->name[k]);
+			goto out;
+		}
+	}
+
+	log_debug("proxy worker %d accepting", index);
+	if (event_base_dispatch(p->base) < 0)
+		log_error("event loop failed");
+	else if (p->quit)
+		code = 0;
+	p->accepting = false;
+	proxy_shutdown_clients(p);
+out:
+	for (k = 0; k < ls->n; k++)
+		proxy_event_free(&p->ev_listen[k]);
+	proxy_event_free(&p->ev_chan);
+	proxy_event_free(&p->ev_queue);
+	proxy_event_free(&p->ev_accept_pause);
+	if (p->dns)
+		evdns_base_free(p->dns, 1);
+	if (p->base)
+		event_base_free(p->base);
+	pgw_decoder_free(&p->dec);
+	free(p);
+	return code;
+}
+
+/* ---- libpq's connection errors ---- */
+
+static bool
+proxy_is_sqlstate(const char *s)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (!isdigit((unsigned char)s[i]) && !isupper((unsigned char)s[i]))
+			return false;
+	return s[5] == ':' && s[6] == ' ';
+}
+
+/* Cuts s at the end of its line and returns the start of the next one. */
+static char *
+proxy_cut_line(char *s)
+{
+	char *nl = strchr(s, '\n');
+
+	if (nl == NULL)
+		return s + strlen(s);
+	*nl = '\0';
+	return nl + 1;
+}
+
+void
+proxy_parse_conn_error(const char *msg, char *buf, size_t size, struct proxy_conn_error *out)
+{
+	static const char *const severities[] = {"FATAL:  ", "ERROR:  ", "PANIC:  "};
+	char *p = NULL, *q, *line;
+	size_t i, n;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(buf, size, "%s", msg);
+	for (i = 0; i < ARRAY_SIZE(severities); i++) {
+		q = strstr(buf, severities[i]);
+		if (q && (p == NULL || q < p))
+			p = q;
+	}
+	if (p == NULL) {
+		/* libpq's own failure: one line, without the trailing newline */
+		for (q = buf; *q; q++)
+			if (*q == '\n' || *q == '\t')
+				*q = q[1] ? ' ' : '\0';
+		n = strlen(buf);
+		while (n > 0 && buf[n - 1] == ' ')
+			buf[--n] = '\0';
+		out->message = buf;
+		return;
+	}
+	p[5] = '\0';
+	out->severity = p;
+	p += 8;
+	if (proxy_is_sqlstate(p)) {
+		p[5] = '\0';
+		out->code = p;
+		p += 7;
+	}
+	out->message = p;
+	line = proxy_cut_line(p);
+	while (*line) {
+		p = line;
+		line = proxy_cut_line(p);
+		if (strncmp(p, "DETAIL:  ", 9) == 0)
+			out->detail = p + 9;
+		else if (strncmp(p, "HINT:  ", 7) == 0)
+			out->hint = p + 7;
+	}
+}
