@@ -3,6 +3,7 @@
 protocol exchanges get through sqledge exactly what the upstream answers them directly."""
 
 import contextlib
+import io
 import os
 import signal
 import struct
@@ -166,7 +167,6 @@ def test_copy_listen_notify_and_parameter_status(db, sqledge_factory):
     sq = start(sqledge_factory, db)
     db.execute("CREATE TABLE c (a int, b text)")
     with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
-        import io
         cur.copy_expert("COPY c FROM STDIN", io.StringIO("".join(
             "%d\tline %d\n" % (i, i) for i in range(5000))))
         out = io.StringIO()
@@ -668,3 +668,84 @@ def _can_query(db):
         return db.scalar("SELECT 1") == 1
     except psycopg2.Error:
         return False
+
+
+# -- streaming and TLS to the upstream
+
+
+def _rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_big_result_streams_without_being_buffered(db, sqledge_factory):
+    sq = start(sqledge_factory, db)
+    worker = [p for p in sq.status()["processes"] if p["role"] == "proxy"][0]["pid"]
+    r = raw_proxy(sq)
+    before = _rss_kb(worker)
+    # 200 MB of rows that the client does not read for now
+    r.send_raw(pgproto.query("SELECT g, repeat('x', 2000) FROM generate_series(1, 100000) g"))
+    harness.wait_for(lambda: db.scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'ClientWrite'") >= 1, 30,
+        "the upstream to block on a full socket")
+    assert _rss_kb(worker) - before < 16 * 1024  # the proxy holds at most a few buffers
+    rows = 0
+    total = 0
+    while True:
+        kind, body = r.recv()
+        if kind == "D":
+            rows += 1
+            total += len(body)
+        elif kind == "Z":
+            break
+    assert rows == 100000 and total > 200 * 1000 * 1000
+    r.close()
+
+
+@pytest.fixture
+def tls_cluster():
+    cluster = harness.PgCluster(name="pgtls")
+    cert = os.path.join(cluster.base, "server.crt")
+    key = os.path.join(cluster.base, "server.key")
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                        "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.chmod(key, 0o600)
+        if harness.IS_ROOT:
+            for path in (cert, key):
+                os.chown(path, *harness._postgres_ids())
+        cluster.settings.update(ssl="on", ssl_cert_file="'%s'" % cert,
+                                ssl_key_file="'%s'" % key)
+        cluster.init()
+        with open(os.path.join(cluster.datadir, "pg_hba.conf"), "w") as f:
+            f.write("local all all trust\n"
+                    "hostssl all all 127.0.0.1/32 scram-sha-256\n"
+                    "hostssl replication all 127.0.0.1/32 scram-sha-256\n")
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def test_sessions_relay_over_tls_to_the_upstream(tls_cluster, sqledge_factory):
+    db = harness.Database(tls_cluster, "overtls")
+    tls_cluster.create_database(db.name)
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+    sq = sqledge_factory(db, env={"SQLEDGE_UPSTREAM_SSLMODE": "require"}).start()
+    sq.wait_started()
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        assert cur.fetchone() == (True,)
+        cur.execute("INSERT INTO t SELECT g, repeat('v', 500) FROM generate_series(1, 20000) g")
+        cur.execute("SELECT id, v FROM t ORDER BY id")
+        rows = cur.fetchall()
+        assert len(rows) == 20000 and rows[-1] == (20000, "v" * 500)
+        out = io.StringIO()
+        cur.copy_expert("COPY t TO STDOUT", out)
+        assert out.getvalue().count("\n") == 20000
+        conn.cancel()  # nothing running: harmless
+        cur.execute("SELECT 1")
