@@ -11,7 +11,16 @@ packages=(
 	postgresql postgresql-contrib sqlite3
 	clang clang-format libclang-rt-14-dev mandoc
 	python3-pytest python3-psycopg2
+	libpostgresql-jdbc-java pgbouncer
 )
+# the client-driver checks (tests/integration/test_drivers.py) need a JDK and node with npm; a
+# JDK or a node installed some other way is used as it is
+if ! command -v javac >/dev/null 2>&1; then
+	packages+=(default-jdk-headless)
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	packages+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, then builds and checks sqledge every way CI does:
+# The test command: installs what is missing (Debian packages, the node modules of the client-driver
+# checks), then builds and checks sqledge every way CI does:
 #   1. gcc build with -Werror + C unit tests      2. clang build with -Werror
 #   3. ASan/UBSan build (clang) + C unit tests    4. fuzz smoke: every libFuzzer target for 60 s
 #   5. clang-format, git diff --check, mandoc     6. integration suite (pytest) on the gcc and the ASan builds
@@ -127,6 +128,23 @@ stage_man() {
 	mandoc -Tlint -Wwarning man/*
 }
 
+# the node-postgres check's modules, from the committed package-lock.json, when node_modules is
+# missing or older than the lock file (npm's own node_modules/.package-lock.json marks a finished
+# install); run as the invoking user, so the tree stays theirs
+stage_node_modules() {
+	local dir=tests/integration/clients
+	if [ -f "$dir/node_modules/.package-lock.json" ] &&
+		! [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+		echo "$dir/node_modules is up to date with package-lock.json"
+		return 0
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "npm is not installed (scripts/install-deps.sh installs nodejs and npm)" >&2
+		return 1
+	fi
+	npm ci --prefix "$dir" --no-audit --no-fund </dev/null
+}
+
 # run_pytest BUILD_DIR: the integration suite; adds pytest's own counts to the totals
 run_pytest() {
 	local build=$1 log rc line p f e
@@ -170,6 +188,7 @@ done
 run_stage "clang-format" stage_format
 run_stage "git diff --check" stage_whitespace
 run_stage "mandoc -Tlint" stage_man
+run_stage "node modules for the driver checks" stage_node_modules
 
 header "integration tests (gcc build)"
 run_pytest build-gcc
