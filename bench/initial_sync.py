@@ -14,10 +14,8 @@ import datetime
 import json
 import os
 import platform
-import pwd
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -26,8 +24,15 @@ import tempfile
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+try:
+    import harness  # the integration suite's PostgreSQL cluster
+except ImportError as _exc:
+    sys.exit("bench: error: cannot import tests/integration/harness.py: %s (psycopg2 comes "
+             "with the python3-psycopg2 package; scripts/install-deps.sh installs it)" % _exc)
+
 PG_BINDIR_DEFAULT = "/usr/lib/postgresql/15/bin"
-IS_ROOT = os.geteuid() == 0
+IS_ROOT = harness.IS_ROOT
 PASSWORD = "bench-secret"
 DBNAME = "bench"
 TARGET_RATIO = 0.50
@@ -43,13 +48,6 @@ class BenchError(Exception):
 
 def log(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(cmd, what, env=None, cwd=None, stdin_text=None, timeout=3600):
@@ -74,21 +72,22 @@ def run(cmd, what, env=None, cwd=None, stdin_text=None, timeout=3600):
 # the throwaway PostgreSQL cluster
 
 
-class Cluster:
-    """A PostgreSQL cluster in a temp dir: TCP on 127.0.0.1:<free port> only (scram-sha-256,
-    which sqledge and the reference use) and a Unix socket in the same dir (trust, for setup)."""
+class Cluster(harness.PgCluster):
+    """The integration suite's throwaway cluster (a temp dir; TCP on 127.0.0.1:<free port> only
+    with scram-sha-256, which sqledge and the reference use, and trust on a Unix socket in the
+    same dir, for setup; run as postgres through runuser as root) with this benchmark's
+    settings, its PostgreSQL programs from --pg-bindir and BenchError for failures."""
 
     def __init__(self, bindir):
+        super().__init__(name="bench-pg", settings={
+            "max_replication_slots": "10",
+            "max_wal_senders": "10",
+            "wal_sender_timeout": "'60s'",  # PostgreSQL's default, not the suite's 10 s
+            "shared_buffers": "'256MB'",
+            "max_wal_size": "'2GB'",
+        })
         self.bindir = bindir
-        self.base = tempfile.mkdtemp(prefix="sqledge-bench-pg-")
-        self.datadir = os.path.join(self.base, "data")
-        self.logfile = os.path.join(self.base, "postgres.log")
-        self.port = None
-        self.running = False
-        if IS_ROOT:
-            pw = pwd.getpwnam("postgres")
-            os.chown(self.base, pw.pw_uid, pw.pw_gid)
-        os.chmod(self.base, 0o755)
+        self.password = PASSWORD
 
     def _pg_cmd(self, name, *args):
         cmd = [os.path.join(self.bindir, name), *args]
@@ -96,74 +95,14 @@ class Cluster:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return cmd
 
-    def _run_pg(self, name, *args):
+    def _run_pg(self, name, *args, timeout=300):
         try:
-            # cwd: the postgres user must be able to enter it
-            return run(self._pg_cmd(name, *args), name, env=self.env(), cwd=self.base,
-                       timeout=300)
-        except BenchError as exc:
-            raise BenchError("%s\n%s" % (exc, self.log_tail())) from None
-
-    def init(self):
-        pwfile = os.path.join(self.base, "pwfile")
-        with open(pwfile, "w") as f:
-            f.write(PASSWORD + "\n")
-        if IS_ROOT:
-            pw = pwd.getpwnam("postgres")
-            os.chown(pwfile, pw.pw_uid, pw.pw_gid)
-        self._run_pg("initdb", "-D", self.datadir, "-U", "postgres", "--pwfile", pwfile,
-                     "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--auth-local=trust",
-                     "--auth-host=scram-sha-256")
-        os.unlink(pwfile)
-        self.port = free_port()
-        if self.port == 5432:  # never the system cluster's port
-            self.port = free_port()
-        conf = {
-            "listen_addresses": "'127.0.0.1'",
-            "port": str(self.port),
-            "unix_socket_directories": "'%s'" % self.base,
-            "wal_level": "logical",
-            "max_replication_slots": "10",
-            "max_wal_senders": "10",
-            "shared_buffers": "'256MB'",
-            "max_wal_size": "'2GB'",
-            # a scratch cluster: durability is not what is measured
-            "fsync": "off",
-            "full_page_writes": "off",
-            "log_min_messages": "warning",
-        }
-        with open(os.path.join(self.datadir, "postgresql.conf"), "a") as f:
-            f.write("\n# sqledge initial-sync benchmark\n")
-            for key, value in conf.items():
-                f.write("%s = %s\n" % (key, value))
-        with open(os.path.join(self.datadir, "pg_hba.conf"), "w") as f:
-            f.write("local all all trust\n"
-                    "local replication all trust\n"
-                    "host all all 127.0.0.1/32 scram-sha-256\n"
-                    "host replication all 127.0.0.1/32 scram-sha-256\n")
-
-    def start(self):
-        self._run_pg("pg_ctl", "-D", self.datadir, "-l", self.logfile, "-w", "-t", "60",
-                     "start")
-        self.running = True
-
-    def destroy(self):
-        """Stops the cluster (immediate: nothing in it is worth keeping) and removes it."""
-        try:
-            if self.running:
-                self._run_pg("pg_ctl", "-D", self.datadir, "-m", "immediate", "-w", "-t",
-                             "60", "stop")
-                self.running = False
-        finally:
-            shutil.rmtree(self.base, ignore_errors=True)
-
-    def log_tail(self, lines=20):
-        try:
-            with open(self.logfile, errors="replace") as f:
-                tail = f.readlines()[-lines:]
-        except OSError:
-            return ""
-        return "--- postgres log, last lines:\n" + "".join(tail)
+            return super()._run_pg(name, *args, timeout=timeout)
+        except RuntimeError as exc:
+            raise BenchError(str(exc)) from None
+        except subprocess.TimeoutExpired:
+            raise BenchError("%s: timed out after %d s\n%s" % (name, timeout,
+                                                              self.log_tail())) from None
 
     def env(self, tcp=False, dbname="postgres"):
         """Environment of a client: the Unix socket (trust) unless tcp, then 127.0.0.1 with
@@ -280,7 +219,7 @@ class Sqledge:
             "SQLEDGE_REPLICATION_PUBLICATION": self.publication,
             "SQLEDGE_LOCAL_DB_PATH": self.db_path,
             "SQLEDGE_PROXY_ADDRESS": "127.0.0.1",
-            "SQLEDGE_PROXY_PORT": str(free_port()),
+            "SQLEDGE_PROXY_PORT": str(harness.free_port()),
         })
         self.ctl_env = dict(base)
         self.ctl_env["SQLEDGE_CONTROL_SOCKET"] = self.socket_path

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the initial-sync benchmark: bench/run.sh [--scale N] [--repeat N] [other options]
+# Runs a benchmark: bench/run.sh [initial-sync | proxy] [options of that benchmark]
+# (initial-sync when no name is given: bench/run.sh --scale 10 still works).
 # Builds sqledge first when needed (scripts/build.sh into $SQLEDGE_BUILD_DIR, default ./build;
-# an existing build dir is only brought up to date by make), then runs bench/initial_sync.py
-# with the system Python. SQLEDGE_BENCH_NO_BUILD=1 skips the build step.
+# an existing build dir is only brought up to date by make), then runs bench/initial_sync.py or
+# bench/proxy.py with the system Python. SQLEDGE_BENCH_NO_BUILD=1 skips the build step.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +11,20 @@ build=${SQLEDGE_BUILD_DIR:-$top/build}
 case $build in
 /*) ;;
 *) build=$PWD/$build ;;
+esac
+
+script=initial_sync.py
+case ${1:-} in
+initial-sync | initial_sync) shift ;;
+proxy)
+	script=proxy.py
+	shift
+	;;
+-* | '') ;;
+*)
+	echo "run.sh: unknown benchmark '$1' (initial-sync or proxy)" >&2
+	exit 2
+	;;
 esac
 
 no_build=${SQLEDGE_BENCH_NO_BUILD:-0}
@@ -32,4 +47,4 @@ if [ "$no_build" != 1 ]; then
 fi
 
 export SQLEDGE_BUILD_DIR=$build
-exec /usr/bin/python3 "$top/bench/initial_sync.py" "$@"
+exec /usr/bin/python3 "$top/bench/$script" "$@"
