@@ -641,7 +641,7 @@ test_decode_function_call(void)
 	pgw_decoder_init(&dec);
 	/* lo_open(16385, 0x40000): oid 952, one binary format, two int4 args, binary result */
 	CHECK_INT(decode_hex(&dec,
-	                     "46 0000001e 000003b8 0001 0001 0002 00000004 00004001"
+	                     "46 00000020 000003b8 0001 0001 0002 00000004 00004001"
 	                     " 00000004 00040000 0001",
 	                     &m, NULL),
 	          0);
@@ -651,7 +651,7 @@ test_decode_function_call(void)
 	CHECK_INT(m.u.function_call.formats[0], PGW_FORMAT_BINARY);
 	CHECK_INT(m.u.function_call.nargs, 2);
 	CHECK_INT(m.u.function_call.args[0].len, 4);
-	CHECK_MEM(m.u.function_call.args[1].data, "\x00\x04\x00\x00", 4);
+	CHECK_MEM(m.u.function_call.args[1].data, 4, "\x00\x04\x00\x00", 4);
 	CHECK_INT(m.u.function_call.result_format, PGW_FORMAT_BINARY);
 	/* a NULL argument, no formats, text result */
 	CHECK_INT(decode_hex(&dec, "46 00000012 00000001 0000 0001 ffffffff 0000", &m, NULL), 0);
@@ -660,7 +660,7 @@ test_decode_function_call(void)
 	CHECK_INT(decode_hex(&dec, "46 0000000e 00000001 0000 0000 0002", &m, NULL), -1);
 	CHECK(strstr(dec.errmsg, "FunctionCall result format") != NULL);
 	/* argument longer than the message */
-	CHECK_INT(decode_hex(&dec, "46 00000014 00000001 0000 0001 00000009 41 0000", &m, NULL),
+	CHECK_INT(decode_hex(&dec, "46 00000013 00000001 0000 0001 00000009 41 0000", &m, NULL),
 	          -1);
 	CHECK(strstr(dec.errmsg, "FunctionCall message is truncated") != NULL);
 	pgw_decoder_free(&dec);
