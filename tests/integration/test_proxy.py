@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import signal
+import socket
 import struct
 import subprocess
 import threading
@@ -749,3 +750,35 @@ def test_sessions_relay_over_tls_to_the_upstream(tls_cluster, sqledge_factory):
         assert out.getvalue().count("\n") == 20000
         conn.cancel()  # nothing running: harmless
         cur.execute("SELECT 1")
+
+
+def _outbound_address():
+    """This host's address on its default route: a non-loopback address of our own."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as s:
+        s.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent
+        return s.getsockname()[0]
+
+
+def test_passwords_only_from_loopback_until_tls(db, sqledge_factory):
+    addr = _outbound_address()
+    assert not addr.startswith("127."), "no non-loopback address on this host: %s" % addr
+    sq = start(sqledge_factory, db, address="127.0.0.1," + addr)
+    r = Raw(host=addr, port=sq.proxy_port)
+    r.send_startup({"user": db.user, "database": db.name})
+    kind, body = r.recv()
+    fields = pgproto.error_fields(body)
+    assert kind == "E" and fields["C"] == "28000", fields
+    assert "only from loopback" in fields["M"]
+    r.close()
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT 1")
+
+
+def test_upstream_named_by_host_name(db, sqledge_factory):
+    # "localhost" is looked up without blocking the loop; libpq then tries each address
+    sq = sqledge_factory(db, env={"SQLEDGE_UPSTREAM_ADDRESS": "localhost",
+                                  "SQLEDGE_PROXY_WORKERS": "1"}).start()
+    sq.wait_started()
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT inet_server_addr()::text")
+        assert cur.fetchone()[0].startswith("127.0.0.1")
