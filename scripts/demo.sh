@@ -102,12 +102,14 @@ cat <<EOF_HELP
 
 ==== sqledge demo ====
 PostgreSQL 15 on localhost:$port (data in ./.demo/pg): database myappdatabase, superuser
-sqledger, password secret. sqledge replicates it into ./sqledge.db. In another terminal, in
+sqledger, password secret. sqledge replicates it into ./sqledge.db and serves it as PostgreSQL
+on localhost:5433 (every statement forwarded to the upstream, for now). In another terminal, in
 $top, try:
 
-  psql postgresql://sqledger:secret@localhost:$port/myappdatabase \\
+  psql postgresql://sqledger:secret@localhost:5433/myappdatabase \\
     -c "CREATE TABLE my_table (id serial not null primary key, names text)" \\
-    -c "INSERT INTO my_table (names) VALUES ('Jane'), ('John')"
+    -c "INSERT INTO my_table (names) VALUES ('Jane'), ('John')" \\
+    -c "SELECT * FROM my_table"
   sqlite3 ./sqledge.db .schema
   sqlite3 ./sqledge.db 'SELECT * FROM my_table'
   build/src/sqledgectl status
