@@ -184,6 +184,8 @@ proxy_buf_reserve(struct proxy_buf *b, size_t need)
 static void
 proxy_buf_append(struct proxy_buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return; /* p may be NULL (an empty strbuf) */
 	proxy_buf_reserve(b, n);
 	memcpy(b->data + b->len, p, n);
 	b->len += n;

@@ -637,13 +637,14 @@ test_decode_function_call(void)
 {
 	struct pgw_decoder dec;
 	struct pgw_msg m;
+	uint8_t *buf;
 
 	pgw_decoder_init(&dec);
 	/* lo_open(16385, 0x40000): oid 952, one binary format, two int4 args, binary result */
 	CHECK_INT(decode_hex(&dec,
 	                     "46 00000020 000003b8 0001 0001 0002 00000004 00004001"
 	                     " 00000004 00040000 0001",
-	                     &m, NULL),
+	                     &m, &buf),
 	          0);
 	CHECK_INT(m.type, PGW_FUNCTION_CALL);
 	CHECK_INT(m.u.function_call.oid, 952);
@@ -653,6 +654,7 @@ test_decode_function_call(void)
 	CHECK_INT(m.u.function_call.args[0].len, 4);
 	CHECK_MEM(m.u.function_call.args[1].data, 4, "\x00\x04\x00\x00", 4);
 	CHECK_INT(m.u.function_call.result_format, PGW_FORMAT_BINARY);
+	free(buf);
 	/* a NULL argument, no formats, text result */
 	CHECK_INT(decode_hex(&dec, "46 00000012 00000001 0000 0001 ffffffff 0000", &m, NULL), 0);
 	CHECK_INT(m.u.function_call.args[0].len, -1);
