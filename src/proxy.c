@@ -46,8 +46,13 @@
 #define PROXY_FAIL_FORGET_US INT64_C(60000000)
 #define PROXY_FAIL_DELAY_MAX_MS 5000
 #define PROXY_CANCEL_THREADS_MAX 16
-#define PROXY_MAX_ADDRS 4    /* resolved upstream addresses tried per login */
-#define PROXY_LINGER_MS 2000 /* after a last message, wait this long for the client's EOF */
+#define PROXY_NO_FILE "/nonexistent/sqledge-proxy" /* a credential file libpq must not find */
+#define PROXY_MAX_ADDRS 4                          /* resolved upstream addresses tried per login */
+#define PROXY_ERROR_SCAN_MAX 8192 /* ErrorResponses up to this size are read for severity */
+#define PROXY_LINGER_MS 2000      /* after a last message, wait this long for the client's EOF */
+#define PROXY_CLOSING_MS 10000    /* a client that does not take its last message is dropped */
+#define PROXY_DRAIN_MS 60000      /* for the upstream to take what a departed client sent */
+#define PROXY_PREAUTH_BUF (4 * PROXY_PREAUTH_MAX) /* never reallocated before login */
 
 enum proxy_client_state {
 	PC_STARTUP,    /* reading the first packet */
@@ -55,7 +60,7 @@ enum proxy_client_state {
 	PC_QUEUED,     /* waiting for an upstream connection slot */
 	PC_CONNECTING, /* logging in to the upstream as the client */
 	PC_READY,      /* relaying */
-	PC_LOST,       /* the upstream link broke while idle: the next message learns it */
+	PC_DRAIN,      /* the client left: relay what it sent before, then end the session */
 	PC_CLOSING,    /* flushing a last message, reading nothing */
 	PC_LINGER,     /* sent it: discarding input until the client closes too */
 };
@@ -93,6 +98,8 @@ struct proxy_client {
 	struct proxy_buf uout; /* to the upstream */
 	struct strbuf delayed; /* an error held back by the failed-login delay */
 	bool delaying;         /* ev_timer sends it */
+	bool cin_done;         /* PC_DRAIN: nothing more of cin goes upstream */
+	bool closing_armed;    /* PC_CLOSING: the timer that drops a stuck client is set */
 
 	uint8_t *startup; /* the StartupMessage, which st points into */
 	struct pgw_startup st;
@@ -108,10 +115,8 @@ struct proxy_client {
 	bool up_reading, up_writing, up_read_wants_write;
 	bool up_fatal; /* the upstream sent a FATAL error: it is closing the session */
 	struct evdns_getaddrinfo_request *dns_req;
-	bool dns_sync;    /* inside evdns_getaddrinfo(), which may answer at once */
-	char txn;         /* transaction status of the last ReadyForQuery relayed */
-	unsigned pending; /* ReadyForQuery messages the client still waits for */
-	char lost_why[200];
+	bool dns_sync; /* inside evdns_getaddrinfo(), which may answer at once */
+	char txn;      /* transaction status of the last ReadyForQuery relayed */
 };
 
 struct proxy_fail {
@@ -152,6 +157,9 @@ static void proxy_client_update_events(struct proxy_client *c);
 static void proxy_client_process(struct proxy_client *c);
 static void proxy_up_pump(struct proxy_client *c);
 static void proxy_queue_kick(struct proxy *p);
+static void proxy_client_drain(struct proxy_client *c);
+static void proxy_client_timer(struct proxy_client *c, int ms, event_callback_fn cb);
+static void proxy_linger_timeout_cb(evutil_socket_t fd, short what, void *arg);
 static void proxy_up_read_cb(evutil_socket_t fd, short what, void *arg);
 static void proxy_up_write_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -435,10 +443,12 @@ proxy_up_close(struct proxy_client *c)
 	c->up_ssl = NULL;
 	c->up_fd = -1;
 	if (c->up_slot) {
+		/* the worker's own count first: a master repairing the total after our death
+		 * must never subtract one we already gave back */
 		c->up_slot = false;
-		proxy_give(&p->shm->proxy_upstream_conns);
 		p->upstream_conns--;
 		proxy_publish(p);
+		proxy_give(&p->shm->proxy_upstream_conns);
 		proxy_queue_kick(p);
 	}
 }
@@ -467,12 +477,12 @@ proxy_client_free(struct proxy_client *c)
 	proxy_buf_free(&c->uout, false);
 	strbuf_free(&c->delayed);
 	free(c->startup);
-	if (c->counted) {
-		proxy_give(&p->shm->proxy_clients);
-		p->nheld--;
-	}
 	p->nclients--;
+	if (c->counted)
+		p->nheld--;
 	proxy_publish(p);
+	if (c->counted)
+		proxy_give(&p->shm->proxy_clients);
 	free(c);
 }
 
@@ -480,6 +490,19 @@ proxy_client_free(struct proxy_client *c)
 static void
 proxy_client_done(struct proxy_client *c)
 {
+	/* room upstream again (the upstream side drained it): relay what the client already
+	 * sent, or a pipelining client would wait forever */
+	if (!c->dead && (c->state == PC_READY || c->state == PC_DRAIN) && !c->cin_done &&
+	    proxy_buf_pending(&c->cin) >= PGW_HEADER_LEN &&
+	    proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER)
+		proxy_client_process(c);
+	if (!c->dead && c->state == PC_DRAIN)
+		proxy_client_drain(c);
+	/* a client that does not take its last message does not keep its slot */
+	if (!c->dead && c->state == PC_CLOSING && !c->delaying && !c->closing_armed) {
+		c->closing_armed = true;
+		proxy_client_timer(c, PROXY_CLOSING_MS, proxy_linger_timeout_cb);
+	}
 	if (c->dead) {
 		proxy_client_free(c);
 		return;
@@ -504,6 +527,20 @@ proxy_linger_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	proxy_client_done(c);
 }
 
+/* (Re)arms the client's one timer; a client whose timer cannot be set is closed. */
+static void
+proxy_client_timer(struct proxy_client *c, int ms, event_callback_fn cb)
+{
+	struct timeval tv = {ms / 1000, ms % 1000 * 1000};
+
+	proxy_event_free(&c->ev_timer);
+	c->ev_timer = evtimer_new(c->p->base, cb, c);
+	if (c->ev_timer == NULL || evtimer_add(c->ev_timer, &tv) < 0) {
+		log_error("cannot create a timer");
+		c->dead = true;
+	}
+}
+
 /* The last message is out. Closing now, with client bytes unread or still coming (a query
  * sent while we were closing), would make the kernel answer with a reset that can destroy
  * the message before the client reads it; so the write side is shut and input is discarded
@@ -511,14 +548,11 @@ proxy_linger_timeout_cb(evutil_socket_t fd, short what, void *arg)
 static void
 proxy_client_linger(struct proxy_client *c)
 {
-	struct timeval tv = {PROXY_LINGER_MS / 1000, PROXY_LINGER_MS % 1000 * 1000};
-
 	c->state = PC_LINGER;
-	proxy_event_free(&c->ev_timer);
-	if (shutdown(c->fd, SHUT_WR) < 0 ||
-	    (c->ev_timer = evtimer_new(c->p->base, proxy_linger_timeout_cb, c)) == NULL ||
-	    evtimer_add(c->ev_timer, &tv) < 0)
+	if (shutdown(c->fd, SHUT_WR) < 0)
 		c->dead = true;
+	else
+		proxy_client_timer(c, PROXY_LINGER_MS, proxy_linger_timeout_cb);
 }
 
 /* Sends what may be sent; marks the client dead on a write error. */
@@ -613,34 +647,27 @@ proxy_up_send(struct proxy_client *c, const void *buf, size_t len, char *why, si
 	return -1;
 }
 
-static void
-proxy_client_lost_error(struct proxy_client *c)
-{
-	proxy_client_error(c, "FATAL", "08006", "connection to the upstream was lost", c->lost_why,
-	                   c->txn != 'I' ? "The transaction in progress was rolled back, or its "
-	                                   "outcome is unknown if COMMIT had been sent."
-	                                 : NULL);
-	c->state = PC_CLOSING;
-}
-
 /* The upstream link broke or ended. The client gets a connection-class FATAL error unless the
  * upstream already said why it ends the session, and is closed. */
 static void
 proxy_up_lost(struct proxy_client *c, const char *why)
 {
-	if (c->up_fatal) {
+	if (c->state == PC_DRAIN) {
+		c->dead = true;
+	} else if (c->up_fatal) {
 		log_debug("client %s: upstream closed the session after a FATAL error", c->addr);
 		c->state = PC_CLOSING;
 	} else {
+		/* as when a backend dies: the client learns it now, even if it waits for nothing
+		 * (a LISTEN loop must reconnect) */
 		log_warn("client %s (user \"%s\"): connection to the upstream lost%s: %s", c->addr,
 		         c->st.user, c->txn != 'I' ? " inside a transaction" : "", why);
-		snprintf(c->lost_why, sizeof(c->lost_why), "%s", why);
-		/* a client that waits for nothing would take an error now for a notice and then
-		 * see only the closed connection: its next statement gets the error instead */
-		if (c->pending == 0 && c->msg_left == 0 && c->scan == c->cout.len)
-			c->state = PC_LOST;
-		else
-			proxy_client_lost_error(c);
+		proxy_client_error(c, "FATAL", "08006", "connection to the upstream was lost", why,
+		                   c->txn != 'I'
+		                           ? "The transaction in progress was rolled back, or "
+		                             "its outcome is unknown if COMMIT had been sent."
+		                           : NULL);
+		c->state = PC_CLOSING;
 	}
 	proxy_up_close(c);
 	proxy_client_flush(c);
@@ -663,6 +690,27 @@ proxy_up_flush(struct proxy_client *c)
 		}
 		proxy_buf_consume(&c->uout, (size_t)n);
 	}
+}
+
+/* Whether a whole ErrorResponse ends the session: its non-localized severity (V, sent since
+ * 9.6) is FATAL or PANIC; the localized S only when V is missing. */
+static bool
+proxy_error_is_fatal(const uint8_t *m, size_t len)
+{
+	const char *sev = NULL;
+	size_t i = PGW_HEADER_LEN, n;
+
+	while (i < len && m[i] != '\0') {
+		const char *v = (const char *)m + i + 1;
+
+		n = strnlen(v, len - i - 1);
+		if (i + 1 + n >= len)
+			break; /* unterminated */
+		if (m[i] == 'V' || (m[i] == 'S' && sev == NULL))
+			sev = v;
+		i += n + 2;
+	}
+	return sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0);
 }
 
 /* Walks the upstream messages that arrived in cout[scan, len), noting what the proxy must
@@ -694,16 +742,13 @@ proxy_up_scan(struct proxy_client *c)
 			         c->addr, type, mlen);
 			return -1;
 		}
-		/* ReadyForQuery's status, the severity that opens an ErrorResponse */
-		need = type == 'Z' ? 6 : type == 'E' ? (mlen + 1 < 12 ? mlen + 1 : 12) : 0;
+		/* ReadyForQuery's status; an ErrorResponse whole, for its severity */
+		need = type == 'Z' ? 6 : type == 'E' && mlen < PROXY_ERROR_SCAN_MAX ? mlen + 1 : 0;
 		if (avail < need)
 			return 0;
-		if (type == 'Z' && mlen == 5) {
+		if (type == 'Z' && mlen == 5)
 			c->txn = (char)d[c->scan + 5];
-			if (c->pending > 0)
-				c->pending--;
-		} else if (type == 'E' && mlen + 1 >= 12 &&
-		           memcmp(d + c->scan + 5, "SFATAL", 7) == 0)
+		else if (type == 'E' && need > 0 && proxy_error_is_fatal(d + c->scan, need))
 			c->up_fatal = true;
 		c->scan += PGW_HEADER_LEN;
 		c->msg_left = mlen - 4;
@@ -720,7 +765,7 @@ proxy_up_pump(struct proxy_client *c)
 	size_t moved;
 	ssize_t n;
 
-	if (c->up == NULL || c->state != PC_READY)
+	if (c->up == NULL || (c->state != PC_READY && c->state != PC_DRAIN))
 		return;
 	if (proxy_buf_pending(&c->uout) > 0)
 		proxy_up_flush(c);
@@ -735,6 +780,8 @@ proxy_up_pump(struct proxy_client *c)
 			proxy_up_lost(c, n == 0 ? "the upstream closed the connection" : why);
 			return;
 		}
+		if (c->state == PC_DRAIN)
+			continue; /* the client is gone: its answers go nowhere */
 		c->cout.len += (size_t)n;
 		if (proxy_up_scan(c) < 0) {
 			c->dead = true;
@@ -746,6 +793,21 @@ proxy_up_pump(struct proxy_client *c)
 
 /* ---- relaying client messages ---- */
 
+/* The client is gone or said Terminate: what it sent before still reaches the upstream, as
+ * PostgreSQL runs a query that arrives before the connection closes; then the session ends. */
+static void
+proxy_client_drain(struct proxy_client *c)
+{
+	if (c->state != PC_DRAIN) {
+		c->state = PC_DRAIN;
+		proxy_client_timer(c, PROXY_DRAIN_MS, proxy_linger_timeout_cb);
+	}
+	if (c->dead)
+		return;
+	if (c->up == NULL || (proxy_buf_pending(&c->uout) == 0 && c->cin_done))
+		c->dead = true;
+}
+
 static void
 proxy_client_relay(struct proxy_client *c)
 {
@@ -756,20 +818,21 @@ proxy_client_relay(struct proxy_client *c)
 	uint8_t type;
 	int r;
 
-	while (!c->dead && c->state == PC_READY && proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER) {
+	while (!c->dead && !c->cin_done && proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER) {
 		avail = proxy_buf_pending(&c->cin);
 		if (avail < PGW_HEADER_LEN)
 			break;
 		r = pgw_frame(c->cin.data + c->cin.off, avail, max, &type, &total);
-		if (r == SQE_AGAIN) {
-			/* make room for the whole message, so the next reads complete it */
-			mlen = be_get_u32(c->cin.data + c->cin.off + 1);
-			proxy_buf_reserve(&c->cin, (size_t)mlen + 1 - avail);
-			break;
-		}
+		if (r == SQE_AGAIN)
+			break; /* the buffer grows as the rest arrives */
 		if (r < 0) {
+			type = c->cin.data[c->cin.off];
 			mlen = be_get_u32(c->cin.data + c->cin.off + 1);
-			if (mlen > max)
+			log_info("client %s: message of type 0x%02x has invalid length %u", c->addr,
+			         type, mlen);
+			if (c->state == PC_DRAIN)
+				c->cin_done = true;
+			else if (mlen > max)
 				proxy_client_fatal(
 				        c, "54000",
 				        "message of type \"%c\" is %u bytes long, more than "
@@ -777,30 +840,39 @@ proxy_client_relay(struct proxy_client *c)
 				        isprint(type) ? type : '?', mlen, max);
 			else
 				proxy_client_fatal(c, "08P01", "invalid message length %u", mlen);
-			log_info("client %s: %s", c->addr,
-			         "closing after an invalid message length");
-			return;
+			break;
 		}
 		if (pgw_decode(&p->dec, c->cin.data + c->cin.off, total, &msg) < 0) {
 			log_info("client %s: invalid frontend message: %s", c->addr, p->dec.errmsg);
-			proxy_client_fatal(c, "08P01", "invalid frontend message: %s",
-			                   p->dec.errmsg);
-			return;
+			if (c->state == PC_DRAIN)
+				c->cin_done = true;
+			else
+				proxy_client_fatal(c, "08P01", "invalid frontend message: %s",
+				                   p->dec.errmsg);
+			break;
 		}
 		if (msg.type == PGW_TERMINATE) {
-			c->dead = true;
-			return;
+			proxy_buf_consume(&c->cin, total);
+			c->cin_done = true;
+			proxy_client_drain(c);
+			break;
 		}
 		if (msg.type == PGW_QUERY || msg.type == PGW_EXECUTE ||
 		    msg.type == PGW_FUNCTION_CALL)
 			p->queries++;
-		if (msg.type == PGW_QUERY || msg.type == PGW_SYNC || msg.type == PGW_FUNCTION_CALL)
-			c->pending++;
 		proxy_buf_append(&c->uout, c->cin.data + c->cin.off, total);
 		proxy_buf_consume(&c->cin, total);
 	}
 	shm_store(p->slot->queries_forwarded, p->queries);
-	proxy_up_flush(c);
+	if (!c->dead && c->up != NULL)
+		proxy_up_flush(c);
+	if (!c->dead && c->state == PC_DRAIN) {
+		if (proxy_buf_pending(&c->cin) < PGW_HEADER_LEN ||
+		    (pgw_frame(c->cin.data + c->cin.off, proxy_buf_pending(&c->cin), max, &type,
+		               &total) == SQE_AGAIN))
+			c->cin_done = true; /* an incomplete message never will be */
+		proxy_client_drain(c);
+	}
 }
 
 /* ---- login ---- */
@@ -1062,8 +1134,11 @@ proxy_conn_start(struct proxy_client *c, const char *hostaddr)
 	kw[n] = "user", val[n++] = c->st.user;
 	if (c->password)
 		kw[n] = "password", val[n++] = c->password;
-	/* never a password of the daemon's own user for a client */
-	kw[n] = "passfile", val[n++] = "/nonexistent/sqledge-no-passfile";
+	/* never a credential of the daemon's own user for a client: its password file, its
+	 * TLS client certificate (KRB5CCNAME is cleared for its Kerberos tickets) */
+	kw[n] = "passfile", val[n++] = PROXY_NO_FILE;
+	kw[n] = "sslcert", val[n++] = PROXY_NO_FILE;
+	kw[n] = "sslkey", val[n++] = PROXY_NO_FILE;
 	kw[n] = "sslmode", val[n++] = cfg->upstream_sslmode;
 	kw[n] = "gssencmode", val[n++] = "disable";
 	if (appname)
@@ -1479,13 +1554,8 @@ proxy_client_process(struct proxy_client *c)
 			proxy_client_password(c);
 			break;
 		case PC_READY:
+		case PC_DRAIN:
 			proxy_client_relay(c);
-			break;
-		case PC_LOST:
-			if (c->cin.data[c->cin.off] == PGW_TERMINATE)
-				c->dead = true;
-			else
-				proxy_client_lost_error(c);
 			break;
 		default:
 			goto out; /* kept for when the client is ready */
@@ -1514,7 +1584,28 @@ proxy_client_read_cb(evutil_socket_t fd, short what, void *arg)
 		proxy_client_done(c);
 		return;
 	}
-	proxy_buf_reserve(&c->cin, PROXY_READ_MIN);
+	if (c->state == PC_STARTUP || c->state == PC_PASSWORD) {
+		/* one fixed buffer until the password is gone: a reallocation would leave a
+		 * copy of it in freed memory */
+		if (c->cin.cap == 0) {
+			c->cin.data = xmalloc(PROXY_PREAUTH_BUF);
+			c->cin.cap = PROXY_PREAUTH_BUF;
+		}
+		if (c->cin.len == c->cin.cap && c->cin.off > 0) {
+			memmove(c->cin.data, c->cin.data + c->cin.off, c->cin.len - c->cin.off);
+			c->cin.len -= c->cin.off;
+			c->cin.off = 0;
+		}
+		if (c->cin.len == c->cin.cap) {
+			/* cannot happen: every first packet and message is checked at 10000 bytes
+			 */
+			c->dead = true;
+			proxy_client_done(c);
+			return;
+		}
+	} else {
+		proxy_buf_reserve(&c->cin, PROXY_READ_MIN);
+	}
 	n = recv(fd, c->cin.data + c->cin.len, c->cin.cap - c->cin.len, 0);
 	if (n < 0) {
 		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -1526,7 +1617,12 @@ proxy_client_read_cb(evutil_socket_t fd, short what, void *arg)
 			log_info("client %s: disconnected inside a transaction; the upstream rolls "
 			         "it back",
 			         c->addr);
-		c->dead = true;
+		if (c->state == PC_READY) {
+			proxy_client_drain(c);
+			proxy_client_relay(c);
+		} else {
+			c->dead = true;
+		}
 	} else {
 		c->cin.len += (size_t)n;
 		proxy_client_process(c);
@@ -1600,9 +1696,13 @@ proxy_client_update_events(struct proxy_client *c)
 	switch (c->state) {
 	case PC_STARTUP:
 	case PC_PASSWORD:
-	case PC_LOST:
 	case PC_LINGER:
 		rd = true;
+		break;
+	case PC_DRAIN:
+		rd = false;
+		urd = true; /* read and dropped: the upstream must not block on its answers */
+		uwr = proxy_buf_pending(&c->uout) > 0 || c->up_read_wants_write;
 		break;
 	case PC_READY:
 		rd = proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER &&
@@ -1872,6 +1972,7 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	pgw_decoder_init(&p->dec);
 	signal(SIGPIPE, SIG_IGN);
 	proxy_clear_libpq_env();
+	setenv("KRB5CCNAME", "FILE:" PROXY_NO_FILE, 1);
 	p->unix_host = cfg->upstream_address[0] == '/' || cfg->upstream_address[0] == '@';
 	p->numeric_host = proxy_host_is_numeric(cfg->upstream_address);
 

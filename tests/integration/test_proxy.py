@@ -781,3 +781,71 @@ def test_upstream_named_by_host_name(db, sqledge_factory):
     with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
         cur.execute("SELECT inet_server_addr()::text")
         assert cur.fetchone()[0].startswith("127.0.0.1")
+
+
+def test_queries_sent_before_terminate_or_eof_still_run(db, sqledge_factory):
+    sq = start(sqledge_factory, db)
+    db.execute("CREATE TABLE last_words (x int PRIMARY KEY)")
+    # Query then Terminate in one write, and Query then end of stream without Terminate
+    for i, tail in ((1, Raw.msg("X")), (2, b"")):
+        r = raw_proxy(sq)
+        r.send_raw(pgproto.query("INSERT INTO last_words VALUES (%d)" % i) + tail)
+        r.sock.shutdown(socket.SHUT_WR)
+        r.at_eof()
+        r.close()
+        harness.wait_for(lambda: db.scalar("SELECT count(*) FROM last_words") == i, 20,
+                         "the insert sent before the client left")
+
+
+def test_pipelined_flood_is_relayed_whole(db, sqledge_factory):
+    sq = start(sqledge_factory, db)
+    r = raw_proxy(sq)
+    n = 20000
+    payload = pgproto.query("SELECT '%s'" % ("x" * 800)) * n
+    sender = threading.Thread(target=r.sock.sendall, args=(payload,))
+    sender.start()
+    ready = sum(1 for kind, _ in r.recv_until("Z", n) if kind == "Z")
+    sender.join(30)
+    assert ready == n
+    r.send_raw(pgproto.query("SELECT 1"))
+    assert r.recv_until("Z")[-1] == ("Z", b"I")
+    r.close()
+
+
+def test_client_waiting_after_flush_learns_of_a_lost_upstream(big_cluster, sqledge_factory):
+    db = harness.Database(big_cluster, "flushlost")
+    big_cluster.create_database(db.name)
+    sq = start(sqledge_factory, db)
+    r = raw_proxy(sq)
+    r.send_raw(pgproto.query("SELECT pg_backend_pid()"))
+    backend = int(r.recv_until("Z")[1][1][6:].decode())
+    r.send_raw(pgproto.parse("", "SELECT pg_sleep(60)") + pgproto.bind("", "") +
+               pgproto.FLUSH)
+    assert [r.recv()[0], r.recv()[0]] == ["1", "2"]
+    r.send_raw(pgproto.execute("") + pgproto.FLUSH)  # no Sync: nothing is owed a ReadyForQuery
+    harness.wait_for(lambda: big_cluster.query(
+        "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'",
+        dbname=db.name)[0][0] == 1, 20, "the query to run")
+    os.kill(backend, signal.SIGKILL)
+    kind, body = r.recv()
+    fields = pgproto.error_fields(body)
+    assert kind == "E" and fields["C"] == "08006" and fields["S"] == "FATAL", fields
+    assert r.at_eof()
+    r.close()
+    harness.wait_for(lambda: _can_query(db), 60, "the upstream to recover")
+
+
+def test_large_objects_use_the_function_call_path(db, sqledge_factory):
+    sq = start(sqledge_factory, db)
+    conn = sq.proxy_connect(autocommit=False)
+    with contextlib.closing(conn):
+        lob = conn.lobject(0, "wb")  # lo_creat, lo_open, lowrite: FunctionCall messages
+        lob.write(b"\x00edge\xff" * 1000)
+        oid = lob.oid
+        lob.close()
+        conn.commit()
+        lob = conn.lobject(oid, "rb")
+        assert lob.read() == b"\x00edge\xff" * 1000
+        lob.unlink()
+        conn.commit()
+    assert sq.proxy_workers()["queries_forwarded"] > 4
