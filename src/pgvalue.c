@@ -3,7 +3,10 @@
  * SQLite storage class we keep it in, and the COPY text format. Pure: no I/O, no logging. */
 #include "config.h"
 
+#include <float.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -373,4 +376,183 @@ pgv_copy_split(char *row, size_t len, struct pgv_field *fields, int max)
 		r = tab + 1;
 	}
 	return n;
+}
+
+/* ---- stored value -> PostgreSQL text output ---- */
+
+/* The shortest decimal digits that read back as d (as a float when is_float4), as PostgreSQL's
+ * Ryu output finds them: digits[] without the point, *exp10 the exponent of the first digit.
+ * For each length the correctly rounded candidate and its neighbours are tried, since near a
+ * power of two the interval that reads back is lopsided. */
+static int
+pgv_shortest_digits(double d, bool is_float4, char *digits, int *exp10)
+{
+	char buf[40], best[40];
+	int p, maxp = is_float4 ? 9 : 17, k;
+
+	for (p = 1; p <= maxp; p++) {
+		double best_err = -1;
+
+		snprintf(buf, sizeof(buf), "%.*e", p - 1, d);
+		best[0] = '\0';
+		for (k = -1; k <= 1; k++) {
+			char cand[40], *e = strchr(buf, 'e');
+			long long mant, limit = 1;
+			int ex = atoi(e + 1), nd = 0;
+			const char *q;
+			double back, err;
+
+			/* the mantissa's digits as an integer, stepped by k in the last place */
+			mant = 0;
+			for (q = buf; q < e; q++)
+				if (*q >= '0' && *q <= '9')
+					mant = mant * 10 + (*q - '0'), nd++, limit *= 10;
+			mant += k;
+			if (mant <= 0)
+				continue;
+			if (mant >= limit) {
+				mant /= 10; /* 9.99 + 1 ulp = 10.0: one digit more in the exponent
+				             */
+				ex++;
+			}
+			snprintf(cand, sizeof(cand), "%lldE%d", mant, ex - (nd - 1));
+			back = is_float4 ? (double)strtof(cand, NULL) : strtod(cand, NULL);
+			if (back != fabs(d))
+				continue;
+			err = fabs(strtod(cand, NULL) - fabs(d));
+			if (best_err < 0 || err < best_err) {
+				best_err = err;
+				snprintf(best, sizeof(best), "%lld", mant);
+				*exp10 = ex;
+			}
+		}
+		if (best[0]) {
+			/* strip trailing zeros: 1.50 is 15 with the same exponent */
+			size_t n = strlen(best);
+
+			while (n > 1 && best[n - 1] == '0')
+				best[--n] = '\0';
+			memcpy(digits, best, n + 1);
+			return (int)n;
+		}
+	}
+	/* cannot happen: 17 (9) digits always read back */
+	snprintf(digits, 2, "0");
+	*exp10 = 0;
+	return 1;
+}
+
+void
+pgv_float_out(double d, bool is_float4, int extra_float_digits, struct strbuf *out)
+{
+	char digits[40];
+	int n, e = 0, i, maxfixed = is_float4 ? 5 : 14;
+
+	if (is_float4)
+		d = (double)(float)d;
+	if (isnan(d)) {
+		strbuf_puts(out, "NaN");
+		return;
+	}
+	if (isinf(d)) {
+		strbuf_puts(out, d > 0 ? "Infinity" : "-Infinity");
+		return;
+	}
+	if (extra_float_digits <= 0) {
+		int prec = (is_float4 ? FLT_DIG : DBL_DIG) + extra_float_digits;
+
+		strbuf_printf(out, "%.*g", prec < 1 ? 1 : prec, d);
+		return;
+	}
+	if (signbit(d))
+		strbuf_putc(out, '-');
+	if (d == 0) {
+		strbuf_putc(out, '0');
+		return;
+	}
+	n = pgv_shortest_digits(fabs(d), is_float4, digits, &e);
+	if (e < -4 || e > maxfixed) {
+		strbuf_putc(out, digits[0]);
+		if (n > 1) {
+			strbuf_putc(out, '.');
+			strbuf_puts(out, digits + 1);
+		}
+		strbuf_printf(out, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+		return;
+	}
+	if (e < 0) {
+		strbuf_puts(out, "0.");
+		for (i = -1; i > e; i--)
+			strbuf_putc(out, '0');
+		strbuf_puts(out, digits);
+		return;
+	}
+	for (i = 0; i <= e; i++)
+		strbuf_putc(out, i < n ? digits[i] : '0');
+	if (n > e + 1) {
+		strbuf_putc(out, '.');
+		strbuf_puts(out, digits + e + 1);
+	}
+}
+
+int
+pgv_to_text(uint32_t type_oid, const struct pgv_value *v, const struct pgv_out_settings *s,
+            struct strbuf *out)
+{
+	static const char hexdig[] = "0123456789abcdef";
+	const unsigned char *b;
+	size_t i;
+
+	switch (pgv_kind_for_type(type_oid)) {
+	case PGV_BOOL:
+		if (v->type != PGV_VAL_INT || (v->i != 0 && v->i != 1))
+			return -1;
+		strbuf_putc(out, v->i ? 't' : 'f');
+		return 0;
+	case PGV_INT:
+		if (v->type != PGV_VAL_INT)
+			return -1;
+		strbuf_printf(out, "%" PRId64, v->i);
+		return 0;
+	case PGV_FLOAT:
+		if (v->type == PGV_VAL_TEXT) {
+			/* NaN and the infinities are kept as PostgreSQL spells them */
+			strbuf_append(out, v->p, v->len);
+			return 0;
+		}
+		if (v->type != PGV_VAL_REAL && v->type != PGV_VAL_INT)
+			return -1;
+		pgv_float_out(v->type == PGV_VAL_REAL ? v->d : (double)v->i,
+		              type_oid == PGV_OID_FLOAT4, s->extra_float_digits, out);
+		return 0;
+	case PGV_BYTEA:
+		if (v->type != PGV_VAL_BLOB)
+			return -1;
+		b = (const unsigned char *)v->p;
+		if (!s->bytea_escape) {
+			strbuf_reserve(out, 2 + 2 * v->len);
+			strbuf_puts(out, "\\x");
+			for (i = 0; i < v->len; i++) {
+				strbuf_putc(out, hexdig[b[i] >> 4]);
+				strbuf_putc(out, hexdig[b[i] & 15]);
+			}
+			return 0;
+		}
+		for (i = 0; i < v->len; i++) {
+			if (b[i] == '\\')
+				strbuf_puts(out, "\\\\");
+			else if (b[i] < 0x20 || b[i] > 0x7e)
+				strbuf_printf(out, "\\%03o", b[i]);
+			else
+				strbuf_putc(out, (char)b[i]);
+		}
+		return 0;
+	case PGV_NUMERIC:
+	case PGV_TEXT:
+	default:
+		if (v->type != PGV_VAL_TEXT)
+			return -1;
+		strbuf_append(out, v->p, v->len);
+		return 0;
+	}
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Values: PostgreSQL text output -> the SQLite storage class we keep it in, and the COPY text
- * format. Pure: no I/O, unit-tested and fuzzed. */
+/* Values: PostgreSQL text output -> the SQLite storage class we keep it in and back, and the
+ * COPY text format. Pure: no I/O, unit-tested and fuzzed. */
 #ifndef SQLEDGE_PGVALUE_H
 #define SQLEDGE_PGVALUE_H
 
@@ -49,6 +49,24 @@ struct pgv_value {
  * through unchanged. */
 int pgv_from_text(enum pgv_kind kind, const char *text, size_t len, struct strbuf *scratch,
                   struct pgv_value *out);
+
+/* The session settings that change how PostgreSQL prints a value. */
+struct pgv_out_settings {
+	int extra_float_digits; /* -15..3; 1 and above: shortest exact output */
+	bool bytea_escape;      /* bytea_output = escape (else hex) */
+};
+
+/* Appends PostgreSQL's text output of a value of type type_oid as stored locally (the type
+ * and kind of pgv_kind_for_type(); not NULL). TEXT and NUMERIC kinds are appended as stored:
+ * they hold PostgreSQL's output under the pinned settings (ISO dates, UTC), which the caller
+ * must have checked the session shares. Returns 0, or -1 when the stored value does not fit
+ * the kind (a copy that is not ours). */
+int pgv_to_text(uint32_t type_oid, const struct pgv_value *v, const struct pgv_out_settings *s,
+                struct strbuf *out);
+
+/* float8out / float4out: shortest exact digits when extra_float_digits > 0, else printf's
+ * %g with 15 (float4: 6) + extra_float_digits significant digits. */
+void pgv_float_out(double d, bool is_float4, int extra_float_digits, struct strbuf *out);
 
 /* One field of a COPY text-format row. */
 struct pgv_field {

@@ -3,6 +3,7 @@
  * field and the raw input as each kind. Buffers are exactly sized so ASan sees over-reads. */
 #include "config.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const enum pgv_kind fuzz_kinds[] = {
         PGV_TEXT, PGV_BOOL, PGV_INT, PGV_FLOAT, PGV_NUMERIC, PGV_BYTEA,
 };
+
+/* The output direction: the shortest digits read back as the same double, and float4
+ * output as the same float. */
+static void
+fuzz_float_out(double d)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	pgv_float_out(d, false, 1, &sb);
+	if (strtod(strbuf_str(&sb), NULL) != d && !isinf(d))
+		abort();
+	strbuf_reset(&sb);
+	pgv_float_out(d, true, 1, &sb);
+	if (!isinf((float)d) && strtof(strbuf_str(&sb), NULL) != (float)d)
+		abort();
+	strbuf_reset(&sb);
+	pgv_float_out(d, false, -15, &sb);
+	strbuf_free(&sb);
+}
 
 /* Converts text[0..len) as every kind from a copy of exactly len bytes, and checks the
  * invariants the callers rely on. */
@@ -45,6 +66,7 @@ fuzz_convert(const char *text, size_t len, struct strbuf *scratch)
 		case PGV_VAL_REAL:
 			if (v.d != v.d)
 				abort(); /* a NaN double would be stored as NULL */
+			fuzz_float_out(v.d);
 			break;
 		case PGV_VAL_INT:
 			break;

@@ -11,6 +11,8 @@
 #include "util.h"
 #include "unit.h"
 
+#include "float_vectors.h"
+
 /* Converts a NUL-terminated string; returns pgv_from_text's result. */
 static int
 conv(enum pgv_kind kind, const char *s, struct strbuf *scratch, struct pgv_value *out)
@@ -590,6 +592,101 @@ test_copy_split_long_row(void)
 	strbuf_free(&row);
 }
 
+static double
+bits_to_double(const char *hexbits)
+{
+	uint8_t b[8];
+	double d;
+
+	CHECK_INT(hex(hexbits, b, sizeof(b)), 8);
+	memcpy(&d, b, sizeof(d)); /* little-endian, as generated */
+	return d;
+}
+
+static void
+test_float_out_matches_postgresql(void)
+{
+	struct strbuf sb;
+	size_t i;
+	int bad = 0;
+
+	strbuf_init(&sb);
+	for (i = 0; i < ARRAY_SIZE(float_vectors); i++) {
+		const struct float_vector *fv = &float_vectors[i];
+		double d = bits_to_double(fv->bits);
+
+		strbuf_reset(&sb);
+		pgv_float_out(d, false, fv->extra_float_digits, &sb);
+		if (strcmp(strbuf_str(&sb), fv->float8) != 0 && bad++ < 10)
+			fprintf(stderr, "float8 %s efd %d: got %s, PostgreSQL prints %s\n",
+			        fv->bits, fv->extra_float_digits, strbuf_str(&sb), fv->float8);
+		CHECK_STR(strbuf_str(&sb), fv->float8);
+		if (fv->float4[0] == '\0')
+			continue;
+		strbuf_reset(&sb);
+		pgv_float_out(d, true, fv->extra_float_digits, &sb);
+		if (strcmp(strbuf_str(&sb), fv->float4) != 0 && bad++ < 10)
+			fprintf(stderr, "float4 %s efd %d: got %s, PostgreSQL prints %s\n",
+			        fv->bits, fv->extra_float_digits, strbuf_str(&sb), fv->float4);
+		CHECK_STR(strbuf_str(&sb), fv->float4);
+	}
+	strbuf_reset(&sb);
+	pgv_float_out(NAN, false, 1, &sb);
+	pgv_float_out(-INFINITY, true, 1, &sb);
+	CHECK_STR(strbuf_str(&sb), "NaN-Infinity");
+	strbuf_free(&sb);
+}
+
+static void
+check_to_text(uint32_t oid, struct pgv_value v, const struct pgv_out_settings *s, const char *want)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	CHECK_INT(pgv_to_text(oid, &v, s, &sb), 0);
+	CHECK_STR(strbuf_str(&sb), want);
+	strbuf_free(&sb);
+}
+
+static void
+test_to_text_per_kind(void)
+{
+	struct pgv_out_settings def = {.extra_float_digits = 1}, esc = {.bytea_escape = true};
+	struct pgv_value v = {0};
+	struct strbuf sb;
+
+	check_to_text(16, (struct pgv_value){.type = PGV_VAL_INT, .i = 1}, &def, "t");
+	check_to_text(16, (struct pgv_value){.type = PGV_VAL_INT, .i = 0}, &def, "f");
+	check_to_text(20, (struct pgv_value){.type = PGV_VAL_INT, .i = INT64_MIN}, &def,
+	              "-9223372036854775808");
+	check_to_text(701, (struct pgv_value){.type = PGV_VAL_REAL, .d = 0.1}, &def, "0.1");
+	check_to_text(700, (struct pgv_value){.type = PGV_VAL_REAL, .d = 0.1}, &def, "0.1");
+	check_to_text(701, (struct pgv_value){.type = PGV_VAL_TEXT, .p = "NaN", .len = 3}, &def,
+	              "NaN");
+	check_to_text(1700, (struct pgv_value){.type = PGV_VAL_TEXT, .p = "1.50", .len = 4}, &def,
+	              "1.50");
+	check_to_text(17, (struct pgv_value){.type = PGV_VAL_BLOB, .p = "\x00\xffA\\", .len = 4},
+	              &def, "\\x00ff415c");
+	check_to_text(17, (struct pgv_value){.type = PGV_VAL_BLOB, .p = "\x00\xffA\\", .len = 4},
+	              &esc, "\\000\\377A\\\\");
+	check_to_text(17, (struct pgv_value){.type = PGV_VAL_BLOB, .p = "", .len = 0}, &def, "\\x");
+	check_to_text(25, (struct pgv_value){.type = PGV_VAL_TEXT, .p = "h\xc3\xa9", .len = 3},
+	              &def, "h\xc3\xa9");
+	/* a stored value of the wrong class is refused, not printed */
+	strbuf_init(&sb);
+	v.type = PGV_VAL_TEXT;
+	v.p = "1";
+	v.len = 1;
+	CHECK_INT(pgv_to_text(23, &v, &def, &sb), -1);
+	v.type = PGV_VAL_INT;
+	v.i = 2;
+	CHECK_INT(pgv_to_text(16, &v, &def, &sb), -1);
+	CHECK_INT(pgv_to_text(17, &v, &def, &sb), -1);
+	CHECK_INT(pgv_to_text(25, &v, &def, &sb), -1);
+	CHECK_INT((int)sb.len, 0);
+	strbuf_free(&sb);
+}
+
 int
 main(void)
 {
@@ -615,5 +712,7 @@ main(void)
 	RUN(test_copy_split_rejects_trailing_backslash);
 	RUN(test_copy_split_does_not_read_past_len);
 	RUN(test_copy_split_long_row);
+	RUN(test_float_out_matches_postgresql);
+	RUN(test_to_text_per_kind);
 	return unit_done();
 }
