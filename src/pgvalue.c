@@ -23,6 +23,16 @@
 #define PGV_OID_FLOAT4 700
 #define PGV_OID_FLOAT8 701
 #define PGV_OID_NUMERIC 1700
+#define PGV_OID_NAME 19
+#define PGV_OID_TEXT 25
+#define PGV_OID_JSON 114
+#define PGV_OID_BPCHAR 1042
+#define PGV_OID_VARCHAR 1043
+#define PGV_OID_DATE 1082
+#define PGV_OID_TIMESTAMP 1114
+#define PGV_OID_TIMESTAMPTZ 1184
+#define PGV_OID_UUID 2950
+#define PGV_OID_JSONB 3802
 
 /* Longest float text copied to the stack for strtod(); float8out prints at most 24 bytes
  * ("-1.7976931348623157e+308"), longer text goes through scratch. */
@@ -380,59 +390,71 @@ pgv_copy_split(char *row, size_t len, struct pgv_field *fields, int max)
 
 /* ---- stored value -> PostgreSQL text output ---- */
 
+/* Whether the decimal cand lies exactly halfway between d and a neighbour: it reads back as
+ * d only by the ties-to-even rule, and PostgreSQL's Ryu does not take such bounds. The
+ * midpoints of floats are exact in double, those of doubles in x87 long double. */
+static bool
+pgv_is_midpoint(const char *cand, double d, bool is_float4)
+{
+	if (is_float4) {
+		float f = (float)d;
+		double c = strtod(cand, NULL);
+
+		return c == ((double)f + (double)nextafterf(f, INFINITY)) / 2 ||
+		       c == ((double)f + (double)nextafterf(f, 0)) / 2;
+	}
+	if (LDBL_MANT_DIG < 64)
+		return false; /* no wider type to tell: accept, as Ryu would for an even value */
+	{
+		long double c = strtold(cand, NULL);
+
+		return c == ((long double)d + (long double)nextafter(d, INFINITY)) / 2 ||
+		       c == ((long double)d + (long double)nextafter(d, 0)) / 2;
+	}
+}
+
 /* The shortest decimal digits that read back as d (as a float when is_float4), as PostgreSQL's
  * Ryu output finds them: digits[] without the point, *exp10 the exponent of the first digit.
- * For each length the correctly rounded candidate and its neighbours are tried, since near a
- * power of two the interval that reads back is lopsided. */
+ * For each length the correctly rounded candidate (printf's) is the closest to d, so it wins
+ * when it reads back; near a power of two the interval that reads back is lopsided, and then
+ * a neighbour one unit away may be the shortest. */
 static int
 pgv_shortest_digits(double d, bool is_float4, char *digits, int *exp10)
 {
-	char buf[40], best[40];
-	int p, maxp = is_float4 ? 9 : 17, k;
+	static const int steps[] = {0, -1, 1};
+	char buf[40], cand[40];
+	int p, maxp = is_float4 ? 9 : 17;
+	size_t k, n;
 
 	for (p = 1; p <= maxp; p++) {
-		double best_err = -1;
-
 		snprintf(buf, sizeof(buf), "%.*e", p - 1, d);
-		best[0] = '\0';
-		for (k = -1; k <= 1; k++) {
-			char cand[40], *e = strchr(buf, 'e');
-			long long mant, limit = 1;
+		for (k = 0; k < ARRAY_SIZE(steps); k++) {
+			const char *e = strchr(buf, 'e'), *q;
+			long long mant = 0, limit = 1;
 			int ex = atoi(e + 1), nd = 0;
-			const char *q;
-			double back, err;
+			double back;
 
-			/* the mantissa's digits as an integer, stepped by k in the last place */
-			mant = 0;
+			/* the mantissa's digits as an integer, stepped in the last place */
 			for (q = buf; q < e; q++)
 				if (*q >= '0' && *q <= '9')
 					mant = mant * 10 + (*q - '0'), nd++, limit *= 10;
-			mant += k;
+			mant += steps[k];
 			if (mant <= 0)
 				continue;
 			if (mant >= limit) {
-				mant /= 10; /* 9.99 + 1 ulp = 10.0: one digit more in the exponent
-				             */
+				mant /= 10; /* 9.99 and one unit is 10.0: the exponent grows */
 				ex++;
 			}
 			snprintf(cand, sizeof(cand), "%lldE%d", mant, ex - (nd - 1));
 			back = is_float4 ? (double)strtof(cand, NULL) : strtod(cand, NULL);
-			if (back != fabs(d))
+			if (back != d || pgv_is_midpoint(cand, d, is_float4))
 				continue;
-			err = fabs(strtod(cand, NULL) - fabs(d));
-			if (best_err < 0 || err < best_err) {
-				best_err = err;
-				snprintf(best, sizeof(best), "%lld", mant);
-				*exp10 = ex;
-			}
-		}
-		if (best[0]) {
+			snprintf(digits, 40, "%lld", mant);
 			/* strip trailing zeros: 1.50 is 15 with the same exponent */
-			size_t n = strlen(best);
-
-			while (n > 1 && best[n - 1] == '0')
-				best[--n] = '\0';
-			memcpy(digits, best, n + 1);
+			n = strlen(digits);
+			while (n > 1 && digits[n - 1] == '0')
+				digits[--n] = '\0';
+			*exp10 = ex;
 			return (int)n;
 		}
 	}
@@ -554,5 +576,314 @@ pgv_to_text(uint32_t type_oid, const struct pgv_value *v, const struct pgv_out_s
 			return -1;
 		strbuf_append(out, v->p, v->len);
 		return 0;
+	}
+}
+
+/* ---- stored value -> binary output ---- */
+
+static void
+pgv_put_be(struct strbuf *out, uint64_t v, int bytes)
+{
+	char b[8];
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		b[i] = (char)(v >> (8 * (bytes - 1 - i)));
+	strbuf_append(out, b, (size_t)bytes);
+}
+
+/* Reads exactly n decimal digits at *p. */
+static int
+pgv_digits(const char **p, const char *end, int n, int64_t *out)
+{
+	int64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (*p >= end || **p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (*(*p)++ - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Days from 2000-01-01 to a proleptic Gregorian date (astronomical year: 1 BC is 0). */
+static int64_t
+pgv_days_from_2000(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468 - 10957; /* days from 1970, then from 2000 */
+}
+
+/* "YYYY-MM-DD" (4 or more year digits); advances *p. */
+static int
+pgv_parse_date(const char **p, const char *end, int64_t *year, int64_t *month, int64_t *day)
+{
+	const char *q = *p;
+	int64_t y = 0, m, d;
+	int n = 0;
+
+	while (q < end && *q >= '0' && *q <= '9' && n < 9)
+		y = y * 10 + (*q++ - '0'), n++;
+	if (n < 4 || q >= end || *q++ != '-' || pgv_digits(&q, end, 2, &m) < 0 || q >= end ||
+	    *q++ != '-' || pgv_digits(&q, end, 2, &d) < 0 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	*year = y;
+	*month = m;
+	*day = d;
+	*p = q;
+	return 0;
+}
+
+/* date, timestamp and timestamptz as stored (ISO, UTC): days or microseconds since 2000. */
+static int
+pgv_datetime_binary(uint32_t oid, const char *s, size_t len, struct strbuf *out)
+{
+	const char *p = s, *end = s + len;
+	int64_t days, year, month, day, hh, mi, ss, frac = 0, us;
+	int nfrac = 0;
+	bool bc;
+
+	if (len == 8 && memcmp(s, "infinity", 8) == 0) {
+		pgv_put_be(out, oid == PGV_OID_DATE ? INT32_MAX : INT64_MAX,
+		           oid == PGV_OID_DATE ? 4 : 8);
+		return 0;
+	}
+	if (len == 9 && memcmp(s, "-infinity", 9) == 0) {
+		pgv_put_be(out, oid == PGV_OID_DATE ? (uint32_t)INT32_MIN : (uint64_t)INT64_MIN,
+		           oid == PGV_OID_DATE ? 4 : 8);
+		return 0;
+	}
+	bc = len > 3 && memcmp(end - 3, " BC", 3) == 0;
+	if (bc)
+		end -= 3;
+	if (pgv_parse_date(&p, end, &year, &month, &day) < 0)
+		return -1;
+	/* year Y BC is the astronomical year 1 - Y */
+	days = pgv_days_from_2000(bc ? 1 - year : year, month, day);
+	if (oid == PGV_OID_DATE) {
+		if (p != end)
+			return -1;
+		pgv_put_be(out, (uint32_t)(int32_t)days, 4);
+		return 0;
+	}
+	if (p >= end || *p++ != ' ' || pgv_digits(&p, end, 2, &hh) < 0 || p >= end || *p++ != ':' ||
+	    pgv_digits(&p, end, 2, &mi) < 0 || p >= end || *p++ != ':' ||
+	    pgv_digits(&p, end, 2, &ss) < 0)
+		return -1;
+	if (p < end && *p == '.') {
+		p++;
+		while (p < end && *p >= '0' && *p <= '9' && nfrac < 6)
+			frac = frac * 10 + (*p++ - '0'), nfrac++;
+		if (nfrac == 0)
+			return -1;
+		for (; nfrac < 6; nfrac++)
+			frac *= 10;
+	}
+	if (oid == PGV_OID_TIMESTAMPTZ) {
+		/* stored with TimeZone=UTC: always "+00" */
+		if (end - p != 3 || memcmp(p, "+00", 3) != 0)
+			return -1;
+		p += 3;
+	}
+	if (p != end || hh > 24 || mi > 59 || ss > 60)
+		return -1;
+	us = ((days * 24 + hh) * 60 + mi) * 60 + ss;
+	us = us * 1000000 + frac;
+	pgv_put_be(out, (uint64_t)us, 8);
+	return 0;
+}
+
+static int
+pgv_uuid_binary(const char *s, size_t len, struct strbuf *out)
+{
+	char b[16];
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n < 32; i++) {
+		int hi;
+
+		if (s[i] == '-')
+			continue;
+		hi = pgv_hexval((unsigned char)s[i]);
+		if (hi < 0)
+			return -1;
+		if (n % 2 == 0)
+			b[n / 2] = (char)(hi << 4);
+		else
+			b[n / 2] |= (char)hi;
+		n++;
+	}
+	if (n != 32 || i != len)
+		return -1;
+	strbuf_append(out, b, 16);
+	return 0;
+}
+
+/* numeric_send: base-10000 digits of numeric_out text ("-123.4500", "NaN", "Infinity"). */
+static int
+pgv_numeric_binary(const char *s, size_t len, struct strbuf *out)
+{
+	static const struct {
+		const char *text;
+		uint16_t sign, dscale;
+	} special[] = {
+	        {"NaN", 0xC000, 0},
+	        {"Infinity", 0xD000, 0x20},
+	        {"-Infinity", 0xF000, 0x20},
+	};
+	const char *p = s, *end = s + len, *dot, *q;
+	uint16_t digits[300], sign = 0;
+	size_t nint, nfrac, ndig = 0, i, first, last;
+	int weight, pos;
+
+	for (i = 0; i < ARRAY_SIZE(special); i++) {
+		if (len == strlen(special[i].text) && memcmp(s, special[i].text, len) == 0) {
+			pgv_put_be(out, 0, 2);
+			pgv_put_be(out, 0, 2);
+			pgv_put_be(out, special[i].sign, 2);
+			pgv_put_be(out, special[i].dscale, 2);
+			return 0;
+		}
+	}
+	if (p < end && *p == '-')
+		sign = 0x4000, p++;
+	dot = memchr(p, '.', (size_t)(end - p));
+	nint = (size_t)((dot ? dot : end) - p);
+	nfrac = dot ? (size_t)(end - dot - 1) : 0;
+	if (nint == 0 || (dot && nfrac == 0) || nfrac > 16383)
+		return -1;
+	for (q = p; q < end; q++)
+		if ((*q < '0' || *q > '9') && q != dot)
+			return -1;
+	/* groups of 4 digits around the point: the integer part from the right */
+	pos = (int)((nint + 3) / 4) * 4 - (int)nint; /* leading pad of the first group */
+	weight = (int)((nint + 3) / 4) - 1;
+	for (q = p; q < end; q++) {
+		if (q == dot)
+			continue;
+		if (ndig == 0 || pos % 4 == 0) {
+			if (ndig == ARRAY_SIZE(digits))
+				return -1;
+			digits[ndig++] = 0;
+		}
+		digits[ndig - 1] = (uint16_t)(digits[ndig - 1] * 10 + (*q - '0'));
+		pos++;
+	}
+	/* the last fraction group is padded on the right */
+	for (; pos % 4 != 0; pos++)
+		digits[ndig - 1] = (uint16_t)(digits[ndig - 1] * 10);
+	/* no leading or trailing zero groups, as make_result() leaves them */
+	for (first = 0; first < ndig && digits[first] == 0; first++)
+		weight--;
+	for (last = ndig; last > first && digits[last - 1] == 0; last--)
+		;
+	if (first == last) {
+		weight = 0;
+		sign = 0;
+	}
+	pgv_put_be(out, last - first, 2);
+	pgv_put_be(out, (uint16_t)(int16_t)weight, 2);
+	pgv_put_be(out, sign, 2);
+	pgv_put_be(out, nfrac, 2);
+	for (i = first; i < last; i++)
+		pgv_put_be(out, digits[i], 2);
+	return 0;
+}
+
+int
+pgv_to_binary(uint32_t type_oid, const struct pgv_value *v, struct strbuf *out)
+{
+	size_t start = out->len;
+	uint64_t bits;
+	double d;
+	float f;
+	int r = 0;
+
+	switch (type_oid) {
+	case PGV_OID_BOOL:
+		if (v->type != PGV_VAL_INT || (v->i != 0 && v->i != 1))
+			return -1;
+		strbuf_putc(out, (char)v->i);
+		return 0;
+	case PGV_OID_INT2:
+	case PGV_OID_INT4:
+	case PGV_OID_OID:
+	case PGV_OID_INT8:
+		if (v->type != PGV_VAL_INT)
+			return -1;
+		pgv_put_be(out, (uint64_t)v->i,
+		           type_oid == PGV_OID_INT2   ? 2
+		           : type_oid == PGV_OID_INT8 ? 8
+		                                      : 4);
+		return 0;
+	case PGV_OID_FLOAT4:
+	case PGV_OID_FLOAT8:
+		if (v->type == PGV_VAL_REAL || v->type == PGV_VAL_INT)
+			d = v->type == PGV_VAL_REAL ? v->d : (double)v->i;
+		else if (v->type == PGV_VAL_TEXT && v->len == 3 && memcmp(v->p, "NaN", 3) == 0)
+			d = NAN;
+		else if (v->type == PGV_VAL_TEXT && v->len == 8 && memcmp(v->p, "Infinity", 8) == 0)
+			d = INFINITY;
+		else if (v->type == PGV_VAL_TEXT && v->len == 9 &&
+		         memcmp(v->p, "-Infinity", 9) == 0)
+			d = -INFINITY;
+		else
+			return -1;
+		if (type_oid == PGV_OID_FLOAT4) {
+			uint32_t fb;
+
+			f = (float)d;
+			memcpy(&fb, &f, 4);
+			pgv_put_be(out, fb, 4);
+		} else {
+			memcpy(&bits, &d, 8);
+			pgv_put_be(out, bits, 8);
+		}
+		return 0;
+	case PGV_OID_BYTEA:
+		if (v->type != PGV_VAL_BLOB)
+			return -1;
+		strbuf_append(out, v->p, v->len);
+		return 0;
+	case PGV_OID_TEXT:
+	case PGV_OID_VARCHAR:
+	case PGV_OID_BPCHAR:
+	case PGV_OID_NAME:
+	case PGV_OID_JSON:
+	case PGV_OID_JSONB:
+		if (v->type != PGV_VAL_TEXT)
+			return -1;
+		if (type_oid == PGV_OID_JSONB)
+			strbuf_putc(out, 1); /* jsonb's binary format version */
+		strbuf_append(out, v->p, v->len);
+		return 0;
+	case PGV_OID_UUID:
+	case PGV_OID_DATE:
+	case PGV_OID_TIMESTAMP:
+	case PGV_OID_TIMESTAMPTZ:
+	case PGV_OID_NUMERIC:
+		if (v->type != PGV_VAL_TEXT)
+			return -1;
+		if (type_oid == PGV_OID_UUID)
+			r = pgv_uuid_binary(v->p, v->len, out);
+		else if (type_oid == PGV_OID_NUMERIC)
+			r = pgv_numeric_binary(v->p, v->len, out);
+		else
+			r = pgv_datetime_binary(type_oid, v->p, v->len, out);
+		if (r < 0 && out->data) {
+			out->len = start; /* nothing half-written */
+			out->data[start] = '\0';
+		}
+		return r;
+	default:
+		return -1;
 	}
 }

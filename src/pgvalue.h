@@ -64,6 +64,13 @@ struct pgv_out_settings {
 int pgv_to_text(uint32_t type_oid, const struct pgv_value *v, const struct pgv_out_settings *s,
                 struct strbuf *out);
 
+/* Appends PostgreSQL's binary output (the typsend format) of a stored value of type type_oid:
+ * bool, int2/4/8, oid, float4/8, text, varchar, bpchar, name, json, jsonb, bytea, uuid, date,
+ * timestamp, timestamptz and numeric. Returns 0, or -1 when the type has no binary encoder
+ * here or the stored value does not fit it (nothing appended then). Text is sent as stored:
+ * the caller has checked that client_encoding is UTF8. */
+int pgv_to_binary(uint32_t type_oid, const struct pgv_value *v, struct strbuf *out);
+
 /* float8out / float4out: shortest exact digits when extra_float_digits > 0, else printf's
  * %g with 15 (float4: 6) + extra_float_digits significant digits. */
 void pgv_float_out(double d, bool is_float4, int extra_float_digits, struct strbuf *out);

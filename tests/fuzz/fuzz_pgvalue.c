@@ -39,6 +39,25 @@ fuzz_float_out(double d)
 	strbuf_free(&sb);
 }
 
+/* Text as each stored-as-text type with a binary encoder: a refusal appends nothing. */
+static void
+fuzz_binary(const char *text, size_t len)
+{
+	static const uint32_t oids[] = {1082, 1114, 1184, 1700, 2950, 3802};
+	struct pgv_value v = {.type = PGV_VAL_TEXT, .p = text, .len = len};
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb);
+	for (i = 0; i < ARRAY_SIZE(oids); i++) {
+		strbuf_reset(&sb);
+		strbuf_puts(&sb, "x");
+		if (pgv_to_binary(oids[i], &v, &sb) < 0 && sb.len != 1)
+			abort();
+	}
+	strbuf_free(&sb);
+}
+
 /* Converts text[0..len) as every kind from a copy of exactly len bytes, and checks the
  * invariants the callers rely on. */
 static void
@@ -49,6 +68,7 @@ fuzz_convert(const char *text, size_t len, struct strbuf *scratch)
 
 	if (len)
 		memcpy(copy, text, len);
+	fuzz_binary(copy, len);
 	for (i = 0; i < ARRAY_SIZE(fuzz_kinds); i++) {
 		struct pgv_value v;
 

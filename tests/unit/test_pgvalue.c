@@ -11,6 +11,7 @@
 #include "util.h"
 #include "unit.h"
 
+#include "binary_vectors.h"
 #include "float_vectors.h"
 
 /* Converts a NUL-terminated string; returns pgv_from_text's result. */
@@ -665,9 +666,17 @@ test_to_text_per_kind(void)
 	              "NaN");
 	check_to_text(1700, (struct pgv_value){.type = PGV_VAL_TEXT, .p = "1.50", .len = 4}, &def,
 	              "1.50");
-	check_to_text(17, (struct pgv_value){.type = PGV_VAL_BLOB, .p = "\x00\xffA\\", .len = 4},
+	check_to_text(17,
+	              (struct pgv_value){.type = PGV_VAL_BLOB,
+	                                 .p = "\x00\xff"
+	                                      "A\\",
+	                                 .len = 4},
 	              &def, "\\x00ff415c");
-	check_to_text(17, (struct pgv_value){.type = PGV_VAL_BLOB, .p = "\x00\xffA\\", .len = 4},
+	check_to_text(17,
+	              (struct pgv_value){.type = PGV_VAL_BLOB,
+	                                 .p = "\x00\xff"
+	                                      "A\\",
+	                                 .len = 4},
 	              &esc, "\\000\\377A\\\\");
 	check_to_text(17, (struct pgv_value){.type = PGV_VAL_BLOB, .p = "", .len = 0}, &def, "\\x");
 	check_to_text(25, (struct pgv_value){.type = PGV_VAL_TEXT, .p = "h\xc3\xa9", .len = 3},
@@ -685,6 +694,63 @@ test_to_text_per_kind(void)
 	CHECK_INT(pgv_to_text(25, &v, &def, &sb), -1);
 	CHECK_INT((int)sb.len, 0);
 	strbuf_free(&sb);
+}
+
+static void
+test_binary_matches_postgresql(void)
+{
+	struct strbuf scratch, out;
+	uint8_t want[64];
+	size_t i, n;
+
+	strbuf_init(&scratch);
+	strbuf_init(&out);
+	for (i = 0; i < ARRAY_SIZE(binary_vectors); i++) {
+		const struct binary_vector *bv = &binary_vectors[i];
+		struct pgv_value v;
+
+		/* stored as replication stores it, then sent as PostgreSQL sends it */
+		CHECK_INT(pgv_from_text(pgv_kind_for_type(bv->oid), bv->text, strlen(bv->text),
+		                        &scratch, &v),
+		          0);
+		strbuf_reset(&out);
+		if (pgv_to_binary(bv->oid, &v, &out) < 0) {
+			fprintf(stderr, "oid %u \"%s\": no binary output\n", bv->oid, bv->text);
+			CHECK(0);
+			continue;
+		}
+		n = hex(bv->binary, want, sizeof(want));
+		if (out.len != n || memcmp(out.data, want, n) != 0) {
+			fprintf(stderr, "oid %u \"%s\": binary differs from PostgreSQL's %s\n",
+			        bv->oid, bv->text, bv->binary);
+			CHECK(0);
+		}
+	}
+	strbuf_free(&scratch);
+	strbuf_free(&out);
+}
+
+static void
+test_binary_refuses_what_it_cannot_encode(void)
+{
+	struct strbuf out;
+	struct pgv_value v = {.type = PGV_VAL_TEXT, .p = "2024-13-01", .len = 10};
+
+	strbuf_init(&out);
+	strbuf_puts(&out, "kept");
+	CHECK_INT(pgv_to_binary(1082, &v, &out), -1);
+	v.p = "2024-01-01 10:00:00+02";
+	v.len = strlen(v.p);
+	CHECK_INT(pgv_to_binary(1184, &v, &out), -1); /* not stored in UTC */
+	v.p = "12.3.4";
+	v.len = strlen(v.p);
+	CHECK_INT(pgv_to_binary(1700, &v, &out), -1);
+	v.p = "a0eebc99-9c0b-4ef8-bb6d";
+	v.len = strlen(v.p);
+	CHECK_INT(pgv_to_binary(2950, &v, &out), -1);
+	CHECK_INT(pgv_to_binary(1186, &v, &out), -1); /* interval: no encoder */
+	CHECK_STR(strbuf_str(&out), "kept");
+	strbuf_free(&out);
 }
 
 int
@@ -714,5 +780,7 @@ main(void)
 	RUN(test_copy_split_long_row);
 	RUN(test_float_out_matches_postgresql);
 	RUN(test_to_text_per_kind);
+	RUN(test_binary_matches_postgresql);
+	RUN(test_binary_refuses_what_it_cannot_encode);
 	return unit_done();
 }
