@@ -81,22 +81,6 @@ struct apply {
 	int wal_pages; /* frames in the WAL after the last commit (sqlite3_wal_hook) */
 };
 
-static const char *const kind_names[] = {
-        [PGV_TEXT] = "text",   [PGV_BOOL] = "bool",       [PGV_INT] = "int",
-        [PGV_FLOAT] = "float", [PGV_NUMERIC] = "numeric", [PGV_BYTEA] = "bytea",
-};
-
-static enum pgv_kind
-kind_from_name(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(kind_names); i++)
-		if (s && strcmp(s, kind_names[i]) == 0)
-			return (enum pgv_kind)i;
-	return PGV_TEXT;
-}
-
 static int write_position(struct apply *a, uint64_t lsn);
 static int batch_begin(struct apply *a);
 
@@ -352,7 +336,7 @@ apply_load(struct apply *a)
 		c->type_oid = (uint32_t)sqlite3_column_int64(st, 3);
 		c->typmod = (int32_t)sqlite3_column_int64(st, 4);
 		c->is_key = sqlite3_column_type(st, 5) != SQLITE_NULL;
-		c->kind = kind_from_name((const char *)sqlite3_column_text(st, 6));
+		c->kind = pgv_kind_from_name((const char *)sqlite3_column_text(st, 6));
 	}
 	if (rc != SQLITE_DONE)
 		goto out;
@@ -512,7 +496,7 @@ record_relation(struct apply *a, const struct apply_rel *r, const struct apply_r
 			sqlite3_bind_int(st, 10, d->notnull);
 		if (d->is_key)
 			sqlite3_bind_int(st, 11, ++keypos);
-		sqlite3_bind_text(st, 12, kind_names[r->cols[i].kind], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, pgv_kind_name(r->cols[i].kind), -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			goto out;
 	}
@@ -748,7 +732,8 @@ bind_text_value(struct apply *a, sqlite3_stmt *st, int idx, const struct apply_r
 	if (pgv_from_text(r->cols[col].kind, p, len, &a->scratch, &v) < 0) {
 		/* never lose a value: keep PostgreSQL's text when it does not parse */
 		log_warn("value of \"%s\".\"%s\" column \"%s\" is not a valid %s; stored as text",
-		         r->nspname, r->relname, r->cols[col].name, kind_names[r->cols[col].kind]);
+		         r->nspname, r->relname, r->cols[col].name,
+		         pgv_kind_name(r->cols[col].kind));
 		v.type = PGV_VAL_TEXT;
 		v.p = p;
 		v.len = len;

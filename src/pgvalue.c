@@ -61,6 +61,28 @@ pgv_kind_for_type(uint32_t type_oid)
 	}
 }
 
+static const char *const pgv_kind_names[] = {
+        [PGV_TEXT] = "text",   [PGV_BOOL] = "bool",       [PGV_INT] = "int",
+        [PGV_FLOAT] = "float", [PGV_NUMERIC] = "numeric", [PGV_BYTEA] = "bytea",
+};
+
+const char *
+pgv_kind_name(enum pgv_kind kind)
+{
+	return (size_t)kind < ARRAY_SIZE(pgv_kind_names) ? pgv_kind_names[kind] : "text";
+}
+
+enum pgv_kind
+pgv_kind_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(pgv_kind_names); i++)
+		if (name && strcmp(name, pgv_kind_names[i]) == 0)
+			return (enum pgv_kind)i;
+	return PGV_TEXT;
+}
+
 const char *
 pgv_decltype(enum pgv_kind kind)
 {

@@ -22,6 +22,10 @@ enum pgv_kind {
 
 /* Storage kind for a type OID. Unknown OIDs (user types, enums, arrays...) are PGV_TEXT. */
 enum pgv_kind pgv_kind_for_type(uint32_t type_oid);
+/* The kind's name as _sqledge_columns.kind records it ("text", "int", ...), and back
+ * (unknown names are PGV_TEXT). */
+const char *pgv_kind_name(enum pgv_kind kind);
+enum pgv_kind pgv_kind_from_name(const char *name);
 /* The declared SQLite type of a column of that kind: "INTEGER", "REAL", "TEXT" or "BLOB". */
 const char *pgv_decltype(enum pgv_kind kind);
 
