@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for src/classify.c: any bytes as a query string. The verdict must be one
- * of the two, a rejection must say why, and a LOCAL verdict must name only what fits. */
+/* libFuzzer target for src/classify.c and src/translate.c: any bytes as a query string. The
+ * verdict must be one of the two, a rejection must say why, a LOCAL verdict must name only
+ * what fits, and a translation must name only columns of the table it read. */
 #include "config.h"
 
 #include <stdint.h>
@@ -8,9 +9,57 @@
 #include <string.h>
 
 #include "classify.h"
+#include "store.h"
+#include "translate.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct localcat *fuzz_cat;
+
+static const struct localcat_rel *
+fuzz_resolve(void *arg, const char *schema, const char *name)
+{
+	return localcat_find(fuzz_cat, schema[0] ? schema : "public", name);
+}
+
+/* One table t (id int4, name text, flag bool, n numeric) in an in-memory copy. */
+static void
+fuzz_setup(void)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK || store_init_schema(db) < 0 ||
+	    store_exec(db, "INSERT INTO _sqledge_relations (relid, nspname, relname, "
+	                   "sqlite_name, replident) VALUES (1, 'public', 't', 't', 'd');"
+	                   "INSERT INTO _sqledge_columns (relid, position, attname, sqlite_name, "
+	                   "attnum, type_oid, typmod, collation, kind) VALUES "
+	                   "(1, 0, 'id', 'id', 1, 23, -1, NULL, 'int'),"
+	                   "(1, 1, 'name', 'name', 2, 25, -1, 'default', 'text'),"
+	                   "(1, 2, 'flag', 'flag', 3, 16, -1, NULL, 'bool'),"
+	                   "(1, 3, 'n', 'n', 4, 1700, -1, NULL, 'numeric')") < 0 ||
+	    localcat_load(db, &fuzz_cat) < 0)
+		abort();
+	sqlite3_close(db);
+}
+
+static void
+fuzz_translate(const char *sql)
+{
+	struct translate_result tr;
+	size_t i;
+
+	if (translate_select(sql, fuzz_resolve, NULL, &tr)) {
+		if (tr.reason[0] != '\0' || tr.ncols == 0 || tr.nparams > TRANSLATE_MAX_PARAMS)
+			abort();
+		for (i = 0; i < tr.ncols; i++)
+			if (tr.cols[i].table_oid != 1 || tr.cols[i].column == NULL)
+				abort();
+	} else if (tr.reason[0] == '\0') {
+		abort();
+	}
+	translate_result_free(&tr);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -21,9 +70,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 100000)
 		return 0;
+	if (fuzz_cat == NULL)
+		fuzz_setup();
 	sql = xmalloc(size + 1);
 	memcpy(sql, data, size);
 	sql[size] = '\0';
+	fuzz_translate(sql);
 	switch (classify_sql(sql, &r)) {
 	case CLASSIFY_UPSTREAM:
 		if (r.reason[0] == '\0' || r.nrels != 0)

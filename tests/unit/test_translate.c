@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* Translation of local reads: the SQLite statement for what is exactly translatable, and a
+ * refusal (upstream) for everything else. */
+#include "config.h"
+
+#include "store.h"
+#include "translate.h"
+#include "unit.h"
+
+static struct localcat *test_cat;
+
+static const struct localcat_rel *
+resolve(void *arg, const char *schema, const char *name)
+{
+	return localcat_find(test_cat, schema[0] ? schema : "public", name);
+}
+
+static void
+setup(void)
+{
+	sqlite3 *db = NULL;
+
+	CHECK_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
+	CHECK_INT(store_init_schema(db), 0);
+	CHECK_INT(store_exec(db, "INSERT INTO _sqledge_relations (relid, nspname, relname, "
+	                         "sqlite_name, replident) VALUES "
+	                         "(16384, 'public', 'my_table', 'my_table', 'd'), "
+	                         "(16390, 'app', 'Items', 'app.Items', 'd');"
+	                         "INSERT INTO _sqledge_columns (relid, position, attname, "
+	                         "sqlite_name, attnum, type_oid, typmod, collation, kind) VALUES "
+	                         "(16384, 0, 'id', 'id', 1, 23, -1, NULL, 'int'), "
+	                         "(16384, 1, 'names', 'names', 2, 25, -1, 'default', 'text'), "
+	                         "(16384, 2, 'flag', 'flag', 3, 16, -1, NULL, 'bool'), "
+	                         "(16384, 3, 'price', 'price', 4, 1700, 655366, NULL, 'numeric'), "
+	                         "(16384, 4, 'code', 'code', 5, 1042, 8, 'default', 'text'), "
+	                         "(16384, 5, 'big', 'big', 6, 20, -1, NULL, 'int'), "
+	                         "(16390, 0, 'Id', 'Id', 1, 20, -1, NULL, 'int')"),
+	          0);
+	CHECK_INT(localcat_load(db, &test_cat), 0);
+	sqlite3_close(db);
+}
+
+static void
+local(const char *sql, const char *want)
+{
+	struct translate_result r;
+
+	unit_checks++;
+	if (!translate_select(sql, resolve, NULL, &r) || strcmp(strbuf_str(&r.sql), want) != 0) {
+		unit_failures++;
+		fprintf(stderr, "translate(\"%s\"):\n  got  %s%s%s\n  want %s\n", sql,
+		        r.local ? strbuf_str(&r.sql) : "UPSTREAM: ", r.local ? "" : r.reason, "",
+		        want);
+	}
+	translate_result_free(&r);
+}
+
+static void
+upstream(const char *sql, const char *reason_part)
+{
+	struct translate_result r;
+
+	unit_checks++;
+	if (translate_select(sql, resolve, NULL, &r) || strstr(r.reason, reason_part) == NULL) {
+		unit_failures++;
+		fprintf(stderr, "translate(\"%s\") = %s (%s), expected UPSTREAM with \"%s\"\n", sql,
+		        r.local ? strbuf_str(&r.sql) : "UPSTREAM", r.reason, reason_part);
+	}
+	translate_result_free(&r);
+}
+
+static void
+test_plain_selects(void)
+{
+	local("SELECT * FROM my_table",
+	      "SELECT \"t\".\"id\", \"t\".\"names\", \"t\".\"flag\", \"t\".\"price\", "
+	      "\"t\".\"code\", \"t\".\"big\" FROM \"my_table\" AS \"t\"");
+	local("select names, id from public.my_table m where m.id = 3",
+	      "SELECT \"t\".\"names\", \"t\".\"id\" FROM \"my_table\" AS \"t\" WHERE "
+	      "(\"t\".\"id\" = 3)");
+	local("SELECT \"Id\" FROM app.\"Items\" WHERE \"Id\" >= $1 ORDER BY 1 DESC LIMIT 10",
+	      "SELECT \"t\".\"Id\" FROM \"app.Items\" AS \"t\" WHERE (\"t\".\"Id\" >= ?1) ORDER "
+	      "BY \"t\".\"Id\" DESC NULLS FIRST LIMIT 10");
+	local("SELECT id FROM my_table WHERE names = 'it''s' AND (flag OR big IS NULL) AND NOT "
+	      "flag = false ORDER BY big NULLS FIRST, id OFFSET $2 LIMIT $1",
+	      "SELECT \"t\".\"id\" FROM \"my_table\" AS \"t\" WHERE ((\"t\".\"names\" = 'it''s') "
+	      "AND (\"t\".\"flag\" OR (\"t\".\"big\" IS NULL)) AND (NOT (\"t\".\"flag\" = 0))) "
+	      "ORDER BY \"t\".\"big\" ASC NULLS FIRST, \"t\".\"id\" ASC NULLS LAST LIMIT ?1 "
+	      "OFFSET ?2");
+	local("SELECT id FROM my_table LIMIT ALL OFFSET 5",
+	      "SELECT \"t\".\"id\" FROM \"my_table\" AS \"t\" LIMIT -1 OFFSET 5");
+}
+
+static void
+test_output_columns_and_parameters(void)
+{
+	struct translate_result r;
+
+	CHECK(translate_select("SELECT names AS n, price FROM my_table WHERE id = $1 AND names "
+	                       "<> $2",
+	                       resolve, NULL, &r));
+	CHECK_INT(r.ncols, 2);
+	CHECK_STR(r.cols[0].name, "n");
+	CHECK_INT(r.cols[0].table_oid, 16384);
+	CHECK_INT(r.cols[0].attnum, 2);
+	CHECK_INT(r.cols[0].type_oid, 25);
+	CHECK_STR(r.cols[1].name, "price");
+	CHECK_INT(r.cols[1].typmod, 655366);
+	CHECK_INT(r.cols[1].kind, PGV_NUMERIC);
+	CHECK_INT(r.nparams, 2);
+	CHECK_INT(r.param_types[1], 23);
+	CHECK_INT(r.param_types[2], 25);
+	translate_result_free(&r);
+}
+
+static void
+test_what_goes_upstream(void)
+{
+	upstream("SELECT * FROM other", "not read locally");
+	upstream("SELECT nope FROM my_table", "column \"nope\"");
+	upstream("SELECT id FROM my_table WHERE price > 10", "comparison of type 1700");
+	upstream("SELECT id FROM my_table WHERE code = 'a'", "comparison of type 1042");
+	upstream("SELECT id FROM my_table WHERE names < 'm'", "text compared");
+	upstream("SELECT id FROM my_table ORDER BY names", "ORDER BY a column of type 25");
+	upstream("SELECT id FROM my_table WHERE id = '1'", "integer compared");
+	upstream("SELECT id FROM my_table WHERE id = 1.5", "constant of kind");
+	upstream("SELECT id FROM my_table WHERE id = 3000000000", "constant of kind");
+	upstream("SELECT id FROM my_table WHERE id = NULL", "NULL constant");
+	upstream("SELECT id FROM my_table WHERE flag < true", "boolean compared");
+	upstream("SELECT id + 1 FROM my_table", "output expression");
+	upstream("SELECT count(*) FROM my_table", "output expression");
+	upstream("SELECT DISTINCT id FROM my_table", "SELECT clause");
+	upstream("SELECT id FROM my_table GROUP BY id", "SELECT clause");
+	upstream("SELECT id FROM my_table FOR UPDATE", "SELECT clause");
+	upstream("SELECT id FROM my_table a, my_table b", "FROM other than one table");
+	upstream("SELECT id FROM ONLY my_table", "ONLY");
+	upstream("SELECT id FROM my_table LIMIT -1", "non-negative");
+	upstream("SELECT id FROM my_table ORDER BY 7", "ORDER BY position 7");
+	upstream("SELECT id FROM my_table WHERE $1 = 1", "comparison without a column");
+	upstream("SELECT id FROM my_table WHERE id = $1 AND big = $1", "two types");
+	upstream("SELECT id FROM my_table WHERE id", "WHERE of a non-boolean");
+	upstream("SELECT id FROM my_table t2 WHERE my_table.id = 1", "column reference");
+	upstream("SELECT 1; SELECT 2", "not one SELECT");
+	upstream("UPDATE my_table SET id = 1", "not one SELECT");
+	upstream("SELEC", "syntax error");
+	upstream("SELECT id FROM my_table FETCH FIRST 1 ROWS WITH TIES", "WITH TIES");
+}
+
+int
+main(void)
+{
+	setup();
+	RUN(test_plain_selects);
+	RUN(test_output_columns_and_parameters);
+	RUN(test_what_goes_upstream);
+	localcat_free(test_cat);
+	return unit_done();
+}
