@@ -110,6 +110,7 @@ static const struct cfg_key cfg_keys[] = {
         KEY_INT("proxy", "max_upstream_connections", proxy_max_upstream_connections, 0, 0, 1000000),
         KEY_INT("proxy", "queue_timeout", proxy_queue_timeout, 60, 1, 86400),
         KEY_INT("proxy", "max_message_size", proxy_max_message_size, 268435456, 10000, 1073741823),
+        KEY_BOOL("proxy", "local_reads", proxy_local_reads, true),
 
         /* empty means "sqledge.sock next to db_path", filled in by cfg_load() */
         KEY_STR("control", "socket", control_socket, "", 0, NULL),

@@ -49,6 +49,7 @@ struct cfg {
 	int proxy_max_upstream_connections; /* max_upstream_connections = 0 (no cap) */
 	int proxy_queue_timeout;            /* queue_timeout = 60 (seconds) */
 	int proxy_max_message_size;         /* max_message_size = 268435456 (bytes) */
+	bool proxy_local_reads;             /* local_reads = true: answer reads from the copy */
 
 	/* [control] */
 	char *control_socket; /* socket = sqledge.sock next to db_path */

@@ -42,7 +42,7 @@ struct ctl_status {
 	double sync_rows_per_second;
 	int64_t sync_started_us, sync_finished_us;
 	uint32_t nproxy;
-	uint64_t proxy_clients, proxy_upstream_conns, proxy_queries;
+	uint64_t proxy_clients, proxy_upstream_conns, proxy_queries, proxy_local;
 	struct shm_proxy_worker proxy[SHM_MAX_PROXY_WORKERS];
 };
 
@@ -192,6 +192,8 @@ ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_s
 		st->proxy[i].clients_total = shm_load(w->clients_total);
 		st->proxy[i].logins_failed = shm_load(w->logins_failed);
 		st->proxy[i].queries_forwarded = shm_load(w->queries_forwarded);
+		st->proxy[i].queries_local = shm_load(w->queries_local);
+		st->proxy_local += st->proxy[i].queries_local;
 		st->proxy[i].upstream_conns = shm_load(w->upstream_conns);
 		st->proxy_queries += st->proxy[i].queries_forwarded;
 	}
@@ -308,21 +310,24 @@ ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	strbuf_json_string(out, cfg->proxy_address);
 	strbuf_printf(out,
 	              ",\"port\":%d,\"clients\":%llu,\"max_clients\":%d,"
-	              "\"upstream_connections\":%llu,\"queries_forwarded\":%llu,\"workers\":[",
+	              "\"upstream_connections\":%llu,\"queries_forwarded\":%llu,"
+	              "\"queries_local\":%llu,\"local_reads\":%s,\"workers\":[",
 	              cfg->proxy_port, (unsigned long long)st->proxy_clients,
 	              cfg->proxy_max_clients, (unsigned long long)st->proxy_upstream_conns,
-	              (unsigned long long)st->proxy_queries);
+	              (unsigned long long)st->proxy_queries, (unsigned long long)st->proxy_local,
+	              cfg->proxy_local_reads ? "true" : "false");
 	for (uint32_t i = 0; i < st->nproxy; i++) {
 		const struct shm_proxy_worker *w = &st->proxy[i];
 
 		strbuf_printf(out,
 		              "%s{\"index\":%u,\"pid\":%d,\"clients\":%llu,\"clients_total\":%llu,"
 		              "\"logins_failed\":%llu,\"queries_forwarded\":%llu,"
-		              "\"upstream_connections\":%llu}",
+		              "\"queries_local\":%llu,\"upstream_connections\":%llu}",
 		              i ? "," : "", i, (int)w->pid, (unsigned long long)w->clients,
 		              (unsigned long long)w->clients_total,
 		              (unsigned long long)w->logins_failed,
 		              (unsigned long long)w->queries_forwarded,
+		              (unsigned long long)w->queries_local,
 		              (unsigned long long)w->upstream_conns);
 	}
 	strbuf_puts(out, "]}}\n");
@@ -411,16 +416,18 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	strbuf_printf(out, "  upstream connections: %llu\n",
 	              (unsigned long long)st->proxy_upstream_conns);
 	strbuf_printf(out, "  queries forwarded: %llu\n", (unsigned long long)st->proxy_queries);
+	strbuf_printf(out, "  queries answered locally: %llu (local reads %s)\n",
+	              (unsigned long long)st->proxy_local, cfg->proxy_local_reads ? "on" : "off");
 	for (uint32_t i = 0; i < st->nproxy; i++) {
 		const struct shm_proxy_worker *w = &st->proxy[i];
 
-		strbuf_printf(out,
-		              "  worker %u: %llu clients (%llu since start), %llu queries "
-		              "forwarded, %llu failed logins\n",
-		              i, (unsigned long long)w->clients,
-		              (unsigned long long)w->clients_total,
-		              (unsigned long long)w->queries_forwarded,
-		              (unsigned long long)w->logins_failed);
+		strbuf_printf(
+		        out,
+		        "  worker %u: %llu clients (%llu since start), %llu queries "
+		        "forwarded, %llu answered locally, %llu failed logins\n",
+		        i, (unsigned long long)w->clients, (unsigned long long)w->clients_total,
+		        (unsigned long long)w->queries_forwarded,
+		        (unsigned long long)w->queries_local, (unsigned long long)w->logins_failed);
 	}
 }
 

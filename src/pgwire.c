@@ -698,6 +698,15 @@ pgw_put_auth(struct strbuf *sb, uint32_t code)
 }
 
 void
+pgw_put_query(struct strbuf *sb, const char *sql)
+{
+	size_t start = pgw_begin(sb, 'Q');
+
+	strbuf_append(sb, sql, strlen(sql) + 1);
+	pgw_end(sb, start);
+}
+
+void
 pgw_put_ssl_refusal(struct strbuf *sb)
 {
 	strbuf_putc(sb, 'N');

@@ -271,6 +271,9 @@ struct pgw_value {
 	int32_t len; /* -1 = NULL (data ignored) */
 };
 
+/* A frontend Query message (the proxy's own questions to the upstream). */
+void pgw_put_query(struct strbuf *sb, const char *sql);
+
 /* The single byte 'N' refusing an SSLRequest or GSSENCRequest. */
 void pgw_put_ssl_refusal(struct strbuf *sb);
 void pgw_put_auth_ok(struct strbuf *sb);

@@ -28,11 +28,16 @@
 #include "cfg.h"
 #include "chan.h"
 #include "listen.h"
+#include "localcat.h"
+#include "localexec.h"
+#include "localread.h"
 #include "log.h"
 #include "pgwire.h"
 #include "proxy.h"
 #include "rbuf.h"
 #include "shm.h"
+#include "store.h"
+#include "translate.h"
 #include "util.h"
 
 #define PROXY_HIGH_WATER (256 * 1024) /* stop reading one side while this much waits */
@@ -47,7 +52,10 @@
 #define PROXY_FAIL_DELAY_MAX_MS 5000
 #define PROXY_CANCEL_THREADS_MAX 16
 #define PROXY_NO_FILE "/nonexistent/sqledge-proxy" /* a credential file libpq must not find */
-#define PROXY_MAX_ADDRS 4                          /* resolved upstream addresses tried per login */
+#define PROXY_LOCAL_MAX_RESULT (4 * 1024 * 1024)   /* bigger answers are read upstream */
+#define PROXY_LOCAL_MAX_WAIT_US INT64_C(1000000)   /* for the copy to catch up, then upstream */
+#define PROXY_LOCAL_WAIT_POLL_MS 1
+#define PROXY_MAX_ADDRS 4         /* resolved upstream addresses tried per login */
 #define PROXY_ERROR_SCAN_MAX 8192 /* ErrorResponses up to this size are read for severity */
 #define PROXY_LINGER_MS 2000      /* after a last message, wait this long for the client's EOF */
 #define PROXY_CLOSING_MS 10000    /* a client that does not take its last message is dropped */
@@ -115,8 +123,20 @@ struct proxy_client {
 	bool up_reading, up_writing, up_read_wants_write;
 	bool up_fatal; /* the upstream sent a FATAL error: it is closing the session */
 	struct evdns_getaddrinfo_request *dns_req;
-	bool dns_sync; /* inside evdns_getaddrinfo(), which may answer at once */
-	char txn;      /* transaction status of the last ReadyForQuery relayed */
+	bool dns_sync;    /* inside evdns_getaddrinfo(), which may answer at once */
+	char txn;         /* transaction status of the last ReadyForQuery relayed */
+	unsigned pending; /* ReadyForQuery messages the upstream still owes the client */
+	bool unsynced;    /* extended-protocol messages forwarded since the last Sync */
+
+	/* local reads */
+	struct localread_session lr;
+	bool held;                         /* a Query waits for the check or for local execution */
+	struct strbuf held_msg;            /* it, whole, for when it goes upstream after all */
+	uint64_t ticket;                   /* its local execution job */
+	struct localexec_job *waiting_job; /* the job, until the copy has the session's writes */
+	int64_t wait_deadline_us;
+	bool checking;      /* the upstream is answering our check query */
+	struct strbuf icpt; /* that answer, not yet parsed */
 };
 
 struct proxy_fail {
@@ -147,6 +167,14 @@ struct proxy {
 	uint64_t nclients, nheld, clients_total, logins_failed, queries, upstream_conns;
 	struct proxy_fail fails[PROXY_FAIL_SLOTS];
 	struct pgw_decoder dec;
+	struct localexec *ex; /* NULL: local reads are off */
+	struct localcat *cat;
+	sqlite3 *cat_db; /* the loop's own read-only connection, for the catalog */
+	uint32_t cat_gen;
+	int64_t cat_version; /* PRAGMA schema_version it was read at */
+	struct strbuf check_sql;
+	uint64_t ticket_seq;
+	uint64_t queries_local;
 	bool numeric_host; /* upstream address needs no name lookup */
 	bool unix_host;
 };
@@ -158,6 +186,10 @@ static void proxy_client_process(struct proxy_client *c);
 static void proxy_up_pump(struct proxy_client *c);
 static void proxy_queue_kick(struct proxy *p);
 static void proxy_client_drain(struct proxy_client *c);
+static void proxy_local_check_answer(struct proxy_client *c);
+static bool proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg,
+                            size_t len);
+static void proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t len);
 static void proxy_client_timer(struct proxy_client *c, int ms, event_callback_fn cb);
 static void proxy_linger_timeout_cb(evutil_socket_t fd, short what, void *arg);
 static void proxy_up_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -476,6 +508,10 @@ proxy_client_free(struct proxy_client *c)
 	proxy_buf_free(&c->cout, false);
 	proxy_buf_free(&c->uout, false);
 	strbuf_free(&c->delayed);
+	strbuf_free(&c->held_msg);
+	strbuf_free(&c->icpt);
+	localexec_job_free(c->waiting_job);
+	localread_session_free(&c->lr);
 	free(c->startup);
 	p->nclients--;
 	if (c->counted)
@@ -493,7 +529,7 @@ proxy_client_done(struct proxy_client *c)
 	/* room upstream again (the upstream side drained it): relay what the client already
 	 * sent, or a pipelining client would wait forever */
 	if (!c->dead && (c->state == PC_READY || c->state == PC_DRAIN) && !c->cin_done &&
-	    proxy_buf_pending(&c->cin) >= PGW_HEADER_LEN &&
+	    !c->held && proxy_buf_pending(&c->cin) >= PGW_HEADER_LEN &&
 	    proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER)
 		proxy_client_process(c);
 	if (!c->dead && c->state == PC_DRAIN)
@@ -746,9 +782,11 @@ proxy_up_scan(struct proxy_client *c)
 		need = type == 'Z' ? 6 : type == 'E' && mlen < PROXY_ERROR_SCAN_MAX ? mlen + 1 : 0;
 		if (avail < need)
 			return 0;
-		if (type == 'Z' && mlen == 5)
+		if (type == 'Z' && mlen == 5) {
 			c->txn = (char)d[c->scan + 5];
-		else if (type == 'E' && need > 0 && proxy_error_is_fatal(d + c->scan, need))
+			if (c->pending > 0)
+				c->pending--;
+		} else if (type == 'E' && need > 0 && proxy_error_is_fatal(d + c->scan, need))
 			c->up_fatal = true;
 		c->scan += PGW_HEADER_LEN;
 		c->msg_left = mlen - 4;
@@ -783,6 +821,12 @@ proxy_up_pump(struct proxy_client *c)
 		if (c->state == PC_DRAIN)
 			continue; /* the client is gone: its answers go nowhere */
 		c->cout.len += (size_t)n;
+		if (c->checking) {
+			proxy_local_check_answer(c);
+			if (c->dead)
+				return;
+			continue;
+		}
 		if (proxy_up_scan(c) < 0) {
 			c->dead = true;
 			return;
@@ -792,6 +836,300 @@ proxy_up_pump(struct proxy_client *c)
 }
 
 /* ---- relaying client messages ---- */
+
+/* Appends one client message for the upstream and notes what the upstream owes for it.
+ * Anything forwarded may change what the session could read locally. */
+static void
+proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t len)
+{
+	struct proxy *p = c->p;
+
+	if (type == PGW_QUERY || type == PGW_EXECUTE || type == PGW_FUNCTION_CALL)
+		p->queries++;
+	if (type == PGW_QUERY || type == PGW_SYNC || type == PGW_FUNCTION_CALL)
+		c->pending++;
+	if (type == PGW_SYNC)
+		c->unsynced = false;
+	else if (type != PGW_QUERY && type != PGW_FUNCTION_CALL && type != PGW_COPY_DATA &&
+	         type != PGW_COPY_DONE && type != PGW_COPY_FAIL)
+		c->unsynced = true;
+	c->lr.valid = false;
+	proxy_buf_append(&c->uout, msg, len);
+}
+
+/* ---- local reads ---- */
+
+static int64_t
+proxy_schema_version(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The catalog of the current generation, reread whenever the file's schema changed (a table
+ * copied, dropped or reshaped: each changes the schema); NULL without a copy. */
+static const struct localcat *
+proxy_catalog(struct proxy *p)
+{
+	uint32_t gen = shm_load(p->shm->generation);
+	struct localcat *cat = NULL;
+	struct proxy_client *c;
+	int64_t version;
+	char *path;
+
+	if (gen == 0)
+		return NULL;
+	if (p->cat_db == NULL || p->cat_gen != gen) {
+		sqlite3_close(p->cat_db);
+		p->cat_db = NULL;
+		localcat_free(p->cat);
+		p->cat = NULL;
+		path = store_generation_path(p->cfg->local_db_path, gen);
+		if (sqlite3_open_v2(path, &p->cat_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+		                    NULL) != SQLITE_OK) {
+			log_warn("cannot open \"%s\" for reading: %s", path,
+			         p->cat_db ? sqlite3_errmsg(p->cat_db) : "out of memory");
+			sqlite3_close(p->cat_db);
+			p->cat_db = NULL;
+		}
+		free(path);
+		if (p->cat_db == NULL)
+			return NULL;
+		p->cat_gen = gen;
+		p->cat_version = -1;
+	}
+	version = proxy_schema_version(p->cat_db);
+	if (version < 0)
+		return NULL;
+	if (p->cat && version == p->cat_version)
+		return p->cat;
+	if (localcat_load(p->cat_db, &cat) < 0)
+		return NULL;
+	localcat_free(p->cat);
+	p->cat = cat;
+	p->cat_version = version;
+	strbuf_reset(&p->check_sql);
+	localread_check_sql(cat, &p->check_sql);
+	/* the sessions' checks were made against the old relation list */
+	for (c = p->clients; c != NULL; c = c->next)
+		c->lr.valid = false;
+	return p->cat;
+}
+
+/* Holds the client's Query while the check or the local execution runs. */
+static void
+proxy_local_hold(struct proxy_client *c, const uint8_t *msg, size_t len)
+{
+	strbuf_reset(&c->held_msg);
+	strbuf_append(&c->held_msg, msg, len);
+	c->held = true;
+}
+
+/* The held Query goes upstream after all. */
+static void
+proxy_local_release_upstream(struct proxy_client *c)
+{
+	c->held = false;
+	proxy_forward(c, PGW_QUERY, (const uint8_t *)c->held_msg.data, c->held_msg.len);
+	strbuf_reset(&c->held_msg);
+	proxy_up_flush(c);
+}
+
+static void
+proxy_local_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+	struct proxy *p = c->p;
+	struct localexec_job *job = c->waiting_job;
+
+	if (shm_load(p->shm->applied_lsn) >= c->lr.min_lsn) {
+		c->waiting_job = NULL;
+		localexec_submit(p->ex, job);
+	} else if (time_mono_us() >= c->wait_deadline_us) {
+		/* the copy is behind this session's own writes for too long: read upstream */
+		log_debug("client %s: the copy is behind the session's writes; reading upstream",
+		          c->addr);
+		c->waiting_job = NULL;
+		c->ticket = 0;
+		localexec_job_free(job);
+		proxy_local_release_upstream(c);
+	} else {
+		proxy_client_timer(c, PROXY_LOCAL_WAIT_POLL_MS, proxy_local_wait_cb);
+	}
+	proxy_client_done(c);
+}
+
+/* Runs the job once the copy holds the session's own writes (read-your-writes). */
+static void
+proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
+                   const struct pgv_out_settings *settings)
+{
+	struct proxy *p = c->p;
+	struct localexec_job *job = localexec_job_new(++p->ticket_seq, tr, settings);
+
+	c->ticket = job->ticket;
+	if (shm_load(p->shm->applied_lsn) >= c->lr.min_lsn) {
+		localexec_submit(p->ex, job);
+		return;
+	}
+	c->waiting_job = job;
+	c->wait_deadline_us = time_mono_us() + PROXY_LOCAL_MAX_WAIT_US;
+	proxy_client_timer(c, PROXY_LOCAL_WAIT_POLL_MS, proxy_local_wait_cb);
+}
+
+/* Decides a simple Query: true when it was taken (held for the check or for local
+ * execution), false to forward it now. */
+static bool
+proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, size_t len)
+{
+	struct proxy *p = c->p;
+	struct pgv_out_settings settings;
+	struct translate_result tr;
+	const struct localcat *cat;
+
+	/* outside transaction blocks, with nothing owed by the upstream */
+	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
+	    (cat = proxy_catalog(p)) == NULL)
+		return false;
+	switch (localread_plan(&c->lr, cat, sql, &tr, &settings)) {
+	case LOCALREAD_CHECK:
+		proxy_local_hold(c, msg, len);
+		localread_session_reset(&c->lr);
+		c->checking = true;
+		strbuf_reset(&c->icpt);
+		pgw_put_query(&c->icpt, strbuf_str(&p->check_sql));
+		proxy_buf_append(&c->uout, c->icpt.data, c->icpt.len);
+		strbuf_reset(&c->icpt);
+		proxy_up_flush(c);
+		return true;
+	case LOCALREAD_LOCAL:
+		proxy_local_hold(c, msg, len);
+		proxy_local_submit(c, &tr, &settings);
+		translate_result_free(&tr);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The check's answer arrived (it is in cout past scan): parse it instead of relaying it. */
+static void
+proxy_local_check_answer(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	struct pgv_out_settings settings;
+	struct translate_result tr;
+	const struct localcat *cat;
+	size_t off = 0, mlen;
+	int done = 0;
+
+	strbuf_append(&c->icpt, c->cout.data + c->scan, c->cout.len - c->scan);
+	c->cout.len = c->scan;
+	while (!done && c->icpt.len - off >= PGW_HEADER_LEN) {
+		const uint8_t *m = (const uint8_t *)c->icpt.data + off;
+
+		mlen = be_get_u32(m + 1);
+		if (mlen < 4 || mlen > 64 * 1024 * 1024) {
+			c->dead = true;
+			return;
+		}
+		if (c->icpt.len - off < mlen + 1)
+			break;
+		if (m[0] == 'A' || m[0] == 'N' || m[0] == 'S') {
+			/* asynchronous messages of the session: the client's */
+			proxy_buf_append(&c->cout, m, mlen + 1);
+			c->scan = c->cout.len;
+		} else {
+			done = localread_check_message(&c->lr, m[0], m + PGW_HEADER_LEN, mlen - 4);
+		}
+		off += mlen + 1;
+	}
+	if (!done) {
+		memmove(c->icpt.data, c->icpt.data + off, c->icpt.len - off);
+		c->icpt.len -= off;
+		return;
+	}
+	c->checking = false;
+	/* anything after our ReadyForQuery is the session's own again */
+	if (c->icpt.len > off) {
+		proxy_buf_append(&c->cout, c->icpt.data + off, c->icpt.len - off);
+		if (proxy_up_scan(c) < 0) {
+			c->dead = true;
+			return;
+		}
+	}
+	strbuf_reset(&c->icpt);
+	if (!c->lr.valid) {
+		log_debug("client %s: local reads stay off for this session (check failed)",
+		          c->addr);
+		proxy_local_release_upstream(c);
+		return;
+	}
+	cat = proxy_catalog(p);
+	if (cat != NULL && localread_plan(&c->lr, cat, c->held_msg.data + PGW_HEADER_LEN, &tr,
+	                                  &settings) == LOCALREAD_LOCAL) {
+		proxy_local_submit(c, &tr, &settings);
+		translate_result_free(&tr);
+	} else {
+		proxy_local_release_upstream(c);
+	}
+	proxy_client_flush(c);
+}
+
+/* A local execution finished, on the loop. */
+static void
+proxy_local_done(struct localexec_job *job, void *arg)
+{
+	struct proxy *p = arg;
+	struct proxy_client *c;
+	struct strbuf sb;
+
+	for (c = p->clients; c != NULL && !(c->held && c->ticket == job->ticket); c = c->next)
+		;
+	if (c == NULL) {
+		localexec_job_free(job); /* its client left meanwhile */
+		return;
+	}
+	c->ticket = 0;
+	strbuf_init(&sb);
+	switch (job->status) {
+	case LOCALEXEC_OK:
+		strbuf_append(&sb, job->out.data, job->out.len);
+		pgw_put_ready_for_query(&sb, 'I');
+		p->queries_local++;
+		shm_store(p->slot->queries_local, p->queries_local);
+		break;
+	case LOCALEXEC_CANCELED: {
+		struct pgw_error e = {.severity = "ERROR",
+		                      .code = "57014",
+		                      .message = "canceling statement due to user request"};
+
+		pgw_put_error(&sb, &e);
+		pgw_put_ready_for_query(&sb, 'I');
+		break;
+	}
+	default:
+		log_debug("client %s: read upstream instead (%s)", c->addr,
+		          job->status == LOCALEXEC_TOO_BIG ? "large answer" : job->errmsg);
+		proxy_local_release_upstream(c);
+		break;
+	}
+	if (sb.len) {
+		c->held = false;
+		strbuf_reset(&c->held_msg);
+		proxy_client_put(c, &sb);
+		proxy_client_flush(c);
+	}
+	strbuf_free(&sb);
+	localexec_job_free(job);
+	proxy_client_done(c);
+}
 
 /* The client is gone or said Terminate: what it sent before still reaches the upstream, as
  * PostgreSQL runs a query that arrives before the connection closes; then the session ends. */
@@ -818,7 +1156,8 @@ proxy_client_relay(struct proxy_client *c)
 	uint8_t type;
 	int r;
 
-	while (!c->dead && !c->cin_done && proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER) {
+	while (!c->dead && !c->cin_done && !c->held &&
+	       proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER) {
 		avail = proxy_buf_pending(&c->cin);
 		if (avail < PGW_HEADER_LEN)
 			break;
@@ -857,10 +1196,12 @@ proxy_client_relay(struct proxy_client *c)
 			proxy_client_drain(c);
 			break;
 		}
-		if (msg.type == PGW_QUERY || msg.type == PGW_EXECUTE ||
-		    msg.type == PGW_FUNCTION_CALL)
-			p->queries++;
-		proxy_buf_append(&c->uout, c->cin.data + c->cin.off, total);
+		if (msg.type == PGW_QUERY && c->state == PC_READY &&
+		    proxy_local_try(c, msg.u.query.sql, c->cin.data + c->cin.off, total)) {
+			proxy_buf_consume(&c->cin, total);
+			continue;
+		}
+		proxy_forward(c, msg.type, c->cin.data + c->cin.off, total);
 		proxy_buf_consume(&c->cin, total);
 	}
 	shm_store(p->slot->queries_forwarded, p->queries);
@@ -1735,6 +2076,8 @@ proxy_client_new(struct proxy *p, int fd, const struct sockaddr_storage *ss)
 	c->local = proxy_addr_is_loopback(ss);
 	proxy_addr_format(ss, c->addr, sizeof(c->addr));
 	strbuf_init(&c->delayed);
+	strbuf_init(&c->held_msg);
+	strbuf_init(&c->icpt);
 	c->counted = proxy_take(&p->shm->proxy_clients, p->cfg->proxy_max_clients);
 	p->nheld += c->counted;
 	/* a session number no client of ours holds: after 2^24 logins they wrap around */
@@ -1847,6 +2190,10 @@ proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 	/* no timing hint: the key is compared in full whether the session exists or not */
 	if (c == NULL || ((c->key ^ key) | (c->state != PC_READY)) != 0 || c->up == NULL) {
 		log_debug("CancelRequest for process %u does not match a session", pid);
+		return;
+	}
+	if (c->held && c->ticket != 0) {
+		localexec_cancel(p->ex, c->ticket); /* the statement runs here, not upstream */
 		return;
 	}
 	if (__atomic_add_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED) >
@@ -2010,6 +2357,13 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 		}
 	}
 
+	strbuf_init(&p->check_sql);
+	if (cfg->proxy_local_reads) {
+		p->ex = localexec_start(p->base, cfg->local_db_path, shm, PROXY_LOCAL_MAX_RESULT,
+		                        proxy_local_done, p);
+		if (p->ex == NULL)
+			log_warn("local reads are off in proxy worker %d", index);
+	}
 	log_debug("proxy worker %d accepting", index);
 	if (event_base_dispatch(p->base) < 0)
 		log_error("event loop failed");
@@ -2027,6 +2381,10 @@ out:
 		evdns_base_free(p->dns, 1);
 	if (p->base)
 		event_base_free(p->base);
+	localexec_stop(p->ex);
+	localcat_free(p->cat);
+	sqlite3_close(p->cat_db);
+	strbuf_free(&p->check_sql);
 	pgw_decoder_free(&p->dec);
 	free(p);
 	return code;

@@ -45,6 +45,7 @@ struct shm_proxy_worker {
 	uint64_t clients_total;     /* accepted since the worker started */
 	uint64_t logins_failed;     /* refused logins since the worker started */
 	uint64_t queries_forwarded; /* Query and Execute messages relayed upstream */
+	uint64_t queries_local;     /* queries answered from the local copy */
 	uint64_t upstream_conns;    /* upstream connections held now (counted in the total) */
 };
 

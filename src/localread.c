@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-session decision for local reads (see localread.h). */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "localread.h"
+#include "log.h"
+#include "rbuf.h"
+
+#define LR_MAX_FIELDS 8
+
+void
+localread_session_reset(struct localread_session *s)
+{
+	free(s->rels);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+localread_session_free(struct localread_session *s)
+{
+	localread_session_reset(s);
+}
+
+void
+localread_check_sql(const struct localcat *cat, struct strbuf *out)
+{
+	size_t i;
+
+	strbuf_puts(out, "SELECT current_setting('DateStyle'), current_setting('TimeZone'), "
+	                 "current_setting('extra_float_digits'), current_setting('bytea_output'), "
+	                 "current_setting('standard_conforming_strings'), "
+	                 "current_setting('client_encoding'), "
+	                 "pg_catalog.pg_current_wal_insert_lsn()::text;");
+	if (cat->nrels == 0) {
+		strbuf_puts(out, "SELECT NULL::oid, false, false WHERE false");
+		return;
+	}
+	/* readable: table-level SELECT, no row-level security, and every live column of the
+	 * table in the copy (a publication column list or a generated column would make * differ);
+	 * unqualified: the bare name finds this table under the session's search_path */
+	strbuf_puts(out,
+	            "SELECT v.relid, has_table_privilege(v.relid, 'SELECT') AND NOT "
+	            "c.relrowsecurity AND (SELECT count(*) FROM pg_catalog.pg_attribute a WHERE "
+	            "a.attrelid = v.relid AND a.attnum > 0 AND NOT a.attisdropped) = v.ncols, "
+	            "coalesce(pg_catalog.to_regclass(pg_catalog.quote_ident(c.relname))::oid "
+	            "= v.relid, false) FROM (VALUES ");
+	for (i = 0; i < cat->nrels; i++)
+		strbuf_printf(out, "%s(%" PRIu32 "::oid, %zu)", i ? ", " : "", cat->rels[i].relid,
+		              cat->rels[i].ncols);
+	strbuf_puts(out, ") v(relid, ncols) JOIN pg_catalog.pg_class c ON c.oid = v.relid");
+}
+
+/* The text fields of a DataRow; NULL fields have len -1. */
+static int
+localread_row(const uint8_t *body, size_t len, const char **val, int32_t *vlen, int max)
+{
+	struct rbuf rb;
+	uint16_t n;
+	int i;
+
+	rbuf_init(&rb, body, len);
+	if (rbuf_get_u16(&rb, &n) < 0 || n > max)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = NULL;
+
+		if (rbuf_get_i32(&rb, &vlen[i]) < 0 ||
+		    (vlen[i] >= 0 && rbuf_get_bytes(&rb, (size_t)vlen[i], &p) < 0))
+			return -1;
+		val[i] = (const char *)p;
+	}
+	return n;
+}
+
+static bool
+localread_eq(const char *v, int32_t len, const char *want)
+{
+	return len >= 0 && (size_t)len == strlen(want) && memcmp(v, want, (size_t)len) == 0;
+}
+
+static void
+localread_settings(struct localread_session *s, const char **v, const int32_t *len)
+{
+	static const char *const utc[] = {"UTC",  "Etc/UTC", "GMT",       "Etc/GMT",
+	                                  "UCT",  "Etc/UCT", "Universal", "Etc/Universal",
+	                                  "Zulu", "Etc/Zulu"};
+	char efd[8];
+	size_t i;
+
+	s->datestyle_iso = len[0] >= 3 && memcmp(v[0], "ISO", 3) == 0;
+	for (i = 0; i < ARRAY_SIZE(utc); i++)
+		if (localread_eq(v[1], len[1], utc[i]))
+			s->timezone_utc = true;
+	snprintf(efd, sizeof(efd), "%.*s", len[2] > 0 && len[2] < 7 ? (int)len[2] : 0, v[2]);
+	s->out.extra_float_digits = atoi(efd);
+	s->out.bytea_escape = localread_eq(v[3], len[3], "escape");
+	/* literals are parsed as standard strings; text is sent as stored, UTF-8 */
+	s->usable = (localread_eq(v[3], len[3], "hex") || s->out.bytea_escape) &&
+	            localread_eq(v[4], len[4], "on") && localread_eq(v[5], len[5], "UTF8") &&
+	            len[2] > 0;
+}
+
+int
+localread_check_message(struct localread_session *s, uint8_t type, const uint8_t *body, size_t len)
+{
+	const char *v[LR_MAX_FIELDS];
+	int32_t vl[LR_MAX_FIELDS];
+	int n;
+
+	switch (type) {
+	case 'T':
+		s->result_no++;
+		break;
+	case 'D':
+		n = localread_row(body, len, v, vl, LR_MAX_FIELDS);
+		if (s->result_no == 1 && n == 7) {
+			char lsn[LSN_BUFLEN];
+
+			localread_settings(s, v, vl);
+			/* every commit of the session so far ends before it */
+			snprintf(lsn, sizeof(lsn), "%.*s",
+			         vl[6] > 0 && vl[6] < LSN_BUFLEN ? (int)vl[6] : 0, v[6]);
+			if (lsn_parse(lsn, &s->min_lsn) < 0)
+				s->failed = true;
+		} else if (s->result_no == 2 && n == 3 && vl[0] > 0 && vl[0] < 12 && vl[1] == 1 &&
+		           vl[2] == 1) {
+			struct localread_rel *r;
+			char oid[12];
+
+			s->rels = xrealloc(s->rels, sizeof(*s->rels) * (s->nrels + 1));
+			r = &s->rels[s->nrels++];
+			snprintf(oid, sizeof(oid), "%.*s", (int)vl[0], v[0]);
+			r->relid = (uint32_t)strtoul(oid, NULL, 10);
+			r->readable = v[1][0] == 't';
+			r->unqualified = v[2][0] == 't';
+		} else {
+			s->failed = true;
+		}
+		break;
+	case 'E':
+		s->failed = true;
+		break;
+	case 'Z':
+		s->checked = true;
+		s->valid = !s->failed && s->result_no == 2;
+		if (!s->valid)
+			s->usable = false;
+		return 1;
+	default:
+		break; /* CommandComplete; NoticeResponse and the like were passed on by the caller
+		        */
+	}
+	return 0;
+}
+
+struct localread_resolve {
+	const struct localread_session *s;
+	const struct localcat *cat;
+};
+
+static const struct localread_rel *
+localread_rel(const struct localread_session *s, uint32_t relid)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrels; i++)
+		if (s->rels[i].relid == relid)
+			return &s->rels[i];
+	return NULL;
+}
+
+/* Before the check: any copy of the name makes the statement a candidate. */
+static const struct localcat_rel *
+localread_resolve_candidate(void *arg, const char *schema, const char *name)
+{
+	const struct localread_resolve *r = arg;
+	size_t i;
+
+	if (schema[0])
+		return localcat_find(r->cat, schema, name);
+	for (i = 0; i < r->cat->nrels; i++)
+		if (strcmp(r->cat->rels[i].relname, name) == 0)
+			return &r->cat->rels[i];
+	return NULL;
+}
+
+/* After it: only what the session would read, found the way the session would find it. */
+static const struct localcat_rel *
+localread_resolve_session(void *arg, const char *schema, const char *name)
+{
+	const struct localread_resolve *r = arg;
+	const struct localcat_rel *rel = NULL;
+	const struct localread_rel *lr;
+	size_t i;
+
+	if (schema[0]) {
+		rel = localcat_find(r->cat, schema, name);
+		lr = rel ? localread_rel(r->s, rel->relid) : NULL;
+		return lr && lr->readable ? rel : NULL;
+	}
+	for (i = 0; i < r->cat->nrels; i++) {
+		if (strcmp(r->cat->rels[i].relname, name) != 0)
+			continue;
+		lr = localread_rel(r->s, r->cat->rels[i].relid);
+		if (lr && lr->unqualified)
+			return lr->readable ? &r->cat->rels[i] : NULL;
+	}
+	return NULL;
+}
+
+/* Whether a column of this type prints locally as the session would print it. */
+static bool
+localread_type_ok(const struct localread_session *s, uint32_t oid)
+{
+	switch (oid) {
+	case 16:   /* bool */
+	case 19:   /* name */
+	case 20:   /* int8 */
+	case 21:   /* int2 */
+	case 23:   /* int4 */
+	case 25:   /* text */
+	case 26:   /* oid */
+	case 17:   /* bytea: hex or escape */
+	case 114:  /* json */
+	case 700:  /* float4: by extra_float_digits */
+	case 701:  /* float8 */
+	case 1042: /* bpchar */
+	case 1043: /* varchar */
+	case 1700: /* numeric */
+	case 2950: /* uuid */
+	case 3802: /* jsonb */
+		return true;
+	case 1082: /* date */
+	case 1114: /* timestamp */
+		return s->datestyle_iso;
+	case 1184: /* timestamptz: stored in UTC */
+		return s->datestyle_iso && s->timezone_utc;
+	default:
+		return false;
+	}
+}
+
+enum localread_plan
+localread_plan(struct localread_session *s, const struct localcat *cat, const char *sql,
+               struct translate_result *tr, struct pgv_out_settings *settings)
+{
+	struct localread_resolve r = {s, cat};
+	size_t i;
+
+	if (!s->valid) {
+		bool candidate = translate_select(sql, localread_resolve_candidate, &r, tr);
+
+		if (!candidate)
+			log_debug("read upstream: %s", tr->reason);
+		translate_result_free(tr);
+		return candidate ? LOCALREAD_CHECK : LOCALREAD_UPSTREAM;
+	}
+	if (!s->usable) {
+		log_debug("read upstream: the session's settings differ from the copy's");
+		return LOCALREAD_UPSTREAM;
+	}
+	if (!translate_select(sql, localread_resolve_session, &r, tr)) {
+		log_debug("read upstream: %s", tr->reason);
+		translate_result_free(tr);
+		return LOCALREAD_UPSTREAM;
+	}
+	for (i = 0; i < tr->ncols; i++) {
+		if (!localread_type_ok(s, tr->cols[i].type_oid)) {
+			translate_result_free(tr);
+			return LOCALREAD_UPSTREAM;
+		}
+	}
+	/* the simple protocol has no parameters */
+	if (tr->nparams > 0) {
+		translate_result_free(tr);
+		return LOCALREAD_UPSTREAM;
+	}
+	*settings = s->out;
+	return LOCALREAD_LOCAL;
+}

@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: MIT
+"""Local reads: statements the local copy can answer exactly are answered from SQLite (the
+counters show it), with the upstream's answer byte for byte; everything else, and every
+statement a role may not read, goes upstream."""
+
+import contextlib
+import os
+import subprocess
+
+import psycopg2
+import psycopg2.errors
+import pytest
+
+import harness
+import pgproto
+from pgproto import Raw
+
+
+def start(sqledge_factory, db, **env):
+    settings = {"SQLEDGE_PROXY_LOCAL_READS": "true", "SQLEDGE_PROXY_WORKERS": "1"}
+    settings.update(env)
+    sq = sqledge_factory(db, env=settings).start()
+    sq.wait_caught_up()
+    return sq
+
+
+def counters(sq):
+    st = sq.proxy_workers()
+    return st["queries_local"], st["queries_forwarded"]
+
+
+def raw_answer(r, sql):
+    """Every message the server sends for one simple Query, ReadyForQuery included."""
+    r.send_raw(pgproto.query(sql))
+    return r.recv_until("Z")
+
+
+def raw_direct(db):
+    r = Raw(path=os.path.join(db.cluster.host, ".s.PGSQL.%d" % db.cluster.port))
+    r.login(db.user, db.name)
+    return r
+
+
+def raw_proxy(sq, user=None, password=None):
+    r = Raw(port=sq.proxy_port)
+    r.login(user or sq.db.user, sq.db.name, password or sq.db.password)
+    return r
+
+
+@pytest.fixture
+def items(db):
+    db.execute("CREATE TABLE items (id int PRIMARY KEY, small int2, big int8, name text, "
+               "label varchar(20), code char(4), flag bool, price numeric(10,2), "
+               "ratio float8, r4 float4, data bytea, at timestamptz, day date, "
+               "ts timestamp, uid uuid, doc jsonb)")
+    db.execute("INSERT INTO items VALUES "
+               "(1, 1, 10000000000, 'Ada', 'first', 'ab', true, 1.50, 0.1, 0.1, "
+               "'\\x00ff', '2024-03-01 12:00:00+00', '2024-03-01', '2024-03-01 12:34:56.5', "
+               "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"b\": 1, \"a\": [true, null]}'), "
+               "(2, NULL, -5, 'Zoë ☃', NULL, NULL, false, 100, 1e300, 3.4e38, '', "
+               "'1999-12-31 23:59:59.999999+00', '0044-03-15 BC', NULL, NULL, '[]'), "
+               "(3, 3, NULL, NULL, 'third', 'c', NULL, NULL, 'NaN', '-Infinity', NULL, "
+               "'infinity', 'infinity', '-infinity', NULL, NULL), "
+               "(4, -32768, 9223372036854775807, '', '', '', true, -0.01, -0.0, 1.5e-45, "
+               "'\\x5c', '2000-01-01 00:00:00+00', '2000-01-01', '2000-01-01 00:00:00', "
+               "'00000000-0000-0000-0000-000000000000', '\"x\"')")
+    return "items"
+
+
+LOCAL_QUERIES = [
+    "SELECT * FROM items",
+    "SELECT * FROM items ORDER BY id",
+    "SELECT id, name FROM items WHERE id = 2",
+    "SELECT name AS who, id FROM public.items i WHERE i.id >= 2 ORDER BY i.id DESC",
+    "SELECT id FROM items ORDER BY small",  # NULLs last ascending, as PostgreSQL
+    "SELECT id FROM items ORDER BY small DESC",  # and first descending
+    "SELECT id FROM items ORDER BY big NULLS FIRST, id LIMIT 3",
+    "SELECT id, flag FROM items WHERE flag = true OR flag IS NULL ORDER BY 1",
+    "SELECT id FROM items WHERE NOT flag",
+    "SELECT id, label FROM items WHERE name = 'Zoë ☃'",
+    "SELECT id FROM items WHERE name <> 'Ada' AND big IS NOT NULL",
+    "SELECT id FROM items WHERE small >= -1 AND small <= 3",
+    "SELECT price, ratio, r4 FROM items ORDER BY id",
+    "SELECT data, at, day, ts, uid, doc, code FROM items ORDER BY id",
+    "SELECT id FROM items ORDER BY id LIMIT 2 OFFSET 1",
+    "SELECT id FROM items WHERE id = 99",
+]
+
+
+def test_local_answers_equal_the_upstreams(db, sqledge_factory, items):
+    sq = start(sqledge_factory, db)
+    sq.wait_caught_up()
+    through, direct = raw_proxy(sq), raw_direct(db)
+    for sql in ("SET TimeZone = 'UTC'",):
+        raw_answer(through, sql)
+        raw_answer(direct, sql)
+    try:
+        for sql in LOCAL_QUERIES:
+            before = counters(sq)
+            got = raw_answer(through, sql)
+            want = raw_answer(direct, sql)
+            assert got == want, sql
+            assert counters(sq)[0] == before[0] + 1, "not answered locally: " + sql
+    finally:
+        through.close()
+        direct.close()
+
+
+def test_session_settings_decide(db, sqledge_factory, items):
+    sq = start(sqledge_factory, db)
+    through, direct = raw_proxy(sq), raw_direct(db)
+    try:
+        for sql in ("SET extra_float_digits = 0", "SET bytea_output = 'escape'",
+                    "SET TimeZone = 'Europe/Paris'"):
+            raw_answer(through, sql)
+            raw_answer(direct, sql)
+        # floats and bytea follow the session's settings locally too
+        local, _ = counters(sq)
+        sql = "SELECT ratio, r4, data FROM items ORDER BY id"
+        assert raw_answer(through, sql) == raw_answer(direct, sql)
+        assert counters(sq)[0] == local + 1
+        # timestamptz in a zone other than UTC is printed upstream
+        sql = "SELECT at FROM items ORDER BY id"
+        assert raw_answer(through, sql) == raw_answer(direct, sql)
+        assert counters(sq)[0] == local + 1
+    finally:
+        through.close()
+        direct.close()
+
+
+def test_what_stays_upstream(db, sqledge_factory, items):
+    sq = start(sqledge_factory, db)
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM items LIMIT 1")  # the session's check runs once
+        local, _ = counters(sq)
+        for sql in ("SELECT count(*) FROM items", "SELECT id FROM items WHERE name LIKE 'A%'",
+                    "SELECT lower(name) FROM items", "SELECT id FROM items ORDER BY name",
+                    "SELECT a.id FROM items a JOIN items b USING (id)",
+                    "SELECT id FROM items WHERE price > 1", "SELECT now()",
+                    "SELECT id FROM items FOR UPDATE", "SELECT relname FROM pg_class LIMIT 1"):
+            cur.execute(sql)
+            cur.fetchall()
+        assert counters(sq)[0] == local
+        # inside a transaction block everything goes upstream
+        conn.autocommit = False
+        cur.execute("SELECT id FROM items")
+        cur.fetchall()
+        conn.rollback()
+        assert counters(sq)[0] == local
+
+
+def test_privileges_and_row_level_security(db, sqledge_factory, items):
+    db.execute("CREATE TABLE secret (id int PRIMARY KEY, v text)")
+    db.execute("INSERT INTO secret VALUES (1, 'no')")
+    db.execute("CREATE TABLE guarded (id int PRIMARY KEY, owner text)")
+    db.execute("INSERT INTO guarded VALUES (1, 'a'), (2, 'b')")
+    role = db.create_role("reader_" + harness.unique_suffix(), password="rpw")
+    db.execute('GRANT SELECT ON items, guarded TO "%s"' % role)
+    db.execute("ALTER TABLE guarded ENABLE ROW LEVEL SECURITY")
+    db.execute("CREATE POLICY only_a ON guarded TO \"%s\" USING (owner = 'a')" % role)
+    sq = start(sqledge_factory, db)
+    with contextlib.closing(sq.proxy_connect(user=role, password="rpw")) as conn, \
+            conn.cursor() as cur:
+        local, _ = counters(sq)
+        cur.execute("SELECT id FROM items ORDER BY id")
+        assert [r[0] for r in cur.fetchall()] == [1, 2, 3, 4]
+        assert counters(sq)[0] == local + 1
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege) as exc:
+            cur.execute("SELECT * FROM secret")
+        assert exc.value.pgcode == "42501"
+        cur.execute("SELECT * FROM guarded")  # row-level security: read upstream
+        assert cur.fetchall() == [(1, "a")]
+        assert counters(sq)[0] == local + 1
+
+
+def test_seed_step4_select_is_answered_locally(db, sqledge_factory):
+    sq = start(sqledge_factory, db)
+    env = db.cluster.client_env()
+    env.update(PGPASSWORD=db.password)
+    psql = [os.path.join(harness.PG_BINDIR, "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-h",
+            "127.0.0.1", "-p", str(sq.proxy_port), "-U", db.user, db.name]
+    out = subprocess.run(psql, input="CREATE TABLE my_table (id serial not null primary key, "
+                         "names text);\nINSERT INTO my_table (names) VALUES ('Jane'), "
+                         "('John');\n", env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout
+    sq.wait_caught_up()
+    local, _ = counters(sq)
+    out = subprocess.run(psql + ["-c", "SELECT * FROM my_table"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         timeout=60)
+    assert " 1 | Jane\n  2 | John\n(2 rows)" in out.stdout, out.stdout
+    assert counters(sq)[0] == local + 1
