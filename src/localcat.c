@@ -62,7 +62,8 @@ localcat_load(sqlite3 *db, struct localcat **out)
 	what = "_sqledge_columns";
 	rc = sqlite3_prepare_v2(db,
 	                        "SELECT relid, attname, sqlite_name, attnum, type_oid, typmod, "
-	                        "collation, kind FROM _sqledge_columns ORDER BY relid, position",
+	                        "collation, kind, key_position FROM _sqledge_columns "
+	                        "ORDER BY relid, position",
 	                        -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto out;
@@ -83,6 +84,9 @@ localcat_load(sqlite3 *db, struct localcat **out)
 		c->typmod = (int32_t)sqlite3_column_int64(st, 5);
 		c->collation = localcat_text(st, 6);
 		c->kind = pgv_kind_from_name((const char *)sqlite3_column_text(st, 7));
+		c->key_position = sqlite3_column_int(st, 8);
+		if (c->key_position > 0)
+			rel->nkeys++;
 	}
 	if (rc != SQLITE_DONE)
 		goto out;

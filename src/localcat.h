@@ -21,6 +21,7 @@ struct localcat_col {
 	int32_t typmod;
 	char *collation; /* upstream collation name, "" when the type has none */
 	enum pgv_kind kind;
+	int key_position; /* 1-based place in the table's key (declared locally), 0 when none */
 };
 
 struct localcat_rel {
@@ -30,6 +31,7 @@ struct localcat_rel {
 	char *sqlite_name;
 	size_t ncols;
 	struct localcat_col *cols; /* in upstream column order */
+	int nkeys;                 /* columns in the key */
 };
 
 struct localcat {

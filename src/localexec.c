@@ -132,12 +132,24 @@ localexec_db(struct localexec *ex, uint32_t *gen_out)
 static void
 localexec_run(struct localexec *ex, struct localexec_job *job)
 {
+	sqlite3 *db = localexec_db(ex, &job->generation);
+
+	if (db == NULL) {
+		job->status = LOCALEXEC_UNAVAILABLE;
+		snprintf(job->errmsg, sizeof(job->errmsg), "no local copy");
+		return;
+	}
+	localexec_execute(db, job, ex->max_result);
+}
+
+void
+localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
+{
 	struct pgw_field fields[256];
 	struct pgw_value values[256];
 	size_t offs[256];
 	struct strbuf scratch;
 	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
 	char tag[32];
 	size_t i;
 	int rc;
@@ -145,11 +157,6 @@ localexec_run(struct localexec *ex, struct localexec_job *job)
 	job->status = LOCALEXEC_UNAVAILABLE;
 	if (job->ncols > ARRAY_SIZE(fields)) {
 		snprintf(job->errmsg, sizeof(job->errmsg), "too many columns");
-		return;
-	}
-	db = localexec_db(ex, &job->generation);
-	if (db == NULL) {
-		snprintf(job->errmsg, sizeof(job->errmsg), "no local copy");
 		return;
 	}
 	if (sqlite3_prepare_v2(db, job->sql, -1, &st, NULL) != SQLITE_OK) {
@@ -210,7 +217,7 @@ localexec_run(struct localexec *ex, struct localexec_job *job)
 			values[i].data = values[i].len >= 0 ? scratch.data + offs[i] : NULL;
 		pgw_put_data_row(&job->out, (uint16_t)job->ncols, values);
 		job->rows++;
-		if (job->out.len > ex->max_result) {
+		if (job->out.len > max_result) {
 			job->status = LOCALEXEC_TOO_BIG;
 			goto out;
 		}

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 #include "pgvalue.h"
 #include "translate.h"
 #include "util.h"
@@ -53,6 +55,9 @@ void localexec_submit(struct localexec *ex, struct localexec_job *job);
 void localexec_cancel(struct localexec *ex, uint64_t ticket);
 /* Stops the thread; queued and finished jobs are freed without done(). */
 void localexec_stop(struct localexec *ex);
+
+/* Runs job on db, here and now (the thread's way, for statements known to be short). */
+void localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result);
 
 /* A job for a translated statement, copying what it needs. */
 struct localexec_job *localexec_job_new(uint64_t ticket, const struct translate_result *tr,

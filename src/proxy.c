@@ -187,6 +187,8 @@ static void proxy_up_pump(struct proxy_client *c);
 static void proxy_queue_kick(struct proxy *p);
 static void proxy_client_drain(struct proxy_client *c);
 static void proxy_local_check_answer(struct proxy_client *c);
+static void proxy_local_release_upstream(struct proxy_client *c);
+static void proxy_local_finish(struct proxy_client *c, struct localexec_job *job);
 static bool proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg,
                             size_t len);
 static void proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t len);
@@ -975,6 +977,14 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 
 	c->ticket = job->ticket;
 	if (shm_load(p->shm->applied_lsn) >= c->lr.min_lsn) {
+		if (tr->point && p->cat_db != NULL) {
+			/* one row through the key's index: cheaper here than a trip to the thread
+			 */
+			localexec_execute(p->cat_db, job, PROXY_LOCAL_MAX_RESULT);
+			proxy_local_finish(c, job);
+			localexec_job_free(job);
+			return;
+		}
 		localexec_submit(p->ex, job);
 		return;
 	}
@@ -1082,20 +1092,13 @@ proxy_local_check_answer(struct proxy_client *c)
 	proxy_client_flush(c);
 }
 
-/* A local execution finished, on the loop. */
+/* Sends the answer of a finished job, or sends the held Query upstream. */
 static void
-proxy_local_done(struct localexec_job *job, void *arg)
+proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 {
-	struct proxy *p = arg;
-	struct proxy_client *c;
+	struct proxy *p = c->p;
 	struct strbuf sb;
 
-	for (c = p->clients; c != NULL && !(c->held && c->ticket == job->ticket); c = c->next)
-		;
-	if (c == NULL) {
-		localexec_job_free(job); /* its client left meanwhile */
-		return;
-	}
 	c->ticket = 0;
 	strbuf_init(&sb);
 	switch (job->status) {
@@ -1127,8 +1130,22 @@ proxy_local_done(struct localexec_job *job, void *arg)
 		proxy_client_flush(c);
 	}
 	strbuf_free(&sb);
-	localexec_job_free(job);
-	proxy_client_done(c);
+}
+
+/* A local execution finished, on the loop. */
+static void
+proxy_local_done(struct localexec_job *job, void *arg)
+{
+	struct proxy *p = arg;
+	struct proxy_client *c;
+
+	for (c = p->clients; c != NULL && !(c->held && c->ticket == job->ticket); c = c->next)
+		;
+	if (c != NULL) {
+		proxy_local_finish(c, job);
+		proxy_client_done(c);
+	}
+	localexec_job_free(job); /* its client may have left meanwhile */
 }
 
 /* The client is gone or said Terminate: what it sent before still reaches the upstream, as

@@ -484,6 +484,55 @@ tr_limit(struct tr *t, const PgQuery__Node *n, const char *what, struct strbuf *
 		tr_param_type(t, e.param, TR_OID_INT8);
 }
 
+/* Whether n is "key = integer constant or parameter" on the table's one-column key. */
+static bool
+tr_is_key_equality(const struct tr *t, const PgQuery__Node *n)
+{
+	const PgQuery__AExpr *a;
+	const PgQuery__Node *col, *other;
+	const char *name;
+	const struct localcat_col *c;
+
+	if (n->node_case != PG_QUERY__NODE__NODE_A_EXPR)
+		return false;
+	a = n->a_expr;
+	if (a->kind != PG_QUERY__A__EXPR__KIND__AEXPR_OP || a->n_name != 1 ||
+	    strcmp(a->name[0]->string->sval, "=") != 0 || a->lexpr == NULL || a->rexpr == NULL)
+		return false;
+	col = a->lexpr->node_case == PG_QUERY__NODE__NODE_COLUMN_REF ? a->lexpr : a->rexpr;
+	other = col == a->lexpr ? a->rexpr : a->lexpr;
+	if (col->node_case != PG_QUERY__NODE__NODE_COLUMN_REF ||
+	    (other->node_case != PG_QUERY__NODE__NODE_A_CONST &&
+	     other->node_case != PG_QUERY__NODE__NODE_PARAM_REF))
+		return false;
+	name = col->column_ref->fields[col->column_ref->n_fields - 1]->node_case ==
+	                       PG_QUERY__NODE__NODE_STRING
+	               ? col->column_ref->fields[col->column_ref->n_fields - 1]->string->sval
+	               : NULL;
+	c = name ? localcat_column(t->rel, name) : NULL;
+	return c != NULL && c->key_position == 1 && t->rel->nkeys == 1 &&
+	       tr_column_type(c) == TR_INT;
+}
+
+/* A point lookup: the key equality alone, or as one operand of a top-level AND. */
+static bool
+tr_is_point(const struct tr *t, const PgQuery__Node *where)
+{
+	size_t i;
+
+	if (where == NULL)
+		return false;
+	if (tr_is_key_equality(t, where))
+		return true;
+	if (where->node_case != PG_QUERY__NODE__NODE_BOOL_EXPR ||
+	    where->bool_expr->boolop != PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR)
+		return false;
+	for (i = 0; i < where->bool_expr->n_args; i++)
+		if (tr_is_key_equality(t, where->bool_expr->args[i]))
+			return true;
+	return false;
+}
+
 bool
 translate_select(const char *sql, translate_resolve_fn resolve, void *arg,
                  struct translate_result *out)
@@ -567,6 +616,8 @@ translate_select(const char *sql, translate_resolve_fn resolve, void *arg,
 	for (int i = 1; i <= out->nparams && !t.failed; i++)
 		if (out->param_types[i] == 0)
 			tr_fail(&t, "parameter $%d of unknown type", i);
+	if (!t.failed)
+		out->point = tr_is_point(&t, s->where_clause);
 out:
 	strbuf_free(&where);
 	if (tree)

@@ -40,7 +40,8 @@ struct translate_result {
 	struct strbuf sql; /* local: the SQLite statement, with ?N for $N */
 	size_t ncols;
 	struct translate_col *cols;
-	int nparams;                                    /* highest $N used */
+	bool point;  /* WHERE pins the one-column key: at most one row, found by the index */
+	int nparams; /* highest $N used */
 	uint32_t param_types[TRANSLATE_MAX_PARAMS + 1]; /* [N]: the type $N is compared with */
 };
 
