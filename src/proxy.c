@@ -130,10 +130,11 @@ struct proxy_client {
 
 	/* local reads */
 	struct localread_session lr;
-	bool held;                         /* a Query waits for the check or for local execution */
-	struct strbuf held_msg;            /* it, whole, for when it goes upstream after all */
-	uint64_t ticket;                   /* its local execution job */
-	struct localexec_job *waiting_job; /* the job, until the copy has the session's writes */
+	bool held;                          /* a Query waits for the check or for local execution */
+	struct strbuf held_msg;             /* it, whole, for when it goes upstream after all */
+	uint64_t ticket;                    /* its local execution job */
+	struct localexec_job *waiting_job;  /* the job, until the copy has the session's writes */
+	struct localexec_job *finished_job; /* its answer, until the stream is at a boundary */
 	int64_t wait_deadline_us;
 	bool checking;      /* the upstream is answering our check query */
 	struct strbuf icpt; /* that answer, not yet parsed */
@@ -513,6 +514,7 @@ proxy_client_free(struct proxy_client *c)
 	strbuf_free(&c->held_msg);
 	strbuf_free(&c->icpt);
 	localexec_job_free(c->waiting_job);
+	localexec_job_free(c->finished_job);
 	localread_session_free(&c->lr);
 	free(c->startup);
 	p->nclients--;
@@ -982,7 +984,8 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 			 */
 			localexec_execute(p->cat_db, job, PROXY_LOCAL_MAX_RESULT);
 			proxy_local_finish(c, job);
-			localexec_job_free(job);
+			if (c->finished_job != job)
+				localexec_job_free(job);
 			return;
 		}
 		localexec_submit(p->ex, job);
@@ -1092,13 +1095,34 @@ proxy_local_check_answer(struct proxy_client *c)
 	proxy_client_flush(c);
 }
 
-/* Sends the answer of a finished job, or sends the held Query upstream. */
+static void
+proxy_local_finish_later_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+	struct localexec_job *job = c->finished_job;
+
+	c->finished_job = NULL;
+	proxy_local_finish(c, job);
+	if (c->finished_job != job)
+		localexec_job_free(job);
+	proxy_client_done(c);
+}
+
+/* Sends the answer of a finished job, or sends the held Query upstream. The job stays the
+ * caller's, unless it is parked in c->finished_job: an asynchronous upstream message (a
+ * NOTIFY) is halfway into the client's stream, and the answer must wait for its end. */
 static void
 proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 {
 	struct proxy *p = c->p;
 	struct strbuf sb;
 
+	if ((job->status == LOCALEXEC_OK || job->status == LOCALEXEC_CANCELED) &&
+	    (c->msg_left > 0 || c->scan != c->cout.len) && c->up != NULL) {
+		c->finished_job = job;
+		proxy_client_timer(c, 1, proxy_local_finish_later_cb);
+		return;
+	}
 	c->ticket = 0;
 	strbuf_init(&sb);
 	switch (job->status) {
@@ -1143,6 +1167,8 @@ proxy_local_done(struct localexec_job *job, void *arg)
 		;
 	if (c != NULL) {
 		proxy_local_finish(c, job);
+		if (c->finished_job == job)
+			job = NULL; /* parked until the stream is at a message boundary */
 		proxy_client_done(c);
 	}
 	localexec_job_free(job); /* its client may have left meanwhile */

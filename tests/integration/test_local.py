@@ -191,3 +191,41 @@ def test_seed_step4_select_is_answered_locally(db, sqledge_factory):
                          timeout=60)
     assert " 1 | Jane\n  2 | John\n(2 rows)" in out.stdout, out.stdout
     assert counters(sq)[0] == local + 1
+
+
+def test_notifications_interleave_with_local_answers(db, sqledge_factory, items):
+    import threading
+    sq = start(sqledge_factory, db)
+    r = raw_proxy(sq)
+    raw_answer(r, "LISTEN big")
+    sent = 60
+    payload = "n" * 7000
+
+    def notifier():
+        with contextlib.closing(direct_connect(db)) as conn, conn.cursor() as cur:
+            for i in range(sent):
+                cur.execute("SELECT pg_notify('big', %s)", ("%03d" % i + payload,))
+
+    th = threading.Thread(target=notifier)
+    th.start()
+    local, _ = counters(sq)
+    notes = []
+    for _ in range(300):
+        msgs = raw_answer(r, "SELECT id FROM items WHERE id = 1")
+        notes += [m for m in msgs if m[0] == "A"]
+        rows = [m for m in msgs if m[0] == "D"]
+        assert len(rows) == 1 and msgs[-1] == ("Z", b"I")
+    th.join(60)
+    while len(notes) < sent:  # the rest arrive with the next answers
+        notes += [m for m in raw_answer(r, "SELECT 1") if m[0] == "A"]
+    assert len(notes) == sent
+    assert all(n[1].endswith(payload.encode() + b"\0") for n in notes)
+    assert counters(sq)[0] >= local + 1
+    r.close()
+
+
+def direct_connect(db):
+    conn = psycopg2.connect(host="127.0.0.1", port=db.cluster.port, user=db.user,
+                            password=db.password, dbname=db.name, connect_timeout=10)
+    conn.autocommit = True
+    return conn
