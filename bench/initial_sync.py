@@ -268,12 +268,7 @@ class Sqledge:
             self.proc.wait(10)
 
     def log_tail(self, lines=30):
-        try:
-            with open(self.logfile, errors="replace") as f:
-                tail = f.readlines()[-lines:]
-        except OSError:
-            return ""
-        return "--- sqledge log (%s), last lines:\n%s" % (self.logfile, "".join(tail))
+        return harness.file_tail(self.logfile, "sqledge log", lines)
 
     def local_tables(self):
         """{relname: sqlite table name} of the public schema, from _sqledge_relations."""

@@ -284,12 +284,7 @@ class PgBouncer(Target):
             raise BenchError("pgbouncer exited with %d %s\n%s" % (rc, doing, self.log_tail()))
 
     def log_tail(self, lines=20):
-        try:
-            with open(self.logfile, errors="replace") as f:
-                tail = f.readlines()[-lines:]
-        except OSError:
-            return ""
-        return "--- pgbouncer log (%s), last lines:\n%s" % (self.logfile, "".join(tail))
+        return harness.file_tail(self.logfile, "pgbouncer log", lines)
 
     def diagnostics(self):
         return self.log_tail()

@@ -93,6 +93,16 @@ def format_lsn(value):
     return "%X/%X" % (value >> 32, value & 0xFFFFFFFF)
 
 
+def file_tail(path, what, lines=30):
+    """The last lines of a log file, headed by what it is; "" when it cannot be read."""
+    try:
+        with open(path, errors="replace") as f:
+            tail = f.readlines()[-lines:]
+    except OSError:
+        return ""
+    return "--- %s (%s), last lines:\n%s" % (what, path, "".join(tail))
+
+
 class WaitTimeout(AssertionError):
     pass
 
@@ -225,12 +235,7 @@ class PgCluster:
             shutil.rmtree(self.base, ignore_errors=True)
 
     def log_tail(self, lines=30):
-        try:
-            with open(self.logfile, errors="replace") as f:
-                tail = f.readlines()[-lines:]
-        except OSError:
-            return ""
-        return "--- postgres log (%s), last lines:\n%s" % (self.logfile, "".join(tail))
+        return file_tail(self.logfile, "postgres log", lines)
 
     # -- clients
 

@@ -1,6 +1,5 @@
 """Relations that appear, change or vanish while sqledge streams: each is copied on its own
 (a table sync at a known position) and then follows the stream, so the copy stays equal."""
-import harness
 from harness import assert_all_tables_equal, assert_table_equal, qi
 
 

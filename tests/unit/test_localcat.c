@@ -2,44 +2,31 @@
 /* The local catalog as readers load it from a generation file's internal tables. */
 #include "config.h"
 
-#include "localcat.h"
-#include "store.h"
-#include "unit.h"
+#include "catalog.h"
 
-static sqlite3 *
-test_db(void)
-{
-	sqlite3 *db = NULL;
-
-	CHECK_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
-	CHECK_INT(store_init_schema(db), 0);
-	CHECK_INT(store_exec(db, "INSERT INTO _sqledge_relations (relid, nspname, relname, "
-	                         "sqlite_name, replident) VALUES "
-	                         "(16384, 'public', 'my_table', 'my_table', 'd'), "
-	                         "(16390, 'sales', 'Orders', 'sales.Orders', 'd');"
-	                         "INSERT INTO _sqledge_columns (relid, position, attname, "
-	                         "sqlite_name, attnum, type_oid, typmod, typname, collation, "
-	                         "\"notnull\", key_position, kind) VALUES "
-	                         "(16384, 1, 'names', 'names', 2, 25, -1, 'text', 'default', 0, "
-	                         "NULL, 'text'), "
-	                         "(16384, 0, 'id', 'id', 1, 23, -1, 'int4', NULL, 1, 1, 'int'), "
-	                         "(16390, 0, 'total', 'total', 3, 1700, 655366, 'numeric', NULL, "
-	                         "0, NULL, 'numeric'), "
-	                         "(99999, 0, 'orphan', 'orphan', 1, 23, -1, 'int4', NULL, 0, "
-	                         "NULL, 'int')"),
-	          0);
-	return db;
-}
+#define TEST_ROWS                                                                                  \
+	"INSERT INTO _sqledge_relations (relid, nspname, relname, "                                \
+	"sqlite_name, replident) VALUES "                                                          \
+	"(16384, 'public', 'my_table', 'my_table', 'd'), "                                         \
+	"(16390, 'sales', 'Orders', 'sales.Orders', 'd');"                                         \
+	"INSERT INTO _sqledge_columns (relid, position, attname, "                                 \
+	"sqlite_name, attnum, type_oid, typmod, typname, collation, "                              \
+	"\"notnull\", key_position, kind) VALUES "                                                 \
+	"(16384, 1, 'names', 'names', 2, 25, -1, 'text', 'default', 0, "                           \
+	"NULL, 'text'), "                                                                          \
+	"(16384, 0, 'id', 'id', 1, 23, -1, 'int4', NULL, 1, 1, 'int'), "                           \
+	"(16390, 0, 'total', 'total', 3, 1700, 655366, 'numeric', NULL, "                          \
+	"0, NULL, 'numeric'), "                                                                    \
+	"(99999, 0, 'orphan', 'orphan', 1, 23, -1, 'int4', NULL, 0, "                              \
+	"NULL, 'int')"
 
 static void
 test_load_and_find(void)
 {
-	sqlite3 *db = test_db();
-	struct localcat *cat = NULL;
+	struct localcat *cat = test_catalog(TEST_ROWS);
 	const struct localcat_rel *rel;
 	const struct localcat_col *col;
 
-	CHECK_INT(localcat_load(db, &cat), 0);
 	CHECK_INT(cat->nrels, 2);
 	rel = localcat_find(cat, "public", "my_table");
 	CHECK(rel != NULL);
@@ -63,7 +50,6 @@ test_load_and_find(void)
 	CHECK(localcat_find(cat, "sales", "orders") == NULL);
 	CHECK(localcat_find(cat, "public", "Orders") == NULL);
 	localcat_free(cat);
-	sqlite3_close(db);
 }
 
 static void

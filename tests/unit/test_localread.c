@@ -3,32 +3,23 @@
  * what each answer allows. */
 #include "config.h"
 
+#include "catalog.h"
 #include "localread.h"
 #include "pgwire.h"
-#include "store.h"
-#include "unit.h"
 
 static struct localcat *cat;
 
 static void
 setup(void)
 {
-	sqlite3 *db = NULL;
-
-	CHECK_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
-	CHECK_INT(store_init_schema(db), 0);
-	CHECK_INT(store_exec(db,
-	                     "INSERT INTO _sqledge_relations (relid, nspname, relname, "
-	                     "sqlite_name, replident) VALUES "
-	                     "(100, 'public', 't', 't', 'd'), (200, 'other', 't', 'other.t', 'd');"
-	                     "INSERT INTO _sqledge_columns (relid, position, attname, "
-	                     "sqlite_name, attnum, type_oid, typmod, collation, kind) VALUES "
-	                     "(100, 0, 'id', 'id', 1, 23, -1, NULL, 'int'),"
-	                     "(100, 1, 'at', 'at', 2, 1184, -1, NULL, 'text'),"
-	                     "(200, 0, 'id', 'id', 1, 23, -1, NULL, 'int')"),
-	          0);
-	CHECK_INT(localcat_load(db, &cat), 0);
-	sqlite3_close(db);
+	cat = test_catalog("INSERT INTO _sqledge_relations (relid, nspname, relname, "
+	                   "sqlite_name, replident) VALUES "
+	                   "(100, 'public', 't', 't', 'd'), (200, 'other', 't', 'other.t', 'd');"
+	                   "INSERT INTO _sqledge_columns (relid, position, attname, "
+	                   "sqlite_name, attnum, type_oid, typmod, collation, kind) VALUES "
+	                   "(100, 0, 'id', 'id', 1, 23, -1, NULL, 'int'),"
+	                   "(100, 1, 'at', 'at', 2, 1184, -1, NULL, 'text'),"
+	                   "(200, 0, 'id', 'id', 1, 23, -1, NULL, 'int')");
 }
 
 /* Feeds one backend message built from a DataRow of text values. */

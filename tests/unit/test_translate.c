@@ -3,9 +3,8 @@
  * refusal (upstream) for everything else. */
 #include "config.h"
 
-#include "store.h"
+#include "catalog.h"
 #include "translate.h"
-#include "unit.h"
 
 static struct localcat *test_cat;
 
@@ -18,26 +17,19 @@ resolve(void *arg, const char *schema, const char *name)
 static void
 setup(void)
 {
-	sqlite3 *db = NULL;
-
-	CHECK_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
-	CHECK_INT(store_init_schema(db), 0);
-	CHECK_INT(store_exec(db, "INSERT INTO _sqledge_relations (relid, nspname, relname, "
-	                         "sqlite_name, replident) VALUES "
-	                         "(16384, 'public', 'my_table', 'my_table', 'd'), "
-	                         "(16390, 'app', 'Items', 'app.Items', 'd');"
-	                         "INSERT INTO _sqledge_columns (relid, position, attname, "
-	                         "sqlite_name, attnum, type_oid, typmod, collation, kind) VALUES "
-	                         "(16384, 0, 'id', 'id', 1, 23, -1, NULL, 'int'), "
-	                         "(16384, 1, 'names', 'names', 2, 25, -1, 'default', 'text'), "
-	                         "(16384, 2, 'flag', 'flag', 3, 16, -1, NULL, 'bool'), "
-	                         "(16384, 3, 'price', 'price', 4, 1700, 655366, NULL, 'numeric'), "
-	                         "(16384, 4, 'code', 'code', 5, 1042, 8, 'default', 'text'), "
-	                         "(16384, 5, 'big', 'big', 6, 20, -1, NULL, 'int'), "
-	                         "(16390, 0, 'Id', 'Id', 1, 20, -1, NULL, 'int')"),
-	          0);
-	CHECK_INT(localcat_load(db, &test_cat), 0);
-	sqlite3_close(db);
+	test_cat = test_catalog("INSERT INTO _sqledge_relations (relid, nspname, relname, "
+	                        "sqlite_name, replident) VALUES "
+	                        "(16384, 'public', 'my_table', 'my_table', 'd'), "
+	                        "(16390, 'app', 'Items', 'app.Items', 'd');"
+	                        "INSERT INTO _sqledge_columns (relid, position, attname, "
+	                        "sqlite_name, attnum, type_oid, typmod, collation, kind) VALUES "
+	                        "(16384, 0, 'id', 'id', 1, 23, -1, NULL, 'int'), "
+	                        "(16384, 1, 'names', 'names', 2, 25, -1, 'default', 'text'), "
+	                        "(16384, 2, 'flag', 'flag', 3, 16, -1, NULL, 'bool'), "
+	                        "(16384, 3, 'price', 'price', 4, 1700, 655366, NULL, 'numeric'), "
+	                        "(16384, 4, 'code', 'code', 5, 1042, 8, 'default', 'text'), "
+	                        "(16384, 5, 'big', 'big', 6, 20, -1, NULL, 'int'), "
+	                        "(16390, 0, 'Id', 'Id', 1, 20, -1, NULL, 'int')");
 }
 
 static void
