@@ -70,9 +70,16 @@ localexec_typlen(uint32_t oid)
 
 struct localexec_job *
 localexec_job_new(uint64_t ticket, const struct translate_result *tr,
-                  const struct pgv_out_settings *settings)
+                  const struct pgv_out_settings *settings, struct localread_binds *binds)
 {
 	struct localexec_job *job = xcalloc(1, sizeof(*job));
+
+	if (binds && binds->n) {
+		job->binds = xmalloc(sizeof(*job->binds) * binds->n);
+		memcpy(job->binds, binds->v, sizeof(*job->binds) * binds->n);
+		job->nbinds = binds->n;
+		binds->n = 0; /* the strings are the job's now */
+	}
 
 	job->ticket = ticket;
 	job->sql = xstrdup(strbuf_str((struct strbuf *)&tr->sql));
@@ -89,6 +96,9 @@ localexec_job_free(struct localexec_job *job)
 {
 	if (job == NULL)
 		return;
+	for (size_t i = 0; i < job->nbinds; i++)
+		free(job->binds[i].s);
+	free(job->binds);
 	free(job->sql);
 	free(job->cols);
 	strbuf_free(&job->out);
@@ -162,6 +172,17 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 	if (sqlite3_prepare_v2(db, job->sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(job->errmsg, sizeof(job->errmsg), "%s", sqlite3_errmsg(db));
 		return;
+	}
+	for (i = 0; i < job->nbinds; i++) {
+		rc = job->binds[i].kind == SQLSHAPE_INT
+		             ? sqlite3_bind_int64(st, (int)i + 1, job->binds[i].i)
+		             : sqlite3_bind_text(st, (int)i + 1, job->binds[i].s, -1,
+		                                 SQLITE_STATIC);
+		if (rc != SQLITE_OK) {
+			snprintf(job->errmsg, sizeof(job->errmsg), "%s", sqlite3_errmsg(db));
+			sqlite3_finalize(st);
+			return;
+		}
 	}
 	for (i = 0; i < job->ncols; i++) {
 		fields[i] = (struct pgw_field){

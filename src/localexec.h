@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "localread.h"
 #include "pgvalue.h"
 #include "translate.h"
 #include "util.h"
@@ -34,6 +35,8 @@ struct localexec_job {
 	size_t ncols;
 	struct translate_col *cols;
 	struct pgv_out_settings settings;
+	size_t nbinds; /* values for ?1..?nbinds */
+	struct sqlshape_lit *binds;
 	/* out */
 	enum localexec_status status;
 	uint64_t rows;
@@ -59,9 +62,11 @@ void localexec_stop(struct localexec *ex);
 /* Runs job on db, here and now (the thread's way, for statements known to be short). */
 void localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result);
 
-/* A job for a translated statement, copying what it needs. */
+/* A job for a translated statement, copying what it needs; the binds' strings move into it
+ * (binds is left empty). */
 struct localexec_job *localexec_job_new(uint64_t ticket, const struct translate_result *tr,
-                                        const struct pgv_out_settings *settings);
+                                        const struct pgv_out_settings *settings,
+                                        struct localread_binds *binds);
 void localexec_job_free(struct localexec_job *job);
 
 #endif

@@ -13,11 +13,36 @@
 
 #define LR_MAX_FIELDS 8
 
+static void
+localread_cache_clear(struct localread_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < LOCALREAD_CACHE; i++) {
+		if (s->cache[i].key) {
+			free(s->cache[i].key);
+			translate_result_free(&s->cache[i].tr);
+			s->cache[i].key = NULL;
+		}
+	}
+}
+
 void
 localread_session_reset(struct localread_session *s)
 {
+	localread_cache_clear(s);
 	free(s->rels);
 	memset(s, 0, sizeof(*s));
+}
+
+void
+localread_binds_free(struct localread_binds *binds)
+{
+	size_t i;
+
+	for (i = 0; i < binds->n; i++)
+		free(binds->v[i].s);
+	binds->n = 0;
 }
 
 void
@@ -245,13 +270,74 @@ localread_type_ok(const struct localread_session *s, uint32_t oid)
 	}
 }
 
-enum localread_plan
-localread_plan(struct localread_session *s, const struct localcat *cat, const char *sql,
-               struct translate_result *tr, struct pgv_out_settings *settings)
+/* A copy of a translation, for the caller to own. */
+static void
+localread_tr_copy(const struct translate_result *from, struct translate_result *to)
 {
-	struct localread_resolve r = {s, cat};
+	*to = *from;
+	strbuf_init(&to->sql);
+	strbuf_append(&to->sql, from->sql.data, from->sql.len);
+	to->cols = xmalloc(sizeof(*to->cols) * (from->ncols ? from->ncols : 1));
+	memcpy(to->cols, from->cols, sizeof(*to->cols) * from->ncols);
+}
+
+/* Whether the shape's literal kinds fit where the template binds them: integers where an
+ * integer column is compared, strings where a text column is. */
+static bool
+localread_binds_fit(const struct translate_result *tmpl, const struct sqlshape *shape)
+{
 	size_t i;
 
+	if ((size_t)tmpl->nparams != shape->nlits)
+		return false;
+	for (i = 0; i < shape->nlits; i++) {
+		uint32_t t = tmpl->param_types[i + 1];
+		bool is_int = t == 20 || t == 21 || t == 23 || t == 26;
+		bool is_text = t == 25 || t == 1043 || t == 19;
+
+		if (shape->lits[i].kind == SQLSHAPE_INT ? !is_int : !is_text)
+			return false;
+	}
+	return true;
+}
+
+static bool
+localread_output_ok(const struct localread_session *s, const struct translate_result *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->ncols; i++)
+		if (!localread_type_ok(s, tr->cols[i].type_oid))
+			return false;
+	return true;
+}
+
+/* Moves the shape's literals into binds. */
+static void
+localread_take_binds(struct sqlshape *shape, struct localread_binds *binds)
+{
+	size_t i;
+
+	binds->n = shape->nlits;
+	for (i = 0; i < shape->nlits; i++) {
+		binds->v[i] = shape->lits[i];
+		shape->lits[i].s = NULL;
+	}
+}
+
+enum localread_plan
+localread_plan(struct localread_session *s, const struct localcat *cat, const char *sql,
+               struct translate_result *tr, struct localread_binds *binds,
+               struct pgv_out_settings *settings)
+{
+	struct localread_resolve r = {s, cat};
+	struct localread_entry *e, *victim;
+	struct translate_result tmpl;
+	struct sqlshape shape;
+	bool have_shape;
+	size_t i;
+
+	binds->n = 0;
 	if (!s->valid) {
 		bool candidate = translate_select(sql, localread_resolve_candidate, &r, tr);
 
@@ -264,22 +350,53 @@ localread_plan(struct localread_session *s, const struct localcat *cat, const ch
 		log_debug("read upstream: the session's settings differ from the copy's");
 		return LOCALREAD_UPSTREAM;
 	}
-	if (!translate_select(sql, localread_resolve_session, &r, tr)) {
-		log_debug("read upstream: %s", tr->reason);
-		translate_result_free(tr);
-		return LOCALREAD_UPSTREAM;
-	}
-	for (i = 0; i < tr->ncols; i++) {
-		if (!localread_type_ok(s, tr->cols[i].type_oid)) {
-			translate_result_free(tr);
-			return LOCALREAD_UPSTREAM;
+	have_shape = sqlshape_parse(sql, &shape) == 0;
+	if (have_shape) {
+		for (i = 0; i < LOCALREAD_CACHE; i++) {
+			e = &s->cache[i];
+			if (e->key && strcmp(e->key, strbuf_str(&shape.key)) == 0 &&
+			    localread_binds_fit(&e->tr, &shape)) {
+				e->last_use = ++s->uses;
+				localread_tr_copy(&e->tr, tr);
+				localread_take_binds(&shape, binds);
+				sqlshape_free(&shape);
+				*settings = s->out;
+				return LOCALREAD_LOCAL;
+			}
 		}
 	}
-	/* the simple protocol has no parameters */
-	if (tr->nparams > 0) {
+	/* the statement itself decides; its shape only says how to remember the decision */
+	if (!translate_select(sql, localread_resolve_session, &r, tr) || tr->nparams > 0 ||
+	    !localread_output_ok(s, tr)) {
+		log_debug("read upstream: %s", tr->reason[0] ? tr->reason : "parameters or types");
 		translate_result_free(tr);
+		if (have_shape)
+			sqlshape_free(&shape);
 		return LOCALREAD_UPSTREAM;
 	}
 	*settings = s->out;
+	if (!have_shape)
+		return LOCALREAD_LOCAL;
+	if (translate_select(strbuf_str(&shape.key), localread_resolve_session, &r, &tmpl) &&
+	    localread_binds_fit(&tmpl, &shape) && localread_output_ok(s, &tmpl)) {
+		victim = &s->cache[0];
+		for (i = 1; i < LOCALREAD_CACHE; i++)
+			if (s->cache[i].last_use < victim->last_use)
+				victim = &s->cache[i];
+		if (victim->key) {
+			free(victim->key);
+			translate_result_free(&victim->tr);
+		}
+		victim->key = xstrdup(strbuf_str(&shape.key));
+		victim->tr = tmpl;
+		victim->last_use = ++s->uses;
+		/* run the template too: one way for the first statement and the next */
+		translate_result_free(tr);
+		localread_tr_copy(&victim->tr, tr);
+		localread_take_binds(&shape, binds);
+	} else {
+		translate_result_free(&tmpl);
+	}
+	sqlshape_free(&shape);
 	return LOCALREAD_LOCAL;
 }

@@ -13,6 +13,7 @@
 
 #include "localcat.h"
 #include "pgvalue.h"
+#include "sqlshape.h"
 #include "translate.h"
 #include "util.h"
 
@@ -20,6 +21,21 @@ struct localread_rel {
 	uint32_t relid;
 	bool readable; /* SELECT on the whole table, no row-level security, every column copied */
 	bool unqualified; /* its bare name resolves to it under the session's search_path */
+};
+
+#define LOCALREAD_CACHE 16 /* statement shapes remembered per session */
+
+/* A statement shape's translation, with $N standing for the shape's literals. */
+struct localread_entry {
+	char *key;
+	struct translate_result tr;
+	uint64_t last_use;
+};
+
+/* Values for the ?N of a translation: the literals of the statement at hand. */
+struct localread_binds {
+	size_t n;
+	struct sqlshape_lit v[SQLSHAPE_MAX_LITS];
 };
 
 struct localread_session {
@@ -33,6 +49,8 @@ struct localread_session {
 	bool timezone_utc;
 	size_t nrels;
 	struct localread_rel *rels;
+	struct localread_entry cache[LOCALREAD_CACHE];
+	uint64_t uses;
 	/* parsing the check's answer */
 	int result_no;
 	bool failed;
@@ -56,9 +74,13 @@ enum localread_plan {
 	LOCALREAD_LOCAL,        /* answer it locally with *tr and *settings */
 };
 
-/* Plans one simple-protocol query. tr is filled (and must be freed) for LOCALREAD_LOCAL. */
+/* Plans one simple-protocol query. For LOCALREAD_LOCAL, tr (the SQLite statement, whose ?N
+ * take binds) and binds are filled and must be freed (localread_binds_free). Statements
+ * that differ only in compared literals are translated once per session. */
 enum localread_plan localread_plan(struct localread_session *s, const struct localcat *cat,
                                    const char *sql, struct translate_result *tr,
+                                   struct localread_binds *binds,
                                    struct pgv_out_settings *settings);
+void localread_binds_free(struct localread_binds *binds);
 
 #endif

@@ -972,10 +972,10 @@ proxy_local_wait_cb(evutil_socket_t fd, short what, void *arg)
 /* Runs the job once the copy holds the session's own writes (read-your-writes). */
 static void
 proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
-                   const struct pgv_out_settings *settings)
+                   const struct pgv_out_settings *settings, struct localread_binds *binds)
 {
 	struct proxy *p = c->p;
-	struct localexec_job *job = localexec_job_new(++p->ticket_seq, tr, settings);
+	struct localexec_job *job = localexec_job_new(++p->ticket_seq, tr, settings, binds);
 
 	c->ticket = job->ticket;
 	if (shm_load(p->shm->applied_lsn) >= c->lr.min_lsn) {
@@ -1003,6 +1003,7 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 {
 	struct proxy *p = c->p;
 	struct pgv_out_settings settings;
+	struct localread_binds binds;
 	struct translate_result tr;
 	const struct localcat *cat;
 
@@ -1010,7 +1011,7 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
 	    (cat = proxy_catalog(p)) == NULL)
 		return false;
-	switch (localread_plan(&c->lr, cat, sql, &tr, &settings)) {
+	switch (localread_plan(&c->lr, cat, sql, &tr, &binds, &settings)) {
 	case LOCALREAD_CHECK:
 		proxy_local_hold(c, msg, len);
 		localread_session_reset(&c->lr);
@@ -1023,8 +1024,9 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 		return true;
 	case LOCALREAD_LOCAL:
 		proxy_local_hold(c, msg, len);
-		proxy_local_submit(c, &tr, &settings);
+		proxy_local_submit(c, &tr, &settings, &binds);
 		translate_result_free(&tr);
+		localread_binds_free(&binds);
 		return true;
 	default:
 		return false;
@@ -1037,6 +1039,7 @@ proxy_local_check_answer(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
 	struct pgv_out_settings settings;
+	struct localread_binds binds;
 	struct translate_result tr;
 	const struct localcat *cat;
 	size_t off = 0, mlen;
@@ -1086,9 +1089,10 @@ proxy_local_check_answer(struct proxy_client *c)
 	}
 	cat = proxy_catalog(p);
 	if (cat != NULL && localread_plan(&c->lr, cat, c->held_msg.data + PGW_HEADER_LEN, &tr,
-	                                  &settings) == LOCALREAD_LOCAL) {
-		proxy_local_submit(c, &tr, &settings);
+	                                  &binds, &settings) == LOCALREAD_LOCAL) {
+		proxy_local_submit(c, &tr, &settings, &binds);
 		translate_result_free(&tr);
+		localread_binds_free(&binds);
 	} else {
 		proxy_local_release_upstream(c);
 	}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for src/classify.c and src/translate.c: any bytes as a query string. The
- * verdict must be one of the two, a rejection must say why, a LOCAL verdict must name only
- * what fits, and a translation must name only columns of the table it read. */
+/* libFuzzer target for src/classify.c, src/translate.c and src/sqlshape.c: any bytes as a query
+ * string. The verdict must be one of the two, a rejection must say why, a LOCAL verdict must name
+ * only what fits, and a translation must name only columns of the table it read. */
 #include "config.h"
 
 #include <stdint.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "sqlshape.h"
 #include "store.h"
 #include "translate.h"
 #include "util.h"
@@ -41,6 +42,25 @@ fuzz_setup(void)
 	    localcat_load(db, &fuzz_cat) < 0)
 		abort();
 	sqlite3_close(db);
+}
+
+/* A shape keeps every byte that is not a replaced literal, so it is never longer than the
+ * statement by more than the $N it adds, and names at most SQLSHAPE_MAX_LITS literals. */
+static void
+fuzz_shape(const char *sql)
+{
+	struct sqlshape sh;
+
+	if (sqlshape_parse(sql, &sh) == 0) {
+		if (sh.nlits > SQLSHAPE_MAX_LITS || sh.key.len > strlen(sql) + 3 * sh.nlits)
+			abort();
+		for (size_t i = 0; i < sh.nlits; i++)
+			if (sh.lits[i].kind == SQLSHAPE_STR && sh.lits[i].s == NULL)
+				abort();
+	} else if (sh.nlits != 0) {
+		abort();
+	}
+	sqlshape_free(&sh);
 }
 
 static void
@@ -76,6 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(sql, data, size);
 	sql[size] = '\0';
 	fuzz_translate(sql);
+	fuzz_shape(sql);
 	switch (classify_sql(sql, &r)) {
 	case CLASSIFY_UPSTREAM:
 		if (r.reason[0] == '\0' || r.nrels != 0)

@@ -84,6 +84,14 @@ LOCAL_QUERIES = [
     "SELECT data, at, day, ts, uid, doc, code FROM items ORDER BY id",
     "SELECT id FROM items ORDER BY id LIMIT 2 OFFSET 1",
     "SELECT id FROM items WHERE id = 99",
+    # one shape, other values: translated once, the values bound
+    "SELECT id, name FROM items WHERE id = 1",
+    "SELECT id, name FROM items WHERE id = 3",
+    "SELECT id, name FROM items WHERE id = 4",
+    "SELECT id FROM items WHERE name = 'Ada' AND big > 5",
+    "SELECT id FROM items WHERE name = 'it''s nobody' AND big > 5",
+    "SELECT id FROM items WHERE name = '' AND big > -1",
+    "SELECT id FROM items WHERE name = 'Zoë ☃' AND big > 123456789",
 ]
 
 

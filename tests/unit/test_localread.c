@@ -64,10 +64,13 @@ plan(struct localread_session *s, const char *sql)
 {
 	struct translate_result tr;
 	struct pgv_out_settings st;
-	enum localread_plan p = localread_plan(s, cat, sql, &tr, &st);
+	struct localread_binds binds;
+	enum localread_plan p = localread_plan(s, cat, sql, &tr, &binds, &st);
 
-	if (p == LOCALREAD_LOCAL)
+	if (p == LOCALREAD_LOCAL) {
 		translate_result_free(&tr);
+		localread_binds_free(&binds);
+	}
 	return p;
 }
 
