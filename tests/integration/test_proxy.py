@@ -109,8 +109,10 @@ def test_pgbench_through_proxy(db, sqledge_factory, mode):
     assert db.scalar("SELECT count(*) FROM pgbench_history") == before + 200
     out = pgbench(db, sq.proxy_port, "-M", mode, "-S", "-c", "4", "-j", "2", "-t", "200")
     assert "number of transactions actually processed: 800/800" in out, out
-    forwarded = sq.proxy_workers()["queries_forwarded"]
-    assert forwarded >= 800 + 200 * 7, forwarded
+    st = sq.proxy_workers()
+    # the select-only run may be answered from the local copy
+    handled = st["queries_forwarded"] + st["queries_local"]
+    assert handled >= 800 + 200 * 7, st
 
 
 def test_psycopg2_session_matches_upstream(db, sqledge_factory):
