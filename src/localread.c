@@ -18,13 +18,15 @@ localread_cache_clear(struct localread_session *s)
 {
 	size_t i;
 
-	for (i = 0; i < LOCALREAD_CACHE; i++) {
+	for (i = 0; s->cache && i < LOCALREAD_CACHE; i++) {
 		if (s->cache[i].key) {
 			free(s->cache[i].key);
 			translate_result_free(&s->cache[i].tr);
 			s->cache[i].key = NULL;
 		}
 	}
+	free(s->cache);
+	s->cache = NULL;
 }
 
 void
@@ -351,7 +353,7 @@ localread_plan(struct localread_session *s, const struct localcat *cat, const ch
 		return LOCALREAD_UPSTREAM;
 	}
 	have_shape = sqlshape_parse(sql, &shape) == 0;
-	if (have_shape) {
+	if (have_shape && s->cache) {
 		for (i = 0; i < LOCALREAD_CACHE; i++) {
 			e = &s->cache[i];
 			if (e->key && strcmp(e->key, strbuf_str(&shape.key)) == 0 &&
@@ -379,6 +381,8 @@ localread_plan(struct localread_session *s, const struct localcat *cat, const ch
 		return LOCALREAD_LOCAL;
 	if (translate_select(strbuf_str(&shape.key), localread_resolve_session, &r, &tmpl) &&
 	    localread_binds_fit(&tmpl, &shape) && localread_output_ok(s, &tmpl)) {
+		if (s->cache == NULL)
+			s->cache = xcalloc(LOCALREAD_CACHE, sizeof(*s->cache));
 		victim = &s->cache[0];
 		for (i = 1; i < LOCALREAD_CACHE; i++)
 			if (s->cache[i].last_use < victim->last_use)

@@ -49,7 +49,7 @@ struct localread_session {
 	bool timezone_utc;
 	size_t nrels;
 	struct localread_rel *rels;
-	struct localread_entry cache[LOCALREAD_CACHE];
+	struct localread_entry *cache; /* LOCALREAD_CACHE entries, allocated on first use */
 	uint64_t uses;
 	/* parsing the check's answer */
 	int result_no;

@@ -60,7 +60,8 @@
 #define PROXY_LINGER_MS 2000      /* after a last message, wait this long for the client's EOF */
 #define PROXY_CLOSING_MS 10000    /* a client that does not take its last message is dropped */
 #define PROXY_DRAIN_MS 60000      /* for the upstream to take what a departed client sent */
-#define PROXY_PREAUTH_BUF (4 * PROXY_PREAUTH_MAX) /* never reallocated before login */
+#define PROXY_PREAUTH_BUF (4 * PROXY_PREAUTH_MAX) /* the most the input holds before login */
+#define PROXY_PREAUTH_FIRST 1024                  /* what it starts with */
 
 enum proxy_client_state {
 	PC_STARTUP,    /* reading the first packet */
@@ -1973,16 +1974,25 @@ proxy_client_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (c->state == PC_STARTUP || c->state == PC_PASSWORD) {
-		/* one fixed buffer until the password is gone: a reallocation would leave a
-		 * copy of it in freed memory */
+		/* until the password is gone the buffer grows by copying and wiping: realloc()
+		 * would leave a copy of it in freed memory */
 		if (c->cin.cap == 0) {
-			c->cin.data = xmalloc(PROXY_PREAUTH_BUF);
-			c->cin.cap = PROXY_PREAUTH_BUF;
+			c->cin.data = xmalloc(PROXY_PREAUTH_FIRST);
+			c->cin.cap = PROXY_PREAUTH_FIRST;
 		}
 		if (c->cin.len == c->cin.cap && c->cin.off > 0) {
 			memmove(c->cin.data, c->cin.data + c->cin.off, c->cin.len - c->cin.off);
 			c->cin.len -= c->cin.off;
 			c->cin.off = 0;
+		}
+		if (c->cin.len == c->cin.cap && c->cin.cap < PROXY_PREAUTH_BUF) {
+			uint8_t *bigger = xmalloc(c->cin.cap * 2);
+
+			memcpy(bigger, c->cin.data, c->cin.len);
+			secure_zero(c->cin.data, c->cin.cap);
+			free(c->cin.data);
+			c->cin.data = bigger;
+			c->cin.cap *= 2;
 		}
 		if (c->cin.len == c->cin.cap) {
 			/* cannot happen: every first packet and message is checked at 10000 bytes
