@@ -40,34 +40,6 @@ struct localexec {
 	uint32_t db_gen;
 };
 
-/* typlen of the types local answers can carry (-1: variable length). */
-static int16_t
-localexec_typlen(uint32_t oid)
-{
-	switch (oid) {
-	case 16:
-		return 1;
-	case 21:
-		return 2;
-	case 23:
-	case 26:
-	case 700:
-	case 1082:
-		return 4;
-	case 20:
-	case 701:
-	case 1114:
-	case 1184:
-		return 8;
-	case 19:
-		return 64;
-	case 2950:
-		return 16;
-	default:
-		return -1;
-	}
-}
-
 struct localexec_job *
 localexec_job_new(uint64_t ticket, const struct translate_result *tr,
                   const struct pgv_out_settings *settings, struct localread_binds *binds)
@@ -107,13 +79,12 @@ localexec_job_free(struct localexec_job *job)
 
 /* The thread's connection to the current generation; NULL when there is no copy yet. */
 static sqlite3 *
-localexec_db(struct localexec *ex, uint32_t *gen_out)
+localexec_db(struct localexec *ex)
 {
 	uint32_t gen = shm_load(ex->shm->generation);
 	char *path;
 	sqlite3 *db = NULL;
 
-	*gen_out = gen;
 	if (gen == 0)
 		return NULL;
 	if (ex->db && ex->db_gen == gen)
@@ -142,7 +113,7 @@ localexec_db(struct localexec *ex, uint32_t *gen_out)
 static void
 localexec_run(struct localexec *ex, struct localexec_job *job)
 {
-	sqlite3 *db = localexec_db(ex, &job->generation);
+	sqlite3 *db = localexec_db(ex);
 
 	if (db == NULL) {
 		job->status = LOCALEXEC_UNAVAILABLE;
@@ -190,7 +161,7 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 		        .table_oid = job->cols[i].table_oid,
 		        .attnum = job->cols[i].attnum,
 		        .type_oid = job->cols[i].type_oid,
-		        .typlen = localexec_typlen(job->cols[i].type_oid),
+		        .typlen = pgv_typlen(job->cols[i].type_oid),
 		        .typmod = job->cols[i].typmod,
 		        .format = PGW_FORMAT_TEXT,
 		};

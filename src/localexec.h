@@ -40,8 +40,7 @@ struct localexec_job {
 	/* out */
 	enum localexec_status status;
 	uint64_t rows;
-	uint32_t generation; /* the copy it read */
-	struct strbuf out;   /* the messages, status LOCALEXEC_OK only */
+	struct strbuf out; /* the messages, status LOCALEXEC_OK only */
 	char errmsg[200];
 };
 

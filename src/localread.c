@@ -173,7 +173,6 @@ localread_check_message(struct localread_session *s, uint8_t type, const uint8_t
 		s->failed = true;
 		break;
 	case 'Z':
-		s->checked = true;
 		s->valid = !s->failed && s->result_no == 2;
 		if (!s->valid)
 			s->usable = false;
@@ -245,27 +244,27 @@ static bool
 localread_type_ok(const struct localread_session *s, uint32_t oid)
 {
 	switch (oid) {
-	case 16:   /* bool */
-	case 19:   /* name */
-	case 20:   /* int8 */
-	case 21:   /* int2 */
-	case 23:   /* int4 */
-	case 25:   /* text */
-	case 26:   /* oid */
-	case 17:   /* bytea: hex or escape */
-	case 114:  /* json */
-	case 700:  /* float4: by extra_float_digits */
-	case 701:  /* float8 */
-	case 1042: /* bpchar */
-	case 1043: /* varchar */
-	case 1700: /* numeric */
-	case 2950: /* uuid */
-	case 3802: /* jsonb */
+	case PGV_OID_BOOL:
+	case PGV_OID_NAME:
+	case PGV_OID_INT8:
+	case PGV_OID_INT2:
+	case PGV_OID_INT4:
+	case PGV_OID_TEXT:
+	case PGV_OID_OID:
+	case PGV_OID_BYTEA: /* hex or escape */
+	case PGV_OID_JSON:
+	case PGV_OID_FLOAT4: /* by extra_float_digits */
+	case PGV_OID_FLOAT8:
+	case PGV_OID_BPCHAR:
+	case PGV_OID_VARCHAR:
+	case PGV_OID_NUMERIC:
+	case PGV_OID_UUID:
+	case PGV_OID_JSONB:
 		return true;
-	case 1082: /* date */
-	case 1114: /* timestamp */
+	case PGV_OID_DATE:
+	case PGV_OID_TIMESTAMP:
 		return s->datestyle_iso;
-	case 1184: /* timestamptz: stored in UTC */
+	case PGV_OID_TIMESTAMPTZ: /* stored in UTC */
 		return s->datestyle_iso && s->timezone_utc;
 	default:
 		return false;
@@ -294,8 +293,9 @@ localread_binds_fit(const struct translate_result *tmpl, const struct sqlshape *
 		return false;
 	for (i = 0; i < shape->nlits; i++) {
 		uint32_t t = tmpl->param_types[i + 1];
-		bool is_int = t == 20 || t == 21 || t == 23 || t == 26;
-		bool is_text = t == 25 || t == 1043 || t == 19;
+		bool is_int = t == PGV_OID_INT8 || t == PGV_OID_INT2 || t == PGV_OID_INT4 ||
+		              t == PGV_OID_OID;
+		bool is_text = t == PGV_OID_TEXT || t == PGV_OID_VARCHAR || t == PGV_OID_NAME;
 
 		if (shape->lits[i].kind == SQLSHAPE_INT ? !is_int : !is_text)
 			return false;

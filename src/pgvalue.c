@@ -13,27 +13,6 @@
 #include "pgvalue.h"
 #include "util.h"
 
-/* Type OIDs from pg_type.dat; fixed since PostgreSQL 7. */
-#define PGV_OID_BOOL 16
-#define PGV_OID_BYTEA 17
-#define PGV_OID_INT8 20
-#define PGV_OID_INT2 21
-#define PGV_OID_INT4 23
-#define PGV_OID_OID 26
-#define PGV_OID_FLOAT4 700
-#define PGV_OID_FLOAT8 701
-#define PGV_OID_NUMERIC 1700
-#define PGV_OID_NAME 19
-#define PGV_OID_TEXT 25
-#define PGV_OID_JSON 114
-#define PGV_OID_BPCHAR 1042
-#define PGV_OID_VARCHAR 1043
-#define PGV_OID_DATE 1082
-#define PGV_OID_TIMESTAMP 1114
-#define PGV_OID_TIMESTAMPTZ 1184
-#define PGV_OID_UUID 2950
-#define PGV_OID_JSONB 3802
-
 /* Longest float text copied to the stack for strtod(); float8out prints at most 24 bytes
  * ("-1.7976931348623157e+308"), longer text goes through scratch. */
 #define PGV_FLOAT_BUFLEN 64
@@ -81,6 +60,33 @@ pgv_kind_from_name(const char *name)
 		if (name && strcmp(name, pgv_kind_names[i]) == 0)
 			return (enum pgv_kind)i;
 	return PGV_TEXT;
+}
+
+int16_t
+pgv_typlen(uint32_t type_oid)
+{
+	switch (type_oid) {
+	case PGV_OID_BOOL:
+		return 1;
+	case PGV_OID_INT2:
+		return 2;
+	case PGV_OID_INT4:
+	case PGV_OID_OID:
+	case PGV_OID_FLOAT4:
+	case PGV_OID_DATE:
+		return 4;
+	case PGV_OID_INT8:
+	case PGV_OID_FLOAT8:
+	case PGV_OID_TIMESTAMP:
+	case PGV_OID_TIMESTAMPTZ:
+		return 8;
+	case PGV_OID_UUID:
+		return 16;
+	case PGV_OID_NAME:
+		return 64;
+	default:
+		return -1;
+	}
 }
 
 const char *

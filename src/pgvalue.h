@@ -10,6 +10,27 @@
 
 struct strbuf;
 
+/* Type OIDs from pg_type.dat; fixed since PostgreSQL 7. */
+#define PGV_OID_BOOL 16
+#define PGV_OID_BYTEA 17
+#define PGV_OID_INT8 20
+#define PGV_OID_INT2 21
+#define PGV_OID_INT4 23
+#define PGV_OID_OID 26
+#define PGV_OID_FLOAT4 700
+#define PGV_OID_FLOAT8 701
+#define PGV_OID_NUMERIC 1700
+#define PGV_OID_NAME 19
+#define PGV_OID_TEXT 25
+#define PGV_OID_JSON 114
+#define PGV_OID_BPCHAR 1042
+#define PGV_OID_VARCHAR 1043
+#define PGV_OID_DATE 1082
+#define PGV_OID_TIMESTAMP 1114
+#define PGV_OID_TIMESTAMPTZ 1184
+#define PGV_OID_UUID 2950
+#define PGV_OID_JSONB 3802
+
 /* How a PostgreSQL type is stored locally (protocol-brief D.5). */
 enum pgv_kind {
 	PGV_TEXT = 0, /* TEXT, exact text as PostgreSQL printed it (also the fallback) */
@@ -26,6 +47,9 @@ enum pgv_kind pgv_kind_for_type(uint32_t type_oid);
  * (unknown names are PGV_TEXT). */
 const char *pgv_kind_name(enum pgv_kind kind);
 enum pgv_kind pgv_kind_from_name(const char *name);
+/* typlen of a type as RowDescription reports it (-1 for variable length, and for the types
+ * not listed here). */
+int16_t pgv_typlen(uint32_t type_oid);
 /* The declared SQLite type of a column of that kind: "INTEGER", "REAL", "TEXT" or "BLOB". */
 const char *pgv_decltype(enum pgv_kind kind);
 

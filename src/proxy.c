@@ -172,6 +172,7 @@ struct proxy {
 	struct localexec *ex; /* NULL: local reads are off */
 	struct localcat *cat;
 	sqlite3 *cat_db; /* the loop's own read-only connection, for the catalog */
+	sqlite3_stmt *cat_version_st;
 	uint32_t cat_gen;
 	int64_t cat_version; /* PRAGMA schema_version it was read at */
 	struct strbuf check_sql;
@@ -864,16 +865,19 @@ proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t l
 
 /* ---- local reads ---- */
 
+/* The file's schema version, through a statement kept prepared: it runs for every local
+ * candidate. */
 static int64_t
-proxy_schema_version(sqlite3 *db)
+proxy_schema_version(struct proxy *p)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (p->cat_version_st == NULL && sqlite3_prepare_v2(p->cat_db, "PRAGMA schema_version", -1,
+	                                                    &p->cat_version_st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(p->cat_version_st) == SQLITE_ROW)
+		v = sqlite3_column_int64(p->cat_version_st, 0);
+	sqlite3_reset(p->cat_version_st);
 	return v;
 }
 
@@ -891,6 +895,8 @@ proxy_catalog(struct proxy *p)
 	if (gen == 0)
 		return NULL;
 	if (p->cat_db == NULL || p->cat_gen != gen) {
+		sqlite3_finalize(p->cat_version_st);
+		p->cat_version_st = NULL;
 		sqlite3_close(p->cat_db);
 		p->cat_db = NULL;
 		localcat_free(p->cat);
@@ -909,7 +915,7 @@ proxy_catalog(struct proxy *p)
 		p->cat_gen = gen;
 		p->cat_version = -1;
 	}
-	version = proxy_schema_version(p->cat_db);
+	version = proxy_schema_version(p);
 	if (version < 0)
 		return NULL;
 	if (p->cat && version == p->cat_version)
@@ -2440,6 +2446,7 @@ out:
 		event_base_free(p->base);
 	localexec_stop(p->ex);
 	localcat_free(p->cat);
+	sqlite3_finalize(p->cat_version_st);
 	sqlite3_close(p->cat_db);
 	strbuf_free(&p->check_sql);
 	pgw_decoder_free(&p->dec);

@@ -14,16 +14,6 @@
 
 #include "translate.h"
 
-/* Type OIDs this file reasons about. */
-#define TR_OID_BOOL 16
-#define TR_OID_NAME 19
-#define TR_OID_INT8 20
-#define TR_OID_INT2 21
-#define TR_OID_INT4 23
-#define TR_OID_TEXT 25
-#define TR_OID_OID 26
-#define TR_OID_VARCHAR 1043
-
 /* What an expression is, for the checks its parent makes. */
 enum tr_type {
 	TR_INT,   /* an integer column or constant: SQLite's int64 compares as PostgreSQL */
@@ -76,8 +66,8 @@ tr_quote(struct strbuf *sb, const char *name)
 static bool
 tr_text_equality_is_bytes(const struct localcat_col *c)
 {
-	if (c->type_oid != TR_OID_TEXT && c->type_oid != TR_OID_VARCHAR &&
-	    c->type_oid != TR_OID_NAME)
+	if (c->type_oid != PGV_OID_TEXT && c->type_oid != PGV_OID_VARCHAR &&
+	    c->type_oid != PGV_OID_NAME)
 		return false;
 	return c->collation[0] == '\0' || strcmp(c->collation, "default") == 0 ||
 	       strcmp(c->collation, "C") == 0 || strcmp(c->collation, "POSIX") == 0;
@@ -87,12 +77,12 @@ static enum tr_type
 tr_column_type(const struct localcat_col *c)
 {
 	switch (c->type_oid) {
-	case TR_OID_INT2:
-	case TR_OID_INT4:
-	case TR_OID_INT8:
-	case TR_OID_OID:
+	case PGV_OID_INT2:
+	case PGV_OID_INT4:
+	case PGV_OID_INT8:
+	case PGV_OID_OID:
 		return TR_INT;
-	case TR_OID_BOOL:
+	case PGV_OID_BOOL:
 		return TR_BOOL;
 	default:
 		return tr_text_equality_is_bytes(c) ? TR_TEXT : TR_OTHER;
@@ -481,7 +471,7 @@ tr_limit(struct tr *t, const PgQuery__Node *n, const char *what, struct strbuf *
 	strbuf_printf(sb, " %s ", what);
 	tr_expr(t, n, sb, &e);
 	if (e.type == TR_PARAM)
-		tr_param_type(t, e.param, TR_OID_INT8);
+		tr_param_type(t, e.param, PGV_OID_INT8);
 }
 
 /* Whether n is "key = integer constant or parameter" on the table's one-column key. */

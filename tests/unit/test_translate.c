@@ -136,6 +136,16 @@ test_what_goes_upstream(void)
 	upstream("UPDATE my_table SET id = 1", "not one SELECT");
 	upstream("SELEC", "syntax error");
 	upstream("SELECT id FROM my_table FETCH FIRST 1 ROWS WITH TIES", "WITH TIES");
+	/* writes, locks and side effects hidden in a read, catalogs */
+	upstream("WITH x AS (DELETE FROM my_table RETURNING *) SELECT id FROM x", "SELECT clause");
+	upstream("SELECT * FROM (SELECT * FROM my_table FOR SHARE) s", "FROM other than one table");
+	upstream("SELECT * INTO newtab FROM my_table", "SELECT clause");
+	upstream("SELECT nextval('seq')", "FROM other than one table");
+	upstream("SELECT id FROM my_table WHERE id = nextval('seq')", "expression node");
+	upstream("SELECT id FROM my_table WHERE EXISTS (SELECT setval('s', 5))", "expression node");
+	upstream("SELECT relname FROM pg_catalog.pg_class", "not read locally");
+	upstream("SELECT * FROM information_schema.tables", "not read locally");
+	upstream("EXPLAIN ANALYZE DELETE FROM my_table", "not one SELECT");
 }
 
 int
