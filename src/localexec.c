@@ -59,6 +59,7 @@ localexec_job_new(uint64_t ticket, const struct translate_result *tr,
 	job->cols = xmalloc(sizeof(*job->cols) * (tr->ncols ? tr->ncols : 1));
 	memcpy(job->cols, tr->cols, sizeof(*job->cols) * tr->ncols);
 	job->settings = *settings;
+	job->row_description = true;
 	strbuf_init(&job->out);
 	return job;
 }
@@ -71,6 +72,7 @@ localexec_job_free(struct localexec_job *job)
 	for (size_t i = 0; i < job->nbinds; i++)
 		free(job->binds[i].s);
 	free(job->binds);
+	free(job->binary);
 	free(job->sql);
 	free(job->cols);
 	strbuf_free(&job->out);
@@ -145,10 +147,12 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 		return;
 	}
 	for (i = 0; i < job->nbinds; i++) {
-		rc = job->binds[i].kind == SQLSHAPE_INT
-		             ? sqlite3_bind_int64(st, (int)i + 1, job->binds[i].i)
-		             : sqlite3_bind_text(st, (int)i + 1, job->binds[i].s, -1,
-		                                 SQLITE_STATIC);
+		if (job->binds[i].kind == SQLSHAPE_INT)
+			rc = sqlite3_bind_int64(st, (int)i + 1, job->binds[i].i);
+		else if (job->binds[i].kind == SQLSHAPE_NULL)
+			rc = sqlite3_bind_null(st, (int)i + 1);
+		else
+			rc = sqlite3_bind_text(st, (int)i + 1, job->binds[i].s, -1, SQLITE_STATIC);
 		if (rc != SQLITE_OK) {
 			snprintf(job->errmsg, sizeof(job->errmsg), "%s", sqlite3_errmsg(db));
 			sqlite3_finalize(st);
@@ -163,10 +167,12 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 		        .type_oid = job->cols[i].type_oid,
 		        .typlen = pgv_typlen(job->cols[i].type_oid),
 		        .typmod = job->cols[i].typmod,
-		        .format = PGW_FORMAT_TEXT,
+		        .format =
+		                job->binary && job->binary[i] ? PGW_FORMAT_BINARY : PGW_FORMAT_TEXT,
 		};
 	}
-	pgw_put_row_description(&job->out, (uint16_t)job->ncols, fields);
+	if (job->row_description)
+		pgw_put_row_description(&job->out, (uint16_t)job->ncols, fields);
 	strbuf_init(&scratch);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		strbuf_reset(&scratch);
@@ -197,7 +203,10 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 				v.len = (size_t)sqlite3_column_bytes(st, (int)i);
 				break;
 			}
-			if (pgv_to_text(job->cols[i].type_oid, &v, &job->settings, &scratch) < 0) {
+			if ((job->binary && job->binary[i]
+			             ? pgv_to_binary(job->cols[i].type_oid, &v, &scratch)
+			             : pgv_to_text(job->cols[i].type_oid, &v, &job->settings,
+			                           &scratch)) < 0) {
 				snprintf(job->errmsg, sizeof(job->errmsg),
 				         "stored value of column \"%s\" does not fit its type",
 				         job->cols[i].name);

@@ -37,6 +37,8 @@ struct localexec_job {
 	struct pgv_out_settings settings;
 	size_t nbinds; /* values for ?1..?nbinds */
 	struct sqlshape_lit *binds;
+	bool row_description; /* send RowDescription first (a Query; Describe in a batch) */
+	uint8_t *binary;      /* per column, 1: binary format (NULL: all text) */
 	/* out */
 	enum localexec_status status;
 	uint64_t rows;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "localread.h"
 #include "log.h"
@@ -29,10 +30,26 @@ localread_cache_clear(struct localread_session *s)
 	s->cache = NULL;
 }
 
+static void
+localread_stmts_clear(struct localread_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nstmts; i++) {
+		free(s->stmts[i].name);
+		free(s->stmts[i].sql);
+		free(s->stmts[i].types);
+	}
+	free(s->stmts);
+	s->stmts = NULL;
+	s->nstmts = 0;
+}
+
 void
 localread_session_reset(struct localread_session *s)
 {
 	localread_cache_clear(s);
+	localread_stmts_clear(s);
 	free(s->rels);
 	memset(s, 0, sizeof(*s));
 }
@@ -80,6 +97,152 @@ localread_check_sql(const struct localcat *cat, struct strbuf *out)
 		strbuf_printf(out, "%s(%" PRIu32 "::oid, %zu)", i ? ", " : "", cat->rels[i].relid,
 		              cat->rels[i].ncols);
 	strbuf_puts(out, ") v(relid, ncols) JOIN pg_catalog.pg_class c ON c.oid = v.relid");
+}
+
+void
+localread_check_sql_stmts(const struct localread_names *names, struct strbuf *out)
+{
+	bool any = false;
+	size_t i;
+
+	strbuf_puts(out,
+	            ";SELECT name, statement, parameter_types::pg_catalog.oid[]::pg_catalog.text "
+	            "FROM pg_catalog.pg_prepared_statements WHERE NOT from_sql AND "
+	            "length(statement) <= ");
+	strbuf_printf(out, "%d AND name IN (", LOCALREAD_STMT_MAX);
+	for (i = 0; names && i < LOCALREAD_NAMES; i++) {
+		if (names->name[i] == NULL)
+			continue;
+		/* an E'' literal reads the same whatever standard_conforming_strings says */
+		strbuf_puts(out, any ? ", E" : "E");
+		strbuf_quote_literal(out, names->name[i]);
+		any = true;
+	}
+	strbuf_puts(out, any ? ")" : "NULL)");
+}
+
+static int
+localread_names_find(const struct localread_names *names, const char *name)
+{
+	int i;
+
+	for (i = 0; names && i < LOCALREAD_NAMES; i++)
+		if (names->name[i] && strcmp(names->name[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static void
+localread_names_clear(struct localread_names *names, int i)
+{
+	free(names->name[i]);
+	free(names->sql[i]);
+	names->name[i] = NULL;
+	names->sql[i] = NULL;
+	names->epoch[i] = 0;
+}
+
+/* Whether sql begins with SELECT (after blanks and parentheses). */
+static bool
+localread_is_select(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(')
+		sql++;
+	return strncasecmp(sql, "select", 6) == 0;
+}
+
+void
+localread_names_add(struct localread_names **names, const char *name, const char *sql)
+{
+	struct localread_names *n = *names;
+	const char *c;
+	int i;
+
+	localread_names_remove(n, name);
+	/* plain names only: they are spelled into the check query */
+	for (c = name; *c; c++)
+		if (*c < 0x20 || *c > 0x7e || *c == '\\')
+			return;
+	if (name[0] == '\0' || c - name > 63 || strlen(sql) > LOCALREAD_STMT_MAX ||
+	    !localread_is_select(sql))
+		return;
+	if (n == NULL)
+		n = *names = xcalloc(1, sizeof(*n));
+	for (i = 0; i < LOCALREAD_NAMES && n->name[i]; i++)
+		;
+	if (i == LOCALREAD_NAMES) {
+		i = (int)(n->next++ % LOCALREAD_NAMES);
+		localread_names_clear(n, i);
+	}
+	n->name[i] = xstrdup(name);
+	n->sql[i] = xstrdup(sql);
+}
+
+void
+localread_names_remove(struct localread_names *names, const char *name)
+{
+	int i = localread_names_find(names, name);
+
+	if (i >= 0)
+		localread_names_clear(names, i);
+}
+
+bool
+localread_names_has(const struct localread_names *names, const char *name)
+{
+	return localread_names_find(names, name) >= 0;
+}
+
+void
+localread_names_free(struct localread_names *names)
+{
+	size_t i;
+
+	for (i = 0; names && i < LOCALREAD_NAMES; i++)
+		localread_names_clear(names, (int)i);
+	free(names);
+}
+
+const struct localread_stmt *
+localread_stmt(const struct localread_session *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nstmts; i++)
+		if (strcmp(s->stmts[i].name, name) == 0)
+			return &s->stmts[i];
+	return NULL;
+}
+
+/* A row of the check's third result: name, statement, "{23,25}". */
+static void
+localread_add_stmt(struct localread_session *s, const char *const *v, const int32_t *len)
+{
+	struct localread_stmt st = {0};
+	const char *p, *end;
+	char num[12];
+	size_t n;
+
+	if (len[0] <= 0 || len[1] <= 0 || len[2] < 2 || v[2][0] != '{' || v[2][len[2] - 1] != '}')
+		return;
+	p = v[2] + 1;
+	end = v[2] + len[2] - 1;
+	st.types = xmalloc(sizeof(*st.types) * ((size_t)len[2] / 2 + 1));
+	while (p < end) {
+		for (n = 0; p + n < end && p[n] != ',' && n < sizeof(num) - 1; n++)
+			num[n] = p[n];
+		num[n] = '\0';
+		if (n == 0 || strspn(num, "0123456789") != n || (p + n < end && p[n] != ',')) {
+			free(st.types);
+			return;
+		}
+		st.types[st.ntypes++] = (uint32_t)strtoul(num, NULL, 10);
+		p += n + (p + n < end);
+	}
+	st.name = xstrndup(v[0], (size_t)len[0]);
+	st.sql = xstrndup(v[1], (size_t)len[1]);
+	s->stmts = xrealloc(s->stmts, sizeof(*s->stmts) * (s->nstmts + 1));
+	s->stmts[s->nstmts++] = st;
 }
 
 /* The text fields of a DataRow; NULL fields have len -1. */
@@ -154,6 +317,8 @@ localread_check_message(struct localread_session *s, uint8_t type, const uint8_t
 			         vl[6] > 0 && vl[6] < LSN_BUFLEN ? (int)vl[6] : 0, v[6]);
 			if (lsn_parse(lsn, &s->min_lsn) < 0)
 				s->failed = true;
+		} else if (s->result_no == 3 && n == 3) {
+			localread_add_stmt(s, v, vl);
 		} else if (s->result_no == 2 && n == 3 && vl[0] > 0 && vl[0] < 12 && vl[1] == 1 &&
 		           vl[2] == 1) {
 			struct localread_rel *r;
@@ -173,7 +338,7 @@ localread_check_message(struct localread_session *s, uint8_t type, const uint8_t
 		s->failed = true;
 		break;
 	case 'Z':
-		s->valid = !s->failed && s->result_no == 2;
+		s->valid = !s->failed && s->result_no == 3;
 		if (!s->valid)
 			s->usable = false;
 		return 1;
@@ -327,17 +492,53 @@ localread_take_binds(struct sqlshape *shape, struct localread_binds *binds)
 	}
 }
 
+static struct localread_entry *
+localread_cache_find(struct localread_session *s, const char *key)
+{
+	size_t i;
+
+	for (i = 0; s->cache && i < LOCALREAD_CACHE; i++) {
+		if (s->cache[i].key && strcmp(s->cache[i].key, key) == 0) {
+			s->cache[i].last_use = ++s->uses;
+			return &s->cache[i];
+		}
+	}
+	return NULL;
+}
+
+/* Remembers the translation of key (moved in), in place of the least recently used. */
+static struct localread_entry *
+localread_cache_put(struct localread_session *s, const char *key, struct translate_result *tr)
+{
+	struct localread_entry *victim;
+	size_t i;
+
+	if (s->cache == NULL)
+		s->cache = xcalloc(LOCALREAD_CACHE, sizeof(*s->cache));
+	victim = &s->cache[0];
+	for (i = 1; i < LOCALREAD_CACHE; i++)
+		if (s->cache[i].last_use < victim->last_use)
+			victim = &s->cache[i];
+	if (victim->key) {
+		free(victim->key);
+		translate_result_free(&victim->tr);
+	}
+	victim->key = xstrdup(key);
+	victim->tr = *tr;
+	victim->last_use = ++s->uses;
+	return victim;
+}
+
 enum localread_plan
 localread_plan(struct localread_session *s, const struct localcat *cat, const char *sql,
                struct translate_result *tr, struct localread_binds *binds,
                struct pgv_out_settings *settings)
 {
 	struct localread_resolve r = {s, cat};
-	struct localread_entry *e, *victim;
+	struct localread_entry *e;
 	struct translate_result tmpl;
 	struct sqlshape shape;
 	bool have_shape;
-	size_t i;
 
 	binds->n = 0;
 	if (!s->valid) {
@@ -353,19 +554,13 @@ localread_plan(struct localread_session *s, const struct localcat *cat, const ch
 		return LOCALREAD_UPSTREAM;
 	}
 	have_shape = sqlshape_parse(sql, &shape) == 0;
-	if (have_shape && s->cache) {
-		for (i = 0; i < LOCALREAD_CACHE; i++) {
-			e = &s->cache[i];
-			if (e->key && strcmp(e->key, strbuf_str(&shape.key)) == 0 &&
-			    localread_binds_fit(&e->tr, &shape)) {
-				e->last_use = ++s->uses;
-				localread_tr_copy(&e->tr, tr);
-				localread_take_binds(&shape, binds);
-				sqlshape_free(&shape);
-				*settings = s->out;
-				return LOCALREAD_LOCAL;
-			}
-		}
+	if (have_shape && (e = localread_cache_find(s, strbuf_str(&shape.key))) != NULL &&
+	    localread_binds_fit(&e->tr, &shape)) {
+		localread_tr_copy(&e->tr, tr);
+		localread_take_binds(&shape, binds);
+		sqlshape_free(&shape);
+		*settings = s->out;
+		return LOCALREAD_LOCAL;
 	}
 	/* the statement itself decides; its shape only says how to remember the decision */
 	if (!translate_select(sql, localread_resolve_session, &r, tr) || tr->nparams > 0 ||
@@ -381,26 +576,238 @@ localread_plan(struct localread_session *s, const struct localcat *cat, const ch
 		return LOCALREAD_LOCAL;
 	if (translate_select(strbuf_str(&shape.key), localread_resolve_session, &r, &tmpl) &&
 	    localread_binds_fit(&tmpl, &shape) && localread_output_ok(s, &tmpl)) {
-		if (s->cache == NULL)
-			s->cache = xcalloc(LOCALREAD_CACHE, sizeof(*s->cache));
-		victim = &s->cache[0];
-		for (i = 1; i < LOCALREAD_CACHE; i++)
-			if (s->cache[i].last_use < victim->last_use)
-				victim = &s->cache[i];
-		if (victim->key) {
-			free(victim->key);
-			translate_result_free(&victim->tr);
-		}
-		victim->key = xstrdup(strbuf_str(&shape.key));
-		victim->tr = tmpl;
-		victim->last_use = ++s->uses;
+		e = localread_cache_put(s, strbuf_str(&shape.key), &tmpl);
 		/* run the template too: one way for the first statement and the next */
 		translate_result_free(tr);
-		localread_tr_copy(&victim->tr, tr);
+		localread_tr_copy(&e->tr, tr);
 		localread_take_binds(&shape, binds);
 	} else {
 		translate_result_free(&tmpl);
 	}
 	sqlshape_free(&shape);
 	return LOCALREAD_LOCAL;
+}
+
+enum localread_plan
+localread_plan_statement(struct localread_session *s, const struct localcat *cat, const char *sql,
+                         struct translate_result *tr, struct pgv_out_settings *settings)
+{
+	struct localread_resolve r = {s, cat};
+	struct localread_entry *e;
+	struct translate_result tmpl;
+
+	if (!s->valid) {
+		bool candidate = translate_select(sql, localread_resolve_candidate, &r, tr);
+
+		translate_result_free(tr);
+		return candidate ? LOCALREAD_CHECK : LOCALREAD_UPSTREAM;
+	}
+	if (!s->usable)
+		return LOCALREAD_UPSTREAM;
+	/* the text with its $N translates as a simple query's shape does: one cache for both */
+	e = localread_cache_find(s, sql);
+	if (e == NULL) {
+		if (!translate_select(sql, localread_resolve_session, &r, &tmpl) ||
+		    !localread_output_ok(s, &tmpl)) {
+			log_debug("read upstream: %s",
+			          tmpl.reason[0] ? tmpl.reason : "types printed differently");
+			translate_result_free(&tmpl);
+			return LOCALREAD_UPSTREAM;
+		}
+		e = localread_cache_put(s, sql, &tmpl);
+	}
+	localread_tr_copy(&e->tr, tr);
+	*settings = s->out;
+	return LOCALREAD_LOCAL;
+}
+
+/* int2in / int4in / int8in (PostgreSQL 15: optional blanks and sign, decimal digits, blanks),
+ * within [min, max]. */
+static bool
+localread_parse_int(const uint8_t *p, size_t len, int64_t min, int64_t max, int64_t *out)
+{
+	size_t i = 0;
+	uint64_t v = 0, limit;
+	bool neg = false, digits = false;
+
+	while (i < len && strchr(" \t\n\r\v\f", p[i]) && p[i])
+		i++;
+	if (i < len && (p[i] == '-' || p[i] == '+'))
+		neg = p[i++] == '-';
+	limit = neg ? (uint64_t)(-(min + 1)) + 1 : (uint64_t)max;
+	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
+		if (v > (limit - (uint64_t)(p[i] - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+		digits = true;
+	}
+	while (i < len && strchr(" \t\n\r\v\f", p[i]) && p[i])
+		i++;
+	if (!digits || i != len)
+		return false;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return true;
+}
+
+static bool
+localread_all_digits(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return len > 0;
+}
+
+static int64_t
+localread_be_int(const uint8_t *p, size_t len)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		v = v << 8 | p[i];
+	if (len < 8 && (p[0] & 0x80))
+		v |= ~UINT64_C(0) << (len * 8); /* sign extension */
+	return (int64_t)v;
+}
+
+/* One parameter of type type (declared, or inferred as the compared column's) in format fmt. */
+static int
+localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
+                   const struct pgw_bind_param *prm, struct sqlshape_lit *out)
+{
+	const uint8_t *d = prm->data;
+	size_t len = (size_t)prm->len;
+	int64_t min, max, v;
+	size_t width;
+
+	out->s = NULL;
+	if (prm->len < 0) {
+		out->kind = SQLSHAPE_NULL; /* a comparison with NULL: no row, as upstream */
+		return limit ? -1 : 0;     /* LIMIT NULL is LIMIT ALL there */
+	}
+	switch (col_type) {
+	case PGV_OID_INT2:
+	case PGV_OID_INT4:
+	case PGV_OID_INT8:
+		switch (type ? type : col_type) {
+		case PGV_OID_INT2:
+			min = INT16_MIN, max = INT16_MAX, width = 2;
+			break;
+		case PGV_OID_INT4:
+			min = INT32_MIN, max = INT32_MAX, width = 4;
+			break;
+		case PGV_OID_INT8:
+			min = INT64_MIN, max = INT64_MAX, width = 8;
+			break;
+		default:
+			return -1;
+		}
+		if (fmt == PGW_FORMAT_BINARY) {
+			if (len != width)
+				return -1;
+			v = localread_be_int(d, len);
+		} else if (!localread_parse_int(d, len, min, max, &v)) {
+			return -1;
+		}
+		if (limit && v < 0)
+			return -1; /* an error upstream */
+		out->kind = SQLSHAPE_INT;
+		out->i = v;
+		return 0;
+	case PGV_OID_OID:
+		if (type != 0 && type != PGV_OID_OID)
+			return -1;
+		if (fmt == PGW_FORMAT_BINARY) {
+			if (len != 4)
+				return -1;
+			v = localread_be_int(d, len) & INT64_C(0xffffffff);
+		} else if (!localread_all_digits(d, len) ||
+		           !localread_parse_int(d, len, 0, UINT32_MAX, &v)) {
+			return -1; /* oidin takes more forms than these (signs, blanks) */
+		}
+		out->kind = SQLSHAPE_INT;
+		out->i = v;
+		return 0;
+	case PGV_OID_BOOL:
+		if (type != 0 && type != PGV_OID_BOOL)
+			return -1;
+		if (fmt == PGW_FORMAT_BINARY) {
+			if (len != 1)
+				return -1;
+			v = d[0] != 0;
+		} else if ((len == 1 && (d[0] == 't' || d[0] == '1')) ||
+		           (len == 4 && memcmp(d, "true", 4) == 0)) {
+			v = 1;
+		} else if ((len == 1 && (d[0] == 'f' || d[0] == '0')) ||
+		           (len == 5 && memcmp(d, "false", 5) == 0)) {
+			v = 0;
+		} else {
+			return -1; /* boolin's other spellings: upstream */
+		}
+		out->kind = SQLSHAPE_INT;
+		out->i = v;
+		return 0;
+	case PGV_OID_TEXT:
+	case PGV_OID_VARCHAR:
+	case PGV_OID_NAME:
+		if (col_type == PGV_OID_NAME
+		            ? type != 0 && type != PGV_OID_NAME
+		            : type != 0 && type != PGV_OID_TEXT && type != PGV_OID_VARCHAR)
+			return -1;
+		/* the same bytes in both formats; a name longer than 63 bytes is cut upstream */
+		if (!utf8_is_valid(d, len) || (col_type == PGV_OID_NAME && len > 63))
+			return -1;
+		out->kind = SQLSHAPE_STR;
+		out->s = xstrndup((const char *)d, len);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int
+localread_bind_params(const struct translate_result *tr, const uint32_t *types, size_t ntypes,
+                      const struct pgw_bind *bind, struct localread_binds *out)
+{
+	uint16_t i;
+
+	out->n = 0;
+	if (bind->nparams != tr->nparams || ntypes > (size_t)tr->nparams ||
+	    tr->nparams > SQLSHAPE_MAX_LITS)
+		return -1;
+	for (i = 0; i < bind->nparams; i++) {
+		bool limit = (tr->param_limit >> i) & 1;
+
+		if (localread_bind_one(tr->param_types[i + 1], i < ntypes ? types[i] : 0, limit,
+		                       pgw_bind_param_format(bind, i), &bind->params[i],
+		                       &out->v[i]) < 0) {
+			localread_binds_free(out);
+			return -1;
+		}
+		out->n = i + 1u;
+	}
+	return 0;
+}
+
+bool
+localread_names_candidate(struct localread_names *names, const char *name,
+                          const struct localcat *cat, uint64_t epoch)
+{
+	struct localread_session none = {0};
+	struct localread_resolve r = {&none, cat};
+	struct translate_result tr;
+	int i = localread_names_find(names, name);
+
+	if (i < 0)
+		return false;
+	if (names->epoch[i] != epoch) {
+		names->candidate[i] =
+		        translate_select(names->sql[i], localread_resolve_candidate, &r, &tr);
+		translate_result_free(&tr);
+		names->epoch[i] = epoch;
+	}
+	return names->candidate[i];
 }

@@ -13,6 +13,7 @@
 
 #include "localcat.h"
 #include "pgvalue.h"
+#include "pgwire.h"
 #include "sqlshape.h"
 #include "translate.h"
 #include "util.h"
@@ -38,6 +39,29 @@ struct localread_binds {
 	struct sqlshape_lit v[SQLSHAPE_MAX_LITS];
 };
 
+/* A prepared statement of the session as the upstream has it. */
+struct localread_stmt {
+	char *name;
+	char *sql;
+	size_t ntypes;
+	uint32_t *types; /* its parameters' types, as the upstream resolved them */
+};
+
+#define LOCALREAD_NAMES 32      /* named statements the check asks about, per session */
+#define LOCALREAD_STMT_MAX 8192 /* longer statement texts are left to the upstream */
+
+/* The session's named SELECT statements, noted as their Parse goes upstream with the text it
+ * carried: whether a statement is worth a check is judged from that text against the catalog
+ * of the moment, and the check asks the upstream what the statements are. A hint, never
+ * trusted for what a statement says. */
+struct localread_names {
+	char *name[LOCALREAD_NAMES];
+	char *sql[LOCALREAD_NAMES];
+	uint64_t epoch[LOCALREAD_NAMES]; /* of the catalog candidate[] was judged with; 0: none */
+	bool candidate[LOCALREAD_NAMES];
+	unsigned next; /* the slot to reuse when all are taken */
+};
+
 struct localread_session {
 	bool valid;  /* the check's answer is in and nothing was forwarded since */
 	bool usable; /* the settings allow local answers at all */
@@ -48,6 +72,8 @@ struct localread_session {
 	bool timezone_utc;
 	size_t nrels;
 	struct localread_rel *rels;
+	size_t nstmts;
+	struct localread_stmt *stmts;  /* the named statements the check asked about */
 	struct localread_entry *cache; /* LOCALREAD_CACHE entries, allocated on first use */
 	uint64_t uses;
 	/* parsing the check's answer */
@@ -60,6 +86,23 @@ void localread_session_free(struct localread_session *s);
 
 /* The check query for the relations of cat, as one simple Query (two statements). */
 void localread_check_sql(const struct localcat *cat, struct strbuf *out);
+/* Appends the check's third statement: what the named statements in names (may be NULL) are
+ * upstream. */
+void localread_check_sql_stmts(const struct localread_names *names, struct strbuf *out);
+
+/* Notes a Parse of a named statement (forgetting an earlier one of that name); only SELECTs
+ * are kept. */
+void localread_names_add(struct localread_names **names, const char *name, const char *sql);
+void localread_names_remove(struct localread_names *names, const char *name);
+bool localread_names_has(const struct localread_names *names, const char *name);
+/* Whether the statement called name may be answered from cat (epoch: cat's, > 0), judged once
+ * per catalog. */
+bool localread_names_candidate(struct localread_names *names, const char *name,
+                               const struct localcat *cat, uint64_t epoch);
+void localread_names_free(struct localread_names *names);
+
+/* The prepared statement called name, as of the last check; NULL when unknown. */
+const struct localread_stmt *localread_stmt(const struct localread_session *s, const char *name);
 
 /* Takes one message of the upstream's answer to the check (type, body without the header).
  * Returns 1 when the answer is complete (ReadyForQuery), 0 for more. A session whose check
@@ -81,5 +124,20 @@ enum localread_plan localread_plan(struct localread_session *s, const struct loc
                                    struct localread_binds *binds,
                                    struct pgv_out_settings *settings);
 void localread_binds_free(struct localread_binds *binds);
+
+/* Plans one extended-protocol statement (its text, with $N parameters). For LOCALREAD_LOCAL,
+ * tr is filled (free it); the caller binds the parameters with localread_bind_params(). */
+enum localread_plan localread_plan_statement(struct localread_session *s,
+                                             const struct localcat *cat, const char *sql,
+                                             struct translate_result *tr,
+                                             struct pgv_out_settings *settings);
+
+/* The values of a Bind's parameters for the ?N of tr, each read as the upstream's input (or
+ * receive) function for its type would read it: types[i] is parameter i+1's type, 0 when the
+ * upstream infers it from the statement. Returns 0, or -1 when the local copy cannot take
+ * them exactly (a value the upstream would reject, a type whose comparison differs): the
+ * statement then goes upstream, which answers, or fails, as it would. */
+int localread_bind_params(const struct translate_result *tr, const uint32_t *types, size_t ntypes,
+                          const struct pgw_bind *bind, struct localread_binds *out);
 
 #endif

@@ -128,17 +128,28 @@ struct proxy_client {
 	char txn;         /* transaction status of the last ReadyForQuery relayed */
 	unsigned pending; /* ReadyForQuery messages the upstream still owes the client */
 	bool unsynced;    /* extended-protocol messages forwarded since the last Sync */
+	uint32_t zs, zr;  /* ReadyForQuery messages asked of the upstream, and received */
 
 	/* local reads */
 	struct localread_session lr;
-	bool held;                          /* a Query waits for the check or for local execution */
-	struct strbuf held_msg;             /* it, whole, for when it goes upstream after all */
-	uint64_t ticket;                    /* its local execution job */
+	bool held;              /* a Query or a batch waits for the check or for local execution */
+	bool held_batch;        /* the extended protocol's [Parse] Bind [Describe] Execute Sync */
+	bool held_parse;        /* the batch begins with Parse */
+	struct strbuf held_msg; /* it, whole, for when it goes upstream after all */
+	uint64_t ticket;        /* its local execution job */
 	struct localexec_job *waiting_job;  /* the job, until the copy has the session's writes */
 	struct localexec_job *finished_job; /* its answer, until the stream is at a boundary */
 	int64_t wait_deadline_us;
-	bool checking;      /* the upstream is answering our check query */
-	struct strbuf icpt; /* that answer, not yet parsed */
+	bool checking;                 /* the upstream is answering our check query */
+	struct strbuf icpt;            /* that answer, not yet parsed */
+	struct localread_names *names; /* named statements worth asking the check about */
+	/* A Parse of the unnamed statement answered here never reached the upstream: it is sent
+	 * before the next message that uses the unnamed statement there, and its ParseComplete,
+	 * the first one after drop_pc_zr ReadyForQuery messages, is not the client's. */
+	uint8_t *unnamed_parse;
+	size_t unnamed_parse_len;
+	bool drop_pc;
+	uint32_t drop_pc_zr;
 };
 
 struct proxy_fail {
@@ -169,13 +180,16 @@ struct proxy {
 	uint64_t nclients, nheld, clients_total, logins_failed, queries, upstream_conns;
 	struct proxy_fail fails[PROXY_FAIL_SLOTS];
 	struct pgw_decoder dec;
-	struct localexec *ex; /* NULL: local reads are off */
+	struct pgw_decoder dec_parse, dec_bind, dec_misc; /* reading a batch ahead */
+	struct localexec *ex;                             /* NULL: local reads are off */
 	struct localcat *cat;
 	sqlite3 *cat_db; /* the loop's own read-only connection, for the catalog */
 	sqlite3_stmt *cat_version_st;
 	uint32_t cat_gen;
 	int64_t cat_version; /* PRAGMA schema_version it was read at */
+	uint64_t cat_epoch;  /* counts the catalogs read */
 	struct strbuf check_sql;
+	struct strbuf check_tmp; /* check_sql with a session's statements */
 	uint64_t ticket_seq;
 	uint64_t queries_local;
 	bool numeric_host; /* upstream address needs no name lookup */
@@ -518,6 +532,8 @@ proxy_client_free(struct proxy_client *c)
 	localexec_job_free(c->waiting_job);
 	localexec_job_free(c->finished_job);
 	localread_session_free(&c->lr);
+	localread_names_free(c->names);
+	free(c->unnamed_parse);
 	free(c->startup);
 	p->nclients--;
 	if (c->counted)
@@ -788,8 +804,20 @@ proxy_up_scan(struct proxy_client *c)
 		need = type == 'Z' ? 6 : type == 'E' && mlen < PROXY_ERROR_SCAN_MAX ? mlen + 1 : 0;
 		if (avail < need)
 			return 0;
+		if (c->drop_pc && c->zr == c->drop_pc_zr) {
+			if (type == '1' && mlen == 4) {
+				/* the ParseComplete of the Parse sent on the client's behalf */
+				memmove(d + c->scan, d + c->scan + 5, c->cout.len - c->scan - 5);
+				c->cout.len -= 5;
+				c->drop_pc = false;
+				continue;
+			}
+			if (type == 'E' || type == 'Z')
+				c->drop_pc = false; /* that Parse failed or was skipped */
+		}
 		if (type == 'Z' && mlen == 5) {
 			c->txn = (char)d[c->scan + 5];
+			c->zr++;
 			if (c->pending > 0)
 				c->pending--;
 		} else if (type == 'E' && need > 0 && proxy_error_is_fatal(d + c->scan, need))
@@ -845,21 +873,59 @@ proxy_up_pump(struct proxy_client *c)
 
 /* Appends one client message for the upstream and notes what the upstream owes for it.
  * Anything forwarded may change what the session could read locally. */
+/* Whether a whole message names the unnamed prepared statement: Parse, Bind, or Describe or
+ * Close of statement "". */
+static bool
+proxy_uses_unnamed(uint8_t type, const uint8_t *msg, size_t len)
+{
+	const uint8_t *body = msg + PGW_HEADER_LEN, *nul;
+	size_t blen = len - PGW_HEADER_LEN;
+
+	switch (type) {
+	case PGW_PARSE:
+		return blen > 0 && body[0] == '\0';
+	case PGW_BIND: /* portal, then statement */
+		nul = memchr(body, '\0', blen);
+		return nul != NULL && nul + 1 < body + blen && nul[1] == '\0';
+	case PGW_DESCRIBE:
+	case PGW_CLOSE:
+		return blen >= 2 && body[0] == 'S' && body[1] == '\0';
+	default:
+		return false;
+	}
+}
+
 static void
 proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t len)
 {
 	struct proxy *p = c->p;
 
+	if (c->unnamed_parse && proxy_uses_unnamed(type, msg, len)) {
+		uint8_t *parse = c->unnamed_parse;
+
+		c->unnamed_parse = NULL;
+		if (type != PGW_PARSE) {
+			/* the upstream must have the unnamed statement the client has */
+			c->drop_pc = true;
+			c->drop_pc_zr = c->zs;
+			proxy_forward(c, PGW_PARSE, parse, c->unnamed_parse_len);
+		}
+		free(parse);
+	}
 	if (type == PGW_QUERY || type == PGW_EXECUTE || type == PGW_FUNCTION_CALL)
 		p->queries++;
-	if (type == PGW_QUERY || type == PGW_SYNC || type == PGW_FUNCTION_CALL)
+	if (type == PGW_QUERY || type == PGW_SYNC || type == PGW_FUNCTION_CALL) {
 		c->pending++;
+		c->zs++;
+	}
 	if (type == PGW_SYNC)
 		c->unsynced = false;
 	else if (type != PGW_QUERY && type != PGW_FUNCTION_CALL && type != PGW_COPY_DATA &&
 	         type != PGW_COPY_DONE && type != PGW_COPY_FAIL)
 		c->unsynced = true;
-	c->lr.valid = false;
+	/* what the session may read, and its statements, may change with anything else */
+	if (type != PGW_DESCRIBE && type != PGW_SYNC && type != PGW_FLUSH)
+		c->lr.valid = false;
 	proxy_buf_append(&c->uout, msg, len);
 }
 
@@ -925,6 +991,7 @@ proxy_catalog(struct proxy *p)
 	localcat_free(p->cat);
 	p->cat = cat;
 	p->cat_version = version;
+	p->cat_epoch++;
 	strbuf_reset(&p->check_sql);
 	localread_check_sql(cat, &p->check_sql);
 	/* the sessions' checks were made against the old relation list */
@@ -933,22 +1000,49 @@ proxy_catalog(struct proxy *p)
 	return p->cat;
 }
 
-/* Holds the client's Query while the check or the local execution runs. */
+/* Holds the client's Query, or batch, while the check or the local execution runs. */
 static void
-proxy_local_hold(struct proxy_client *c, const uint8_t *msg, size_t len)
+proxy_local_hold(struct proxy_client *c, const uint8_t *msg, size_t len, bool batch, bool parse)
 {
 	strbuf_reset(&c->held_msg);
 	strbuf_append(&c->held_msg, msg, len);
 	c->held = true;
+	c->held_batch = batch;
+	c->held_parse = parse;
 }
 
-/* The held Query goes upstream after all. */
+/* The held messages go upstream after all. */
 static void
 proxy_local_release_upstream(struct proxy_client *c)
 {
+	const uint8_t *m = (const uint8_t *)c->held_msg.data;
+	size_t off = 0, mlen;
+
 	c->held = false;
-	proxy_forward(c, PGW_QUERY, (const uint8_t *)c->held_msg.data, c->held_msg.len);
+	while (c->held_msg.len - off >= PGW_HEADER_LEN) {
+		mlen = be_get_u32(m + off + 1) + 1;
+		proxy_forward(c, m[off], m + off, mlen);
+		off += mlen;
+	}
 	strbuf_reset(&c->held_msg);
+	proxy_up_flush(c);
+}
+
+/* Sends the check query into the session, with the held statement waiting for its answer. */
+static void
+proxy_local_check_start(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+
+	localread_session_reset(&c->lr);
+	c->checking = true;
+	strbuf_reset(&p->check_tmp);
+	strbuf_append(&p->check_tmp, p->check_sql.data, p->check_sql.len);
+	localread_check_sql_stmts(c->names, &p->check_tmp);
+	strbuf_reset(&c->icpt);
+	pgw_put_query(&c->icpt, strbuf_str(&p->check_tmp));
+	proxy_buf_append(&c->uout, c->icpt.data, c->icpt.len);
+	strbuf_reset(&c->icpt);
 	proxy_up_flush(c);
 }
 
@@ -976,14 +1070,18 @@ proxy_local_wait_cb(evutil_socket_t fd, short what, void *arg)
 	proxy_client_done(c);
 }
 
-/* Runs the job once the copy holds the session's own writes (read-your-writes). */
+/* Runs the job once the copy holds the session's own writes (read-your-writes). binary (per
+ * column, NULL for all text) moves into the job. */
 static void
 proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
-                   const struct pgv_out_settings *settings, struct localread_binds *binds)
+                   const struct pgv_out_settings *settings, struct localread_binds *binds,
+                   uint8_t *binary, bool row_description)
 {
 	struct proxy *p = c->p;
 	struct localexec_job *job = localexec_job_new(++p->ticket_seq, tr, settings, binds);
 
+	job->binary = binary;
+	job->row_description = row_description;
 	c->ticket = job->ticket;
 	if (shm_load(p->shm->applied_lsn) >= c->lr.min_lsn) {
 		if (tr->point && p->cat_db != NULL) {
@@ -1020,24 +1118,196 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 		return false;
 	switch (localread_plan(&c->lr, cat, sql, &tr, &binds, &settings)) {
 	case LOCALREAD_CHECK:
-		proxy_local_hold(c, msg, len);
-		localread_session_reset(&c->lr);
-		c->checking = true;
-		strbuf_reset(&c->icpt);
-		pgw_put_query(&c->icpt, strbuf_str(&p->check_sql));
-		proxy_buf_append(&c->uout, c->icpt.data, c->icpt.len);
-		strbuf_reset(&c->icpt);
-		proxy_up_flush(c);
+		proxy_local_hold(c, msg, len, false, false);
+		proxy_local_check_start(c);
 		return true;
 	case LOCALREAD_LOCAL:
-		proxy_local_hold(c, msg, len);
-		proxy_local_submit(c, &tr, &settings, &binds);
+		proxy_local_hold(c, msg, len, false, false);
+		proxy_local_submit(c, &tr, &settings, &binds, NULL, true);
 		translate_result_free(&tr);
 		localread_binds_free(&binds);
 		return true;
 	default:
 		return false;
 	}
+}
+
+/* An extended-protocol batch the local copy may answer. */
+struct proxy_batch {
+	size_t len;      /* its bytes */
+	bool parse;      /* it begins with Parse of the unnamed statement: */
+	const char *sql; /* its text */
+	const uint32_t *types;
+	size_t ntypes;
+	struct pgw_bind bind; /* arrays in p->dec_bind */
+	bool describe;        /* Describe of the portal: RowDescription before the rows */
+};
+
+/* Reads ahead data[0, avail) for [Parse ""] Bind "" [Describe portal ""] Execute "" (all
+ * rows) Sync. Returns 1 with *b filled, 0 when the messages are something else, SQE_AGAIN
+ * when the rest has not arrived yet. */
+static int
+proxy_batch_read(struct proxy *p, const uint8_t *data, size_t avail, struct proxy_batch *b)
+{
+	size_t off = 0, total, max = (size_t)p->cfg->proxy_max_message_size;
+	struct pgw_decoder *dec;
+	struct pgw_msg m;
+	int step = 0, r;
+	uint8_t type;
+
+	memset(b, 0, sizeof(*b));
+	for (;;) {
+		r = avail - off < PGW_HEADER_LEN
+		            ? SQE_AGAIN
+		            : pgw_frame(data + off, avail - off, max, &type, &total);
+		if (r == SQE_AGAIN && avail >= max)
+			return 0; /* the client's input stops growing at max: no waiting for more */
+		if (r != 0)
+			return r == SQE_AGAIN ? SQE_AGAIN : 0;
+		dec = type == PGW_PARSE  ? &p->dec_parse
+		      : type == PGW_BIND ? &p->dec_bind
+		                         : &p->dec_misc;
+		if (pgw_decode(dec, data + off, total, &m) < 0)
+			return 0; /* the relay reports it */
+		off += total;
+		switch (m.type) {
+		case PGW_PARSE:
+			if (step != 0 || m.u.parse.name[0] != '\0')
+				return 0;
+			b->parse = true;
+			b->sql = m.u.parse.query;
+			b->types = m.u.parse.param_types;
+			b->ntypes = m.u.parse.nparam_types;
+			step = 1;
+			break;
+		case PGW_BIND:
+			if (step > 1 || m.u.bind.portal[0] != '\0')
+				return 0;
+			b->bind = m.u.bind;
+			step = 2;
+			break;
+		case PGW_DESCRIBE:
+			if (step != 2 || m.u.describe.kind != 'P' || m.u.describe.name[0] != '\0')
+				return 0;
+			b->describe = true;
+			step = 3;
+			break;
+		case PGW_EXECUTE:
+			if (step < 2 || step > 3 || m.u.execute.portal[0] != '\0' ||
+			    m.u.execute.max_rows > 0)
+				return 0;
+			step = 4;
+			break;
+		case PGW_SYNC:
+			if (step != 4)
+				return 0;
+			b->len = off;
+			return 1;
+		default:
+			return 0;
+		}
+	}
+}
+
+/* Plans a batch; for LOCALREAD_LOCAL it is submitted. */
+static enum localread_plan
+proxy_batch_start(struct proxy_client *c, const struct localcat *cat, const struct proxy_batch *b)
+{
+	const struct localread_stmt *st;
+	struct pgv_out_settings settings;
+	struct localread_binds binds;
+	struct translate_result tr;
+	enum localread_plan plan;
+	const uint32_t *types;
+	uint8_t *binary = NULL;
+	const char *sql;
+	size_t ntypes, i;
+	int f;
+
+	if (b->parse) {
+		if (b->bind.stmt[0] != '\0')
+			return LOCALREAD_UPSTREAM;
+		sql = b->sql;
+		types = b->types;
+		ntypes = b->ntypes;
+	} else if (b->bind.stmt[0] == '\0') {
+		return LOCALREAD_UPSTREAM; /* its text is the upstream's to know */
+	} else if (!c->lr.valid) {
+		return localread_names_candidate(c->names, b->bind.stmt, cat, c->p->cat_epoch)
+		               ? LOCALREAD_CHECK
+		               : LOCALREAD_UPSTREAM;
+	} else if ((st = localread_stmt(&c->lr, b->bind.stmt)) != NULL) {
+		sql = st->sql;
+		types = st->types;
+		ntypes = st->ntypes;
+	} else {
+		return LOCALREAD_UPSTREAM;
+	}
+	plan = localread_plan_statement(&c->lr, cat, sql, &tr, &settings);
+	if (plan != LOCALREAD_LOCAL)
+		return plan;
+	if (localread_bind_params(&tr, types, ntypes, &b->bind, &binds) < 0 ||
+	    (b->bind.nresult_formats > 1 && b->bind.nresult_formats != tr.ncols)) {
+		translate_result_free(&tr);
+		return LOCALREAD_UPSTREAM; /* the upstream answers, or reports the mismatch */
+	}
+	for (i = 0; i < tr.ncols; i++) {
+		f = pgw_bind_result_format(&b->bind, (uint16_t)i);
+		if (f == PGW_FORMAT_BINARY) {
+			if (binary == NULL)
+				binary = xcalloc(tr.ncols, 1);
+			binary[i] = 1;
+		}
+	}
+	proxy_local_submit(c, &tr, &settings, &binds, binary, b->describe);
+	translate_result_free(&tr);
+	localread_binds_free(&binds);
+	return LOCALREAD_LOCAL;
+}
+
+/* Decides an extended-protocol batch starting at the client's next message: the bytes taken
+ * (held for the check or for local execution), 0 to relay the message as usual, or
+ * SQE_AGAIN to wait for the rest of the batch. */
+static ssize_t
+proxy_local_try_batch(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	const uint8_t *data = c->cin.data + c->cin.off;
+	const struct localcat *cat;
+	struct proxy_batch b;
+	int r;
+
+	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
+	    (cat = proxy_catalog(p)) == NULL)
+		return 0;
+	r = proxy_batch_read(p, data, proxy_buf_pending(&c->cin), &b);
+	if (r != 1)
+		return r == SQE_AGAIN ? SQE_AGAIN : 0;
+	/* held first: the submission may answer at once */
+	proxy_local_hold(c, data, b.len, true, b.parse);
+	switch (proxy_batch_start(c, cat, &b)) {
+	case LOCALREAD_CHECK:
+		proxy_local_check_start(c);
+		return (ssize_t)b.len;
+	case LOCALREAD_LOCAL:
+		return (ssize_t)b.len;
+	default:
+		c->held = false;
+		strbuf_reset(&c->held_msg);
+		return 0;
+	}
+}
+
+/* Notes the named statements whose Parse or Close goes upstream. */
+static void
+proxy_note_statement(struct proxy_client *c, const struct pgw_msg *m)
+{
+	if (c->p->ex == NULL)
+		return;
+	if (m->type == PGW_CLOSE && m->u.close.kind == 'S')
+		localread_names_remove(c->names, m->u.close.name);
+	else if (m->type == PGW_PARSE && m->u.parse.name[0] != '\0')
+		localread_names_add(&c->names, m->u.parse.name, m->u.parse.query);
 }
 
 /* The check's answer arrived (it is in cout past scan): parse it instead of relaying it. */
@@ -1095,9 +1365,16 @@ proxy_local_check_answer(struct proxy_client *c)
 		return;
 	}
 	cat = proxy_catalog(p);
-	if (cat != NULL && localread_plan(&c->lr, cat, c->held_msg.data + PGW_HEADER_LEN, &tr,
-	                                  &binds, &settings) == LOCALREAD_LOCAL) {
-		proxy_local_submit(c, &tr, &settings, &binds);
+	if (cat != NULL && c->held_batch) {
+		struct proxy_batch b;
+
+		if (proxy_batch_read(p, (const uint8_t *)c->held_msg.data, c->held_msg.len, &b) !=
+		            1 ||
+		    proxy_batch_start(c, cat, &b) != LOCALREAD_LOCAL)
+			proxy_local_release_upstream(c);
+	} else if (cat != NULL && localread_plan(&c->lr, cat, c->held_msg.data + PGW_HEADER_LEN,
+	                                         &tr, &binds, &settings) == LOCALREAD_LOCAL) {
+		proxy_local_submit(c, &tr, &settings, &binds, NULL, true);
 		translate_result_free(&tr);
 		localread_binds_free(&binds);
 	} else {
@@ -1136,6 +1413,11 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 	}
 	c->ticket = 0;
 	strbuf_init(&sb);
+	if (c->held_batch && (job->status == LOCALEXEC_OK || job->status == LOCALEXEC_CANCELED)) {
+		if (c->held_parse)
+			strbuf_append(&sb, "1\0\0\0\4", 5); /* ParseComplete */
+		strbuf_append(&sb, "2\0\0\0\4", 5);         /* BindComplete */
+	}
 	switch (job->status) {
 	case LOCALEXEC_OK:
 		strbuf_append(&sb, job->out.data, job->out.len);
@@ -1159,6 +1441,15 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 		break;
 	}
 	if (sb.len) {
+		if (c->held_parse) {
+			/* the client's unnamed statement is one the upstream has not seen */
+			size_t plen = be_get_u32((const uint8_t *)c->held_msg.data + 1) + 1;
+
+			free(c->unnamed_parse);
+			c->unnamed_parse = xmalloc(plen);
+			memcpy(c->unnamed_parse, c->held_msg.data, plen);
+			c->unnamed_parse_len = plen;
+		}
 		c->held = false;
 		strbuf_reset(&c->held_msg);
 		proxy_client_put(c, &sb);
@@ -1255,6 +1546,18 @@ proxy_client_relay(struct proxy_client *c)
 			proxy_buf_consume(&c->cin, total);
 			continue;
 		}
+		if ((msg.type == PGW_PARSE || msg.type == PGW_BIND) && c->state == PC_READY) {
+			ssize_t took = proxy_local_try_batch(c);
+
+			if (took == SQE_AGAIN)
+				break; /* the batch's other messages are on their way */
+			if (took > 0) {
+				proxy_buf_consume(&c->cin, (size_t)took);
+				continue;
+			}
+		}
+		if (msg.type == PGW_PARSE || msg.type == PGW_CLOSE)
+			proxy_note_statement(c, &msg);
 		proxy_forward(c, msg.type, c->cin.data + c->cin.off, total);
 		proxy_buf_consume(&c->cin, total);
 	}
@@ -2380,6 +2683,9 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	p->queue_tail = &p->queue;
 	p->accepting = true;
 	pgw_decoder_init(&p->dec);
+	pgw_decoder_init(&p->dec_parse);
+	pgw_decoder_init(&p->dec_bind);
+	pgw_decoder_init(&p->dec_misc);
 	signal(SIGPIPE, SIG_IGN);
 	proxy_clear_libpq_env();
 	setenv("KRB5CCNAME", "FILE:" PROXY_NO_FILE, 1);
@@ -2421,6 +2727,7 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	}
 
 	strbuf_init(&p->check_sql);
+	strbuf_init(&p->check_tmp);
 	if (cfg->proxy_local_reads) {
 		p->ex = localexec_start(p->base, cfg->local_db_path, shm, PROXY_LOCAL_MAX_RESULT,
 		                        proxy_local_done, p);
@@ -2449,7 +2756,11 @@ out:
 	sqlite3_finalize(p->cat_version_st);
 	sqlite3_close(p->cat_db);
 	strbuf_free(&p->check_sql);
+	strbuf_free(&p->check_tmp);
 	pgw_decoder_free(&p->dec);
+	pgw_decoder_free(&p->dec_parse);
+	pgw_decoder_free(&p->dec_bind);
+	pgw_decoder_free(&p->dec_misc);
 	free(p);
 	return code;
 }

@@ -16,8 +16,9 @@
 #define SQLSHAPE_MAX_LITS 32
 
 enum sqlshape_kind {
-	SQLSHAPE_INT, /* an integer of at most 9 digits: always an int4 constant */
-	SQLSHAPE_STR, /* a standard string constant, unescaped */
+	SQLSHAPE_INT,  /* an integer of at most 9 digits: always an int4 constant */
+	SQLSHAPE_STR,  /* a standard string constant, unescaped */
+	SQLSHAPE_NULL, /* a NULL: bound parameters only */
 };
 
 struct sqlshape_lit {

@@ -470,8 +470,10 @@ tr_limit(struct tr *t, const PgQuery__Node *n, const char *what, struct strbuf *
 	}
 	strbuf_printf(sb, " %s ", what);
 	tr_expr(t, n, sb, &e);
-	if (e.type == TR_PARAM)
+	if (e.type == TR_PARAM) {
 		tr_param_type(t, e.param, PGV_OID_INT8);
+		t->out->param_limit |= UINT64_C(1) << (e.param - 1);
+	}
 }
 
 /* Whether n is "key = integer constant or parameter" on the table's one-column key. */

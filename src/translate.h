@@ -43,6 +43,7 @@ struct translate_result {
 	bool point;  /* WHERE pins the one-column key: at most one row, found by the index */
 	int nparams; /* highest $N used */
 	uint32_t param_types[TRANSLATE_MAX_PARAMS + 1]; /* [N]: the type $N is compared with */
+	uint64_t param_limit; /* bit N-1: $N is a LIMIT or OFFSET (NULL or negative differ) */
 };
 
 /* Translates one query string. Returns true when out->local; out must be freed either way.

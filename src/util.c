@@ -224,6 +224,35 @@ utf8_seq_len(const unsigned char *s)
 	return n;
 }
 
+bool
+utf8_is_valid(const uint8_t *s, size_t len)
+{
+	size_t i = 0;
+	int n;
+
+	while (i < len) {
+		if (s[i] == 0)
+			return false;
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (len - i < 4) {
+			/* the sequence reader looks at up to 4 bytes */
+			uint8_t tail[4] = {0};
+
+			memcpy(tail, s + i, len - i);
+			n = utf8_seq_len(tail);
+		} else {
+			n = utf8_seq_len(s + i);
+		}
+		if (n == 0 || (size_t)n > len - i)
+			return false;
+		i += (size_t)n;
+	}
+	return true;
+}
+
 void
 strbuf_json_string(struct strbuf *sb, const char *s)
 {

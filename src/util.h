@@ -48,6 +48,8 @@ const char *strbuf_str(struct strbuf *sb);
 void strbuf_quote_ident(struct strbuf *sb, const char *name);
 /* Appends s as an SQL string literal: '...' with embedded quotes doubled (standard strings). */
 void strbuf_quote_literal(struct strbuf *sb, const char *s);
+/* Whether s[0, len) is UTF-8 as PostgreSQL accepts it: well formed, no NUL byte. */
+bool utf8_is_valid(const uint8_t *s, size_t len);
 /* Appends s as a JSON string with quotes; NULL appends null. */
 void strbuf_json_string(struct strbuf *sb, const char *s);
 

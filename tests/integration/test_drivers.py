@@ -145,7 +145,7 @@ def compare_through_proxy(db, sqledge_factory, what, command):
                          command(sq.proxy_port, proxied_table), proxied_table)
     sq.check_running("after %s ran through it" % what)
     assert_same_output(direct, proxied, what)
-    return direct
+    return direct, sq.proxy_workers()["queries_local"]
 
 
 def client_args(db, port, table):
@@ -156,13 +156,15 @@ def test_pgjdbc_same_through_proxy(db, sqledge_factory, jdbc):
     if jdbc.problem:
         pytest.fail("pgjdbc check cannot run: " + jdbc.problem, pytrace=False)
     classpath = jdbc.classes + os.pathsep + JDBC_JAR
-    lines = compare_through_proxy(
+    lines, local = compare_through_proxy(
         db, sqledge_factory, "JdbcCheck (pgjdbc)",
         lambda port, table: ["java", "-cp", classpath, "JdbcCheck",
                              *client_args(db, port, table)])
     # the scenario itself went where it should have
     assert any('"sqlstate": "23505"' in line for line in lines), lines
     assert sum(line.startswith("fetch ") for line in lines) >= 10, lines
+    # and its reads, in binary, came from the local copy once it had the rows
+    assert local > 0
 
 
 def test_node_postgres_same_through_proxy(db, sqledge_factory):
@@ -170,7 +172,7 @@ def test_node_postgres_same_through_proxy(db, sqledge_factory):
     if problem:
         pytest.fail("node-postgres check cannot run: " + problem, pytrace=False)
     script = os.path.join(CLIENTS, "node_check.js")
-    lines = compare_through_proxy(
+    lines, _ = compare_through_proxy(
         db, sqledge_factory, "node_check.js (node-postgres)",
         lambda port, table: ["node", script, *client_args(db, port, table)])
     assert any('"code":"23505"' in line for line in lines), lines

@@ -5,6 +5,7 @@ statement a role may not read, goes upstream."""
 
 import contextlib
 import os
+import struct
 import subprocess
 
 import psycopg2
@@ -237,3 +238,127 @@ def direct_connect(db):
                             password=db.password, dbname=db.name, connect_timeout=10)
     conn.autocommit = True
     return conn
+
+
+def raw_batch(r, *msgs):
+    """Sends extended-protocol messages ending with Sync; every message up to ReadyForQuery."""
+    r.send_raw(b"".join(msgs) + pgproto.SYNC)
+    return r.recv_until("Z")
+
+
+def i4(v):
+    return struct.pack("!i", v)
+
+
+def i8(v):
+    return struct.pack("!q", v)
+
+
+P, B, D, E = pgproto.parse, pgproto.bind, pgproto.describe, pgproto.execute
+# (messages, answered locally); each runs through sqledge and straight at the upstream
+EXTENDED = [
+    # what drivers send for a statement used once: the unnamed statement
+    ((P("", "SELECT * FROM items WHERE id = $1"), B("", "", [b"2"]), D("P", ""), E("")), True),
+    ((P("", "SELECT * FROM items ORDER BY id"), B("", "", result_formats=[1]), D("P", ""),
+      E("")), True),
+    ((P("", "SELECT id, name FROM items WHERE id = $1", [23]), B("", "", [i4(4)], [1], [0, 1]),
+      D("P", ""), E("")), True),
+    # no Describe: no RowDescription
+    ((P("", "SELECT id FROM items WHERE id >= $1 ORDER BY id"), B("", "", [b" 2 "]), E("")),
+     True),
+    ((P("", "SELECT id FROM items ORDER BY id LIMIT $1 OFFSET $2", [20, 0]),
+      B("", "", [i8(2), b"1"], [1, 0]), D("P", ""), E("")), True),
+    ((P("", "SELECT id FROM items WHERE name = $1 OR label = $2"),
+      B("", "", ["Zoë ☃".encode(), b"third"]), D("P", ""), E("")), True),
+    ((P("", "SELECT id FROM items WHERE id = $1"), B("", "", [None]), D("P", ""), E("")), True),
+    ((P("", "SELECT id FROM items WHERE flag = $1 ORDER BY id"), B("", "", [b"\x01"], [1]),
+      D("P", ""), E("")), True),
+    # values the upstream rejects, or reads its own way: its answer, its error
+    ((P("", "SELECT id FROM items WHERE id = $1"), B("", "", [b"abc"]), D("P", ""), E("")),
+     False),
+    ((P("", "SELECT id FROM items WHERE id = $1"), B("", "", [b"2147483648"]), D("P", ""),
+      E("")), False),
+    ((P("", "SELECT id FROM items WHERE small = $1"), B("", "", [i4(1)], [1]), D("P", ""),
+      E("")), False),
+    ((P("", "SELECT id FROM items LIMIT $1"), B("", "", [b"-1"]), D("P", ""), E("")), False),
+    ((P("", "SELECT id FROM items LIMIT $1"), B("", "", [None]), D("P", ""), E("")), False),
+    ((P("", "SELECT id FROM items WHERE flag = $1"), B("", "", [b"yes"]), D("P", ""), E("")),
+     False),
+    ((P("", "SELECT id FROM items WHERE name = $1"), B("", "", [b"\xff"]), D("P", ""), E("")),
+     False),
+    ((P("", "SELECT id FROM items WHERE id = $1"), B("", "", [b"1", b"2"]), D("P", ""), E("")),
+     False),
+    ((P("", "SELECT id FROM items WHERE id = $1"), B("", "", [b"1"], result_formats=[1, 1]),
+      D("P", ""), E("")), False),
+    ((P("", "SELECT count(*) FROM items WHERE id = $1"), B("", "", [b"1"]), D("P", ""), E("")),
+     False),
+    ((P("", "SELECT id FROM items"), B("", ""), D("P", ""), E("", 2)), False),
+]
+
+
+def test_extended_local_answers_equal_the_upstreams(db, sqledge_factory, items):
+    sq = start(sqledge_factory, db)
+    through, direct = raw_proxy(sq), raw_direct(db)
+    try:
+        for sql in ("SET TimeZone = 'UTC'",):
+            raw_answer(through, sql)
+            raw_answer(direct, sql)
+        for msgs, local in EXTENDED:
+            before = counters(sq)
+            got = raw_batch(through, *msgs)
+            want = raw_batch(direct, *msgs)
+            assert got == want, msgs
+            assert counters(sq)[0] == before[0] + int(local), ("local" if local else
+                                                                "upstream", msgs)
+    finally:
+        through.close()
+        direct.close()
+
+
+def test_named_statements_and_the_unnamed_one(db, sqledge_factory, items):
+    sq = start(sqledge_factory, db)
+    through, direct = raw_proxy(sq), raw_direct(db)
+    both = (through, direct)
+
+    def same(*msgs):
+        got, want = raw_batch(through, *msgs), raw_batch(direct, *msgs)
+        assert got == want, msgs
+        return got
+
+    try:
+        raw_answer(through, "SET TimeZone = 'UTC'")
+        raw_answer(direct, "SET TimeZone = 'UTC'")
+        # prepared once upstream, then executed from the copy (libpq's PQprepare, pgbench)
+        same(P("s1", "SELECT id, name, price FROM items WHERE id = $1"))
+        local, _ = counters(sq)
+        for v in (b"1", b"2", b"3", b"99"):
+            same(B("", "s1", [v], result_formats=[1]), D("P", ""), E(""))
+        assert counters(sq)[0] == local + 4
+        # gone upstream: its error, never a local answer
+        same(pgproto.close("S", "s1"))
+        same(B("", "s1", [b"1"]), E(""))
+        # redefined through SQL: what the upstream says it is now
+        for r in both:
+            raw_answer(r, "PREPARE s1 AS SELECT name FROM items WHERE id = $1")
+        local, _ = counters(sq)
+        same(B("", "s1", [b"2"]), D("P", ""), E(""))
+        for r in both:
+            raw_answer(r, "DEALLOCATE s1")
+        same(P("s1", "SELECT id FROM items WHERE id = $1"))
+        same(B("", "s1", [b"3"]), D("P", ""), E(""))
+        assert counters(sq)[0] == local + 1
+        # the unnamed statement answered here, then used on its own upstream
+        same(P("", "SELECT id, label FROM items WHERE id = $1"), B("", "", [b"3"]), E(""))
+        local, _ = counters(sq)
+        same(pgproto.describe("S", ""))
+        same(B("", "", [b"1"]), D("P", ""), E("", 1))
+        same(B("", "", [b"4"]), D("P", ""), E(""))
+        assert counters(sq)[0] == local
+        # a bad Parse answered by the upstream does not leave a statement behind
+        same(P("s2", "SELECT id FROM items WHERE id = $1 AND"))
+        same(B("", "s2", [b"1"]), E(""))
+        same(P("s3", "SELECT id FROM items WHERE id = $1"), P("s3", "SELECT 1"))
+        same(B("", "s3", [b"1"]), E(""))
+    finally:
+        through.close()
+        direct.close()

@@ -19,6 +19,7 @@ setup(void)
 	                   "sqlite_name, attnum, type_oid, typmod, collation, kind) VALUES "
 	                   "(100, 0, 'id', 'id', 1, 23, -1, NULL, 'int'),"
 	                   "(100, 1, 'at', 'at', 2, 1184, -1, NULL, 'text'),"
+	                   "(100, 2, 'label', 'label', 3, 25, -1, 'default', 'text'),"
 	                   "(200, 0, 'id', 'id', 1, 23, -1, NULL, 'int')");
 }
 
@@ -47,6 +48,10 @@ answer(struct localread_session *s, const char *timezone, const char *unqualifie
 	const char *settings[] = {"ISO, MDY", timezone, "1", "hex", "on", "UTF8", "0/1A2B3C4"};
 	const char *rel100[] = {"100", "t", unqualified_100};
 	const char *rel200[] = {"200", "f", "f"};
+	const char *stmt1[] = {"s1", "SELECT id, label FROM t WHERE id = $1 AND label = $2",
+	                       "{23,0}"};
+	const char *stmt2[] = {"s2", "SELECT id FROM t ORDER BY id LIMIT $1", "{20}"};
+	const char *bad[] = {"s3", "SELECT 1", "{x}"};
 
 	localread_session_reset(s);
 	CHECK_INT(localread_check_message(s, 'T', NULL, 0), 0);
@@ -55,6 +60,11 @@ answer(struct localread_session *s, const char *timezone, const char *unqualifie
 	CHECK_INT(localread_check_message(s, 'T', NULL, 0), 0);
 	CHECK_INT(feed_row(s, 3, rel100), 0);
 	CHECK_INT(feed_row(s, 3, rel200), 0);
+	CHECK_INT(localread_check_message(s, 'C', NULL, 0), 0);
+	CHECK_INT(localread_check_message(s, 'T', NULL, 0), 0);
+	CHECK_INT(feed_row(s, 3, stmt1), 0);
+	CHECK_INT(feed_row(s, 3, stmt2), 0);
+	CHECK_INT(feed_row(s, 3, bad), 0); /* not understood: not known, not a failure */
 	CHECK_INT(localread_check_message(s, 'C', NULL, 0), 0);
 	CHECK_INT(localread_check_message(s, 'Z', (const uint8_t *)"I", 1), 1);
 }
@@ -83,7 +93,7 @@ test_check_then_local(void)
 	memset(&s, 0, sizeof(s));
 	strbuf_init(&sql);
 	localread_check_sql(cat, &sql);
-	CHECK(strstr(strbuf_str(&sql), "(100::oid, 2), (200::oid, 1)") != NULL);
+	CHECK(strstr(strbuf_str(&sql), "(100::oid, 3), (200::oid, 1)") != NULL);
 	CHECK(strstr(strbuf_str(&sql), "pg_current_wal_insert_lsn") != NULL);
 	strbuf_free(&sql);
 
@@ -121,12 +131,159 @@ test_answers_that_keep_it_upstream(void)
 	localread_session_free(&s);
 }
 
+static void
+test_names(void)
+{
+	struct localread_names *n = NULL;
+	struct strbuf sql;
+	char name[8];
+	int i;
+
+	strbuf_init(&sql);
+	localread_check_sql_stmts(n, &sql);
+	CHECK(strstr(strbuf_str(&sql), "name IN (NULL)") != NULL);
+	localread_names_add(&n, "S_1", "SELECT id FROM t WHERE id = $1");
+	localread_names_add(&n, "it's", " (select id FROM nowhere)");
+	localread_names_add(&n, "back\\slash", "SELECT 1"); /* not spelled into the query */
+	localread_names_add(&n, "caf\xc3\xa9", "SELECT 1");
+	localread_names_add(&n, "ins", "INSERT INTO t VALUES ($1)"); /* not a read */
+	CHECK(localread_names_has(n, "S_1") && localread_names_has(n, "it's"));
+	CHECK(!localread_names_has(n, "back\\slash") && !localread_names_has(n, "caf\xc3\xa9"));
+	CHECK(!localread_names_has(n, "ins"));
+	strbuf_reset(&sql);
+	localread_check_sql_stmts(n, &sql);
+	CHECK(strstr(strbuf_str(&sql), "name IN (E'S_1', E'it''s')") != NULL);
+	/* judged against the catalog of the moment */
+	CHECK(localread_names_candidate(n, "S_1", cat, 1));
+	CHECK(!localread_names_candidate(n, "it's", cat, 1));
+	CHECK(!localread_names_candidate(n, "nope", cat, 1));
+	/* a new Parse of the name replaces the old text */
+	localread_names_add(&n, "S_1", "SELECT id FROM elsewhere");
+	CHECK(!localread_names_candidate(n, "S_1", cat, 1));
+	localread_names_remove(n, "S_1");
+	CHECK(!localread_names_has(n, "S_1"));
+	/* the oldest names make room */
+	for (i = 0; i < LOCALREAD_NAMES + 3; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		localread_names_add(&n, name, "SELECT 1");
+	}
+	CHECK(localread_names_has(n, "n34") && !localread_names_has(n, "n0"));
+	localread_names_free(n);
+	strbuf_free(&sql);
+}
+
+/* Binds one parameter given as text (or NULL) for the statement's $1. */
+static int
+bind1(const struct translate_result *tr, uint32_t type, int fmt, const char *val, size_t len,
+      struct localread_binds *out)
+{
+	struct pgw_bind_param prm = {val ? (int32_t)len : -1, (const uint8_t *)val};
+	int16_t f = (int16_t)fmt;
+	struct pgw_bind b = {.portal = "",
+	                     .stmt = "s",
+	                     .nformats = 1,
+	                     .formats = &f,
+	                     .nparams = 1,
+	                     .params = &prm};
+
+	return localread_bind_params(tr, &type, 1, &b, out);
+}
+
+static void
+test_statements(void)
+{
+	struct localread_session s;
+	const struct localread_stmt *st;
+	struct localread_binds binds;
+	struct pgv_out_settings set;
+	struct translate_result tr;
+	struct pgw_bind_param prm[2] = {{2, (const uint8_t *)"42"}, {3, (const uint8_t *)"abc"}};
+	uint32_t types[2] = {PGV_OID_INT4, 0};
+	struct pgw_bind b = {.portal = "", .stmt = "s1", .nparams = 2, .params = prm};
+
+	memset(&s, 0, sizeof(s));
+	CHECK_INT(localread_plan_statement(&s, cat, "SELECT id FROM t WHERE id = $1", &tr, &set),
+	          LOCALREAD_CHECK);
+	CHECK_INT(localread_plan_statement(&s, cat, "SELECT 1", &tr, &set), LOCALREAD_UPSTREAM);
+	answer(&s, "UTC", "t");
+	CHECK_INT(s.nstmts, 2);
+	st = localread_stmt(&s, "s1");
+	CHECK(st != NULL && st->ntypes == 2 && st->types[0] == 23 && st->types[1] == 0);
+	CHECK(localread_stmt(&s, "s3") == NULL && localread_stmt(&s, "nope") == NULL);
+	CHECK_INT(localread_plan_statement(&s, cat, st->sql, &tr, &set), LOCALREAD_LOCAL);
+	CHECK(tr.nparams == 2);
+	CHECK_INT(localread_bind_params(&tr, types, 2, &b, &binds), 0);
+	CHECK(binds.n == 2 && binds.v[0].kind == SQLSHAPE_INT && binds.v[0].i == 42);
+	CHECK(binds.v[1].kind == SQLSHAPE_STR && strcmp(binds.v[1].s, "abc") == 0);
+	localread_binds_free(&binds);
+	/* a parameter count other than the statement's: the upstream reports it */
+	b.nparams = 1;
+	CHECK_INT(localread_bind_params(&tr, types, 1, &b, &binds), -1);
+	translate_result_free(&tr);
+
+	/* int4in's forms and range; binary widths */
+	CHECK_INT(localread_plan_statement(&s, cat, "SELECT id FROM t WHERE id = $1", &tr, &set),
+	          LOCALREAD_LOCAL);
+	CHECK_INT(bind1(&tr, 0, 0, " -7\n", 4, &binds), 0);
+	CHECK(binds.v[0].i == -7);
+	CHECK_INT(bind1(&tr, 0, 0, "+2147483647", 11, &binds), 0);
+	CHECK(binds.v[0].i == INT32_MAX);
+	CHECK_INT(bind1(&tr, 0, 0, "-2147483648", 11, &binds), 0);
+	CHECK(binds.v[0].i == INT32_MIN);
+	CHECK_INT(bind1(&tr, 0, 0, "2147483648", 10, &binds), -1); /* out of range for int4 */
+	CHECK_INT(bind1(&tr, PGV_OID_INT8, 0, "2147483648", 10, &binds), 0);
+	CHECK(binds.v[0].i == INT64_C(2147483648));
+	CHECK_INT(bind1(&tr, PGV_OID_INT8, 0, "-9223372036854775808", 20, &binds), 0);
+	CHECK(binds.v[0].i == INT64_MIN);
+	CHECK_INT(bind1(&tr, PGV_OID_INT8, 0, "9223372036854775808", 19, &binds), -1);
+	CHECK_INT(bind1(&tr, PGV_OID_INT2, 0, "40000", 5, &binds), -1);
+	CHECK_INT(bind1(&tr, 0, 0, "1_000", 5, &binds), -1);
+	CHECK_INT(bind1(&tr, 0, 0, "", 0, &binds), -1);
+	CHECK_INT(bind1(&tr, 0, 0, " ", 1, &binds), -1);
+	CHECK_INT(bind1(&tr, 0, 0, "0x10", 4, &binds), -1);
+	CHECK_INT(bind1(&tr, PGV_OID_NUMERIC, 0, "1", 1, &binds), -1); /* numeric comparison */
+	CHECK_INT(bind1(&tr, PGV_OID_TEXT, 0, "1", 1, &binds), -1);    /* no int = text */
+	CHECK_INT(bind1(&tr, 0, 1, "\xff\xff\xff\xfe", 4, &binds), 0);
+	CHECK(binds.v[0].i == -2);
+	CHECK_INT(bind1(&tr, PGV_OID_INT8, 1, "\0\0\0\0\0\0\1\0", 8, &binds), 0);
+	CHECK(binds.v[0].i == 256);
+	CHECK_INT(bind1(&tr, 0, 1, "\0\0\0\0\0\0\1\0", 8, &binds), -1); /* int4 is 4 bytes */
+	CHECK_INT(bind1(&tr, 0, 0, NULL, 0, &binds), 0);
+	CHECK(binds.v[0].kind == SQLSHAPE_NULL);
+	translate_result_free(&tr);
+
+	/* LIMIT $1: NULL is LIMIT ALL upstream, a negative count an error */
+	st = localread_stmt(&s, "s2");
+	CHECK_INT(localread_plan_statement(&s, cat, st->sql, &tr, &set), LOCALREAD_LOCAL);
+	CHECK_INT(bind1(&tr, PGV_OID_INT8, 0, "10", 2, &binds), 0);
+	CHECK_INT(bind1(&tr, PGV_OID_INT8, 0, "-1", 2, &binds), -1);
+	CHECK_INT(bind1(&tr, PGV_OID_INT8, 0, NULL, 0, &binds), -1);
+	translate_result_free(&tr);
+
+	/* text: UTF-8 as the upstream takes it */
+	CHECK_INT(localread_plan_statement(&s, cat, "SELECT id FROM t WHERE label = $1", &tr, &set),
+	          LOCALREAD_LOCAL);
+	CHECK_INT(bind1(&tr, 0, 0, "caf\xc3\xa9", 5, &binds), 0);
+	CHECK(strcmp(binds.v[0].s, "caf\xc3\xa9") == 0);
+	localread_binds_free(&binds);
+	CHECK_INT(bind1(&tr, PGV_OID_VARCHAR, 1, "x", 1, &binds), 0);
+	localread_binds_free(&binds);
+	CHECK_INT(bind1(&tr, 0, 0, "caf\xc3", 4, &binds), -1);        /* truncated sequence */
+	CHECK_INT(bind1(&tr, 0, 0, "a\0b", 3, &binds), -1);           /* NUL */
+	CHECK_INT(bind1(&tr, 0, 0, "\xed\xa0\x80", 3, &binds), -1);   /* surrogate */
+	CHECK_INT(bind1(&tr, PGV_OID_BPCHAR, 0, "x", 1, &binds), -1); /* blank-padded comparison */
+	translate_result_free(&tr);
+	localread_session_free(&s);
+}
+
 int
 main(void)
 {
 	setup();
 	RUN(test_check_then_local);
 	RUN(test_answers_that_keep_it_upstream);
+	RUN(test_names);
+	RUN(test_statements);
 	localcat_free(cat);
 	return unit_done();
 }
