@@ -39,10 +39,16 @@ localread_stmts_clear(struct localread_session *s)
 		free(s->stmts[i].name);
 		free(s->stmts[i].sql);
 		free(s->stmts[i].types);
+		free(s->stmts[i].result_types);
 	}
 	free(s->stmts);
 	s->stmts = NULL;
 	s->nstmts = 0;
+	for (i = 0; i < s->ndesc; i++)
+		free(s->desc_names[i]);
+	free(s->desc_names);
+	s->desc_names = NULL;
+	s->ndesc = 0;
 }
 
 void
@@ -99,10 +105,10 @@ localread_check_sql(const struct localcat *cat, struct strbuf *out)
 	strbuf_puts(out, ") v(relid, ncols) JOIN pg_catalog.pg_class c ON c.oid = v.relid");
 }
 
-void
-localread_check_sql_stmts(const struct localread_names *names, struct strbuf *out)
+/* The check's third statement: what the named statements of s->desc_names are upstream. */
+static void
+localread_check_sql_stmts(const struct localread_session *s, struct strbuf *out)
 {
-	bool any = false;
 	size_t i;
 
 	strbuf_puts(out,
@@ -110,15 +116,80 @@ localread_check_sql_stmts(const struct localread_names *names, struct strbuf *ou
 	            "FROM pg_catalog.pg_prepared_statements WHERE NOT from_sql AND "
 	            "length(statement) <= ");
 	strbuf_printf(out, "%d AND name IN (", LOCALREAD_STMT_MAX);
-	for (i = 0; names && i < LOCALREAD_NAMES; i++) {
-		if (names->name[i] == NULL)
-			continue;
+	for (i = 0; i < s->ndesc; i++) {
 		/* an E'' literal reads the same whatever standard_conforming_strings says */
-		strbuf_puts(out, any ? ", E" : "E");
-		strbuf_quote_literal(out, names->name[i]);
-		any = true;
+		strbuf_puts(out, i ? ", E" : "E");
+		strbuf_quote_literal(out, s->desc_names[i]);
 	}
-	strbuf_puts(out, any ? ")" : "NULL)");
+	strbuf_puts(out, s->ndesc ? ")" : "NULL)");
+}
+
+void
+localread_check_start(struct localread_session *s, struct localread_names *names,
+                      const struct localcat *cat, uint64_t epoch, const struct strbuf *check_sql,
+                      struct strbuf *out)
+{
+	struct strbuf sql;
+	size_t i, start;
+
+	localread_session_reset(s);
+	for (i = 0; names && i < LOCALREAD_NAMES; i++) {
+		if (names->name[i] == NULL ||
+		    !localread_names_candidate(names, names->name[i], cat, epoch))
+			continue;
+		if (s->desc_names == NULL)
+			s->desc_names = xmalloc(sizeof(*s->desc_names) * LOCALREAD_NAMES);
+		s->desc_names[s->ndesc++] = xstrdup(names->name[i]);
+	}
+	strbuf_init(&sql);
+	strbuf_append(&sql, check_sql->data, check_sql->len);
+	localread_check_sql_stmts(s, &sql);
+	pgw_put_query(out, strbuf_str(&sql));
+	strbuf_free(&sql);
+	/* each with its Sync: a statement the upstream does not have fails alone */
+	for (i = 0; i < s->ndesc; i++) {
+		start = out->len;
+		strbuf_putc(out, 'D');
+		strbuf_append(out, "\0\0\0\0", 4);
+		strbuf_putc(out, 'S');
+		strbuf_append(out, s->desc_names[i], strlen(s->desc_names[i]) + 1);
+		be_put_u32((uint8_t *)out->data + start + 1, (uint32_t)(out->len - start - 1));
+		strbuf_append(out, "S\0\0\0\4", 5);
+	}
+}
+
+/* The column types of a RowDescription, for the statement at hand. */
+static void
+localread_described(struct localread_session *s, const uint8_t *body, size_t len)
+{
+	struct localread_stmt *st = NULL;
+	const char *name;
+	const uint8_t *skipped;
+	struct rbuf rb;
+	uint16_t n, i;
+	int32_t skip;
+	uint32_t type;
+	size_t k;
+
+	for (k = 0; k < s->nstmts && st == NULL; k++)
+		if (strcmp(s->stmts[k].name, s->desc_names[s->desc_done]) == 0)
+			st = &s->stmts[k];
+	if (st == NULL || st->described)
+		return;
+	rbuf_init(&rb, body, len);
+	if (rbuf_get_u16(&rb, &n) < 0)
+		return;
+	free(st->result_types);
+	st->result_types = xmalloc(sizeof(*st->result_types) * (n ? n : 1));
+	for (i = 0; i < n; i++) {
+		if (rbuf_get_cstring(&rb, &name) < 0 || rbuf_get_i32(&rb, &skip) < 0 ||
+		    rbuf_get_bytes(&rb, 2, &skipped) < 0 || rbuf_get_u32(&rb, &type) < 0 ||
+		    rbuf_get_bytes(&rb, 8, &skipped) < 0)
+			return;
+		st->result_types[i] = type;
+	}
+	st->nresults = n;
+	st->described = true;
 }
 
 static int
@@ -214,31 +285,45 @@ localread_stmt(const struct localread_session *s, const char *name)
 	return NULL;
 }
 
+/* "{23,25}" (an oid[] as text) -> types; false when it is something else. */
+static bool
+localread_oid_array(const char *v, int32_t len, uint32_t **types, size_t *n)
+{
+	const char *p, *end;
+	char num[12];
+	size_t k;
+
+	*types = NULL;
+	*n = 0;
+	if (len < 2 || v[0] != '{' || v[len - 1] != '}')
+		return false;
+	p = v + 1;
+	end = v + len - 1;
+	*types = xmalloc(sizeof(**types) * ((size_t)len / 2 + 1));
+	while (p < end) {
+		for (k = 0; p + k < end && p[k] != ',' && k < sizeof(num) - 1; k++)
+			num[k] = p[k];
+		num[k] = '\0';
+		if (k == 0 || strspn(num, "0123456789") != k || (p + k < end && p[k] != ',')) {
+			free(*types);
+			*types = NULL;
+			*n = 0;
+			return false;
+		}
+		(*types)[(*n)++] = (uint32_t)strtoul(num, NULL, 10);
+		p += k + (p + k < end);
+	}
+	return true;
+}
+
 /* A row of the check's third result: name, statement, "{23,25}". */
 static void
 localread_add_stmt(struct localread_session *s, const char *const *v, const int32_t *len)
 {
 	struct localread_stmt st = {0};
-	const char *p, *end;
-	char num[12];
-	size_t n;
 
-	if (len[0] <= 0 || len[1] <= 0 || len[2] < 2 || v[2][0] != '{' || v[2][len[2] - 1] != '}')
+	if (len[0] <= 0 || len[1] <= 0 || !localread_oid_array(v[2], len[2], &st.types, &st.ntypes))
 		return;
-	p = v[2] + 1;
-	end = v[2] + len[2] - 1;
-	st.types = xmalloc(sizeof(*st.types) * ((size_t)len[2] / 2 + 1));
-	while (p < end) {
-		for (n = 0; p + n < end && p[n] != ',' && n < sizeof(num) - 1; n++)
-			num[n] = p[n];
-		num[n] = '\0';
-		if (n == 0 || strspn(num, "0123456789") != n || (p + n < end && p[n] != ',')) {
-			free(st.types);
-			return;
-		}
-		st.types[st.ntypes++] = (uint32_t)strtoul(num, NULL, 10);
-		p += n + (p + n < end);
-	}
 	st.name = xstrndup(v[0], (size_t)len[0]);
 	st.sql = xstrndup(v[1], (size_t)len[1]);
 	s->stmts = xrealloc(s->stmts, sizeof(*s->stmts) * (s->nstmts + 1));
@@ -302,6 +387,15 @@ localread_check_message(struct localread_session *s, uint8_t type, const uint8_t
 	int32_t vl[LR_MAX_FIELDS];
 	int n;
 
+	if (s->query_done) {
+		/* the Describes' answers: ParameterDescription, RowDescription or NoData, or an
+		 * error, then ReadyForQuery, for each */
+		if (type == 'T' && s->desc_done < s->ndesc)
+			localread_described(s, body, len);
+		else if (type == 'Z' && ++s->desc_done >= s->ndesc)
+			return 1;
+		return 0;
+	}
 	switch (type) {
 	case 'T':
 		s->result_no++;
@@ -341,7 +435,8 @@ localread_check_message(struct localread_session *s, uint8_t type, const uint8_t
 		s->valid = !s->failed && s->result_no == 3;
 		if (!s->valid)
 			s->usable = false;
-		return 1;
+		s->query_done = true;
+		return s->ndesc == 0;
 	default:
 		break; /* CommandComplete; NoticeResponse and the like were passed on by the caller
 		        */

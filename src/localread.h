@@ -45,6 +45,9 @@ struct localread_stmt {
 	char *sql;
 	size_t ntypes;
 	uint32_t *types; /* its parameters' types, as the upstream resolved them */
+	bool described;  /* the upstream described it after the check (it still runs): */
+	size_t nresults;
+	uint32_t *result_types; /* its columns' types, which a changed table must not change */
 };
 
 #define LOCALREAD_NAMES 32      /* named statements the check asks about, per session */
@@ -79,6 +82,10 @@ struct localread_session {
 	/* parsing the check's answer */
 	int result_no;
 	bool failed;
+	bool query_done;   /* the check query's ReadyForQuery came; then the Describes': */
+	size_t ndesc;      /* Describe + Sync pairs sent after the check query */
+	size_t desc_done;  /* ReadyForQuery messages of those seen */
+	char **desc_names; /* the statements they describe, in order */
 };
 
 void localread_session_reset(struct localread_session *s);
@@ -86,9 +93,13 @@ void localread_session_free(struct localread_session *s);
 
 /* The check query for the relations of cat, as one simple Query (two statements). */
 void localread_check_sql(const struct localcat *cat, struct strbuf *out);
-/* Appends the check's third statement: what the named statements in names (may be NULL) are
- * upstream. */
-void localread_check_sql_stmts(const struct localread_names *names, struct strbuf *out);
+
+/* Starts a session's check: resets s and appends to out the messages for the upstream: the
+ * check query (check_sql, then a third statement asking what the session's candidate named
+ * statements in names are), then a Describe and a Sync for each of them. */
+void localread_check_start(struct localread_session *s, struct localread_names *names,
+                           const struct localcat *cat, uint64_t epoch,
+                           const struct strbuf *check_sql, struct strbuf *out);
 
 /* Notes a Parse of a named statement (forgetting an earlier one of that name); only SELECTs
  * are kept. */
@@ -105,8 +116,9 @@ void localread_names_free(struct localread_names *names);
 const struct localread_stmt *localread_stmt(const struct localread_session *s, const char *name);
 
 /* Takes one message of the upstream's answer to the check (type, body without the header).
- * Returns 1 when the answer is complete (ReadyForQuery), 0 for more. A session whose check
- * failed (an error) is left invalid. */
+ * Returns 1 when the answer is complete (the last ReadyForQuery), 0 for more. A session whose
+ * check query failed (an error) is left invalid; a Describe that fails leaves its statement
+ * undescribed. */
 int localread_check_message(struct localread_session *s, uint8_t type, const uint8_t *body,
                             size_t len);
 

@@ -189,7 +189,6 @@ struct proxy {
 	int64_t cat_version; /* PRAGMA schema_version it was read at */
 	uint64_t cat_epoch;  /* counts the catalogs read */
 	struct strbuf check_sql;
-	struct strbuf check_tmp; /* check_sql with a session's statements */
 	uint64_t ticket_seq;
 	uint64_t queries_local;
 	bool numeric_host; /* upstream address needs no name lookup */
@@ -1034,13 +1033,9 @@ proxy_local_check_start(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
 
-	localread_session_reset(&c->lr);
 	c->checking = true;
-	strbuf_reset(&p->check_tmp);
-	strbuf_append(&p->check_tmp, p->check_sql.data, p->check_sql.len);
-	localread_check_sql_stmts(c->names, &p->check_tmp);
 	strbuf_reset(&c->icpt);
-	pgw_put_query(&c->icpt, strbuf_str(&p->check_tmp));
+	localread_check_start(&c->lr, c->names, p->cat, p->cat_epoch, &p->check_sql, &c->icpt);
 	proxy_buf_append(&c->uout, c->icpt.data, c->icpt.len);
 	strbuf_reset(&c->icpt);
 	proxy_up_flush(c);
@@ -1209,11 +1204,25 @@ proxy_batch_read(struct proxy *p, const uint8_t *data, size_t avail, struct prox
 	}
 }
 
+/* Whether the translation returns the columns the upstream's statement was prepared with. */
+static bool
+proxy_same_result(const struct translate_result *tr, const struct localread_stmt *st)
+{
+	size_t i;
+
+	if (!st->described || tr->ncols != st->nresults)
+		return false;
+	for (i = 0; i < tr->ncols; i++)
+		if (tr->cols[i].type_oid != st->result_types[i])
+			return false;
+	return true;
+}
+
 /* Plans a batch; for LOCALREAD_LOCAL it is submitted. */
 static enum localread_plan
 proxy_batch_start(struct proxy_client *c, const struct localcat *cat, const struct proxy_batch *b)
 {
-	const struct localread_stmt *st;
+	const struct localread_stmt *st = NULL;
 	struct pgv_out_settings settings;
 	struct localread_binds binds;
 	struct translate_result tr;
@@ -1246,6 +1255,10 @@ proxy_batch_start(struct proxy_client *c, const struct localcat *cat, const stru
 	plan = localread_plan_statement(&c->lr, cat, sql, &tr, &settings);
 	if (plan != LOCALREAD_LOCAL)
 		return plan;
+	if (st != NULL && !proxy_same_result(&tr, st)) {
+		translate_result_free(&tr);
+		return LOCALREAD_UPSTREAM; /* the table changed since it was prepared: an error */
+	}
 	if (localread_bind_params(&tr, types, ntypes, &b->bind, &binds) < 0 ||
 	    (b->bind.nresult_formats > 1 && b->bind.nresult_formats != tr.ncols)) {
 		translate_result_free(&tr);
@@ -2727,7 +2740,6 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	}
 
 	strbuf_init(&p->check_sql);
-	strbuf_init(&p->check_tmp);
 	if (cfg->proxy_local_reads) {
 		p->ex = localexec_start(p->base, cfg->local_db_path, shm, PROXY_LOCAL_MAX_RESULT,
 		                        proxy_local_done, p);
@@ -2756,7 +2768,6 @@ out:
 	sqlite3_finalize(p->cat_version_st);
 	sqlite3_close(p->cat_db);
 	strbuf_free(&p->check_sql);
-	strbuf_free(&p->check_tmp);
 	pgw_decoder_free(&p->dec);
 	pgw_decoder_free(&p->dec_parse);
 	pgw_decoder_free(&p->dec_bind);

@@ -359,6 +359,17 @@ def test_named_statements_and_the_unnamed_one(db, sqledge_factory, items):
         same(B("", "s2", [b"1"]), E(""))
         same(P("s3", "SELECT id FROM items WHERE id = $1"), P("s3", "SELECT 1"))
         same(B("", "s3", [b"1"]), E(""))
+        # a table changed since the statement was prepared: the upstream's error
+        same(P("s4", "SELECT * FROM items WHERE id = $1"))
+        local, _ = counters(sq)
+        same(B("", "s4", [b"1"]), E(""))
+        assert counters(sq)[0] == local + 1
+        db.execute("ALTER TABLE items ADD COLUMN extra int")
+        db.execute("UPDATE items SET extra = 1 WHERE id = 1")
+        sq.wait_caught_up()
+        got = same(B("", "s4", [b"1"]), E(""))
+        assert got[0][0] == "E" and b"0A000" in got[0][1], got
+        assert counters(sq)[0] == local + 1
     finally:
         through.close()
         direct.close()

@@ -5,6 +5,8 @@
 // transactions, batches, errors, cursor fetches and multi-statement strings.
 //
 // Usage: java -cp DIR:/usr/share/java/postgresql.jar JdbcCheck HOST PORT DBNAME USER PASSWORD TABLE
+//        [setup | reads]
+// (setup: only create and fill TABLE; reads: only the typed reads of a TABLE filled so)
 //
 // Prints one line per step, "step {json}", with nothing that varies between two servers or two
 // runs (no timings, pids or OIDs), so that the output of a run straight at PostgreSQL and of a run
@@ -55,8 +57,10 @@ public class JdbcCheck {
     }
 
     public static void main(String[] args) {
-        if (args.length != 6) {
-            System.err.println("usage: JdbcCheck HOST PORT DBNAME USER PASSWORD TABLE");
+        if (args.length != 6 && !(args.length == 7
+                && (args[6].equals("setup") || args[6].equals("reads")))) {
+            System.err.println("usage: JdbcCheck HOST PORT DBNAME USER PASSWORD TABLE"
+                + " [setup | reads]");
             System.exit(2);
         }
         // the driver sends the JVM's time zone as the session's TimeZone
@@ -69,7 +73,15 @@ public class JdbcCheck {
         props.setProperty("connectTimeout", "10");
         props.setProperty("socketTimeout", "60");
         try (Connection conn = DriverManager.getConnection(url, props)) {
-            new JdbcCheck(conn, args[5]).run();
+            JdbcCheck check = new JdbcCheck(conn, args[5]);
+            if (args.length == 6) {
+                check.run();
+            } else if (args[6].equals("setup")) {
+                check.createTable();
+                check.insertRows();
+            } else {
+                check.selectRows();
+            }
         } catch (Throwable e) {
             System.out.flush();
             System.err.println("JdbcCheck failed: " + e);
