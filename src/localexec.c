@@ -92,17 +92,11 @@ localexec_db(struct localexec *ex)
 	if (ex->db && ex->db_gen == gen)
 		return ex->db;
 	path = store_generation_path(ex->db_path, gen);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-	            SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL) != SQLITE_OK) {
-		log_warn("cannot open local copy \"%s\" for reading: %s", path,
-		         db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
+	if (store_open_reader(path, &db) < 0) {
 		free(path);
 		return NULL;
 	}
 	free(path);
-	sqlite3_busy_timeout(db, 1000);
 	pthread_mutex_lock(&ex->lock);
 	if (ex->db)
 		sqlite3_close(ex->db); /* the old generation: its statements are finalized */

@@ -55,6 +55,7 @@
 #define PROXY_LOCAL_MAX_RESULT (4 * 1024 * 1024)   /* bigger answers are read upstream */
 #define PROXY_LOCAL_MAX_WAIT_US INT64_C(1000000)   /* for the copy to catch up, then upstream */
 #define PROXY_LOCAL_WAIT_POLL_MS 1
+#define PROXY_SNAPSHOT_MS 20      /* the longest a read transaction is kept for the next reads */
 #define PROXY_MAX_ADDRS 4         /* resolved upstream addresses tried per login */
 #define PROXY_ERROR_SCAN_MAX 8192 /* ErrorResponses up to this size are read for severity */
 #define PROXY_LINGER_MS 2000      /* after a last message, wait this long for the client's EOF */
@@ -185,6 +186,9 @@ struct proxy {
 	struct localcat *cat;
 	sqlite3 *cat_db; /* the loop's own read-only connection, for the catalog */
 	sqlite3_stmt *cat_version_st;
+	bool snap_open; /* cat_db is in a read transaction, begun at applied_lsn snap_lsn */
+	uint64_t snap_lsn;
+	struct event *ev_snap; /* ends it: a reader must not hold the writer's WAL for long */
 	uint32_t cat_gen;
 	int64_t cat_version; /* PRAGMA schema_version it was read at */
 	uint64_t cat_epoch;  /* counts the catalogs read */
@@ -946,6 +950,43 @@ proxy_schema_version(struct proxy *p)
 	return v;
 }
 
+static void
+proxy_snapshot_end(struct proxy *p)
+{
+	if (p->snap_open && sqlite3_exec(p->cat_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		log_warn("ending a read transaction on the local copy: %s",
+		         sqlite3_errmsg(p->cat_db));
+	p->snap_open = false;
+}
+
+static void
+proxy_snapshot_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	proxy_snapshot_end(arg);
+}
+
+/* The loop's reads share one read transaction while nothing new is applied: a snapshot as
+ * fresh as a new one, without the file locking each transaction costs. */
+static void
+proxy_snapshot(struct proxy *p)
+{
+	uint64_t lsn = shm_load(p->shm->applied_lsn);
+	struct timeval tv = {0, PROXY_SNAPSHOT_MS * 1000};
+
+	if (p->snap_open && lsn == p->snap_lsn)
+		return;
+	proxy_snapshot_end(p);
+	/* the snapshot is taken at the first read, after this load: it holds at least lsn */
+	if (sqlite3_exec(p->cat_db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return;
+	p->snap_open = true;
+	p->snap_lsn = lsn;
+	if (p->ev_snap == NULL)
+		p->ev_snap = evtimer_new(p->base, proxy_snapshot_timeout_cb, p);
+	if (p->ev_snap)
+		evtimer_add(p->ev_snap, &tv);
+}
+
 /* The catalog of the current generation, reread whenever the file's schema changed (a table
  * copied, dropped or reshaped: each changes the schema); NULL without a copy. */
 static const struct localcat *
@@ -960,6 +1001,7 @@ proxy_catalog(struct proxy *p)
 	if (gen == 0)
 		return NULL;
 	if (p->cat_db == NULL || p->cat_gen != gen) {
+		proxy_snapshot_end(p);
 		sqlite3_finalize(p->cat_version_st);
 		p->cat_version_st = NULL;
 		sqlite3_close(p->cat_db);
@@ -967,19 +1009,15 @@ proxy_catalog(struct proxy *p)
 		localcat_free(p->cat);
 		p->cat = NULL;
 		path = store_generation_path(p->cfg->local_db_path, gen);
-		if (sqlite3_open_v2(path, &p->cat_db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-		                    NULL) != SQLITE_OK) {
-			log_warn("cannot open \"%s\" for reading: %s", path,
-			         p->cat_db ? sqlite3_errmsg(p->cat_db) : "out of memory");
-			sqlite3_close(p->cat_db);
+		if (store_open_reader(path, &p->cat_db) < 0)
 			p->cat_db = NULL;
-		}
 		free(path);
 		if (p->cat_db == NULL)
 			return NULL;
 		p->cat_gen = gen;
 		p->cat_version = -1;
 	}
+	proxy_snapshot(p);
 	version = proxy_schema_version(p);
 	if (version < 0)
 		return NULL;
@@ -2759,6 +2797,7 @@ out:
 	proxy_event_free(&p->ev_chan);
 	proxy_event_free(&p->ev_queue);
 	proxy_event_free(&p->ev_accept_pause);
+	proxy_event_free(&p->ev_snap);
 	if (p->dns)
 		evdns_base_free(p->dns, 1);
 	if (p->base)

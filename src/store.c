@@ -413,3 +413,26 @@ store_close_durably(sqlite3 *db, const char *path)
 	free(dir);
 	return r;
 }
+
+/* address space a reader maps of its file (the pages are the page cache's) */
+#define STORE_READER_MMAP "4294967296"
+
+int
+store_open_reader(const char *path, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	            SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA query_only = 1; PRAGMA mmap_size = " STORE_READER_MMAP, NULL,
+	                 NULL, NULL) != SQLITE_OK) {
+		log_warn("cannot open local copy \"%s\" for reading: %s", path,
+		         db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 1000);
+	*out = db;
+	return 0;
+}

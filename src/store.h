@@ -47,6 +47,11 @@ int store_open(const char *path, bool bulk, sqlite3 **out) SQE_MUSTCHECK;
 /* Creates the internal tables in a new file and stamps user_version. */
 int store_init_schema(sqlite3 *db) SQE_MUSTCHECK;
 
+/* Opens a generation file for a proxy's reads: read-only, query_only, with the file mapped
+ * into memory (pages come from the OS page cache, shared by every reader, without a read
+ * call each) and a busy timeout. Returns 0, or -1 (logged) with *out NULL. */
+int store_open_reader(const char *path, sqlite3 **out) SQE_MUSTCHECK;
+
 /* Reads postgres_pos. Returns 1 with *pos filled, 0 when the file has no usable position
  * (no row, other format version), -1 on error. */
 int store_read_pos(sqlite3 *db, struct store_pos *pos) SQE_MUSTCHECK;
