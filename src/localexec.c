@@ -20,6 +20,8 @@
 #include "shm.h"
 #include "store.h"
 
+#define LOCALEXEC_PROGRESS_OPS 1000 /* SQLite steps between two looks at the clock */
+
 struct localexec {
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -116,17 +118,30 @@ localexec_run(struct localexec *ex, struct localexec_job *job)
 		snprintf(job->errmsg, sizeof(job->errmsg), "no local copy");
 		return;
 	}
-	localexec_execute(db, job, ex->max_result);
+	localexec_execute(db, NULL, job, ex->max_result);
+}
+
+/* SQLite calls it every LOCALEXEC_PROGRESS_OPS steps: past the deadline, the statement is
+ * interrupted. */
+static int
+localexec_progress(void *arg)
+{
+	struct localexec_job *job = arg;
+
+	if (time_mono_us() < job->deadline_us)
+		return 0;
+	job->timed_out = true;
+	return 1;
 }
 
 void
-localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
+localexec_execute(sqlite3 *db, sqlite3_stmt *st, struct localexec_job *job, size_t max_result)
 {
 	struct pgw_field fields[256];
 	struct pgw_value values[256];
 	size_t offs[256];
 	struct strbuf scratch;
-	sqlite3_stmt *st = NULL;
+	bool own = st == NULL;
 	char tag[32];
 	size_t i;
 	int rc;
@@ -136,10 +151,13 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 		snprintf(job->errmsg, sizeof(job->errmsg), "too many columns");
 		return;
 	}
-	if (sqlite3_prepare_v2(db, job->sql, -1, &st, NULL) != SQLITE_OK) {
+	if (own && sqlite3_prepare_v2(db, job->sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(job->errmsg, sizeof(job->errmsg), "%s", sqlite3_errmsg(db));
 		return;
 	}
+	strbuf_init(&scratch);
+	if (job->deadline_us)
+		sqlite3_progress_handler(db, LOCALEXEC_PROGRESS_OPS, localexec_progress, job);
 	for (i = 0; i < job->nbinds; i++) {
 		if (job->binds[i].kind == SQLSHAPE_INT)
 			rc = sqlite3_bind_int64(st, (int)i + 1, job->binds[i].i);
@@ -149,8 +167,7 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 			rc = sqlite3_bind_text(st, (int)i + 1, job->binds[i].s, -1, SQLITE_STATIC);
 		if (rc != SQLITE_OK) {
 			snprintf(job->errmsg, sizeof(job->errmsg), "%s", sqlite3_errmsg(db));
-			sqlite3_finalize(st);
-			return;
+			goto out;
 		}
 	}
 	for (i = 0; i < job->ncols; i++) {
@@ -167,7 +184,6 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 	}
 	if (job->row_description)
 		pgw_put_row_description(&job->out, (uint16_t)job->ncols, fields);
-	strbuf_init(&scratch);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		strbuf_reset(&scratch);
 		for (i = 0; i < job->ncols; i++) {
@@ -218,7 +234,7 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 		}
 	}
 	if (rc == SQLITE_INTERRUPT) {
-		job->status = LOCALEXEC_CANCELED;
+		job->status = job->timed_out ? LOCALEXEC_TIMEOUT : LOCALEXEC_CANCELED;
 		goto out;
 	}
 	if (rc != SQLITE_DONE) {
@@ -229,8 +245,15 @@ localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result)
 	pgw_put_command_complete(&job->out, tag);
 	job->status = LOCALEXEC_OK;
 out:
+	if (job->deadline_us)
+		sqlite3_progress_handler(db, 0, NULL, NULL);
 	strbuf_free(&scratch);
-	sqlite3_finalize(st);
+	if (own) {
+		sqlite3_finalize(st);
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
 	if (job->status != LOCALEXEC_OK)
 		strbuf_reset(&job->out);
 }

@@ -25,6 +25,7 @@ enum localexec_status {
 	LOCALEXEC_TOO_BIG,     /* the answer outgrew the cap: forward the statement instead */
 	LOCALEXEC_UNAVAILABLE, /* no local copy, or SQLite could not run it: forward it */
 	LOCALEXEC_CANCELED,    /* interrupted by a CancelRequest */
+	LOCALEXEC_TIMEOUT,     /* ran past the session's statement_timeout */
 };
 
 struct localexec_job {
@@ -38,7 +39,9 @@ struct localexec_job {
 	size_t nbinds; /* values for ?1..?nbinds */
 	struct sqlshape_lit *binds;
 	bool row_description; /* send RowDescription first (a Query; Describe in a batch) */
-	uint8_t *binary;      /* per column, 1: binary format (NULL: all text) */
+	int64_t deadline_us;  /* statement_timeout's end on time_mono_us()'s clock; 0: none */
+	bool timed_out;
+	uint8_t *binary; /* per column, 1: binary format (NULL: all text) */
 	/* out */
 	enum localexec_status status;
 	uint64_t rows;
@@ -60,8 +63,10 @@ void localexec_cancel(struct localexec *ex, uint64_t ticket);
 /* Stops the thread; queued and finished jobs are freed without done(). */
 void localexec_stop(struct localexec *ex);
 
-/* Runs job on db, here and now (the thread's way, for statements known to be short). */
-void localexec_execute(sqlite3 *db, struct localexec_job *job, size_t max_result);
+/* Runs job on db, here and now (the thread's way, for statements known to be short): with st,
+ * job's statement prepared on db, which is reset afterwards and stays the caller's; with
+ * NULL, prepared for this run. */
+void localexec_execute(sqlite3 *db, sqlite3_stmt *st, struct localexec_job *job, size_t max_result);
 
 /* A job for a translated statement, copying what it needs; the binds' strings move into it
  * (binds is left empty). */

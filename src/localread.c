@@ -85,7 +85,8 @@ localread_check_sql(const struct localcat *cat, struct strbuf *out)
 	                 "current_setting('extra_float_digits'), current_setting('bytea_output'), "
 	                 "current_setting('standard_conforming_strings'), "
 	                 "current_setting('client_encoding'), "
-	                 "pg_catalog.pg_current_wal_insert_lsn()::text;");
+	                 "pg_catalog.pg_current_wal_insert_lsn()::text, "
+	                 "current_setting('statement_timeout');");
 	if (cat->nrels == 0) {
 		strbuf_puts(out, "SELECT NULL::oid, false, false WHERE false");
 		return;
@@ -380,6 +381,36 @@ localread_settings(struct localread_session *s, const char **v, const int32_t *l
 	            len[2] > 0;
 }
 
+/* statement_timeout as current_setting() shows it: "0", "250ms", "2s", "5min", "1h", "1d". */
+static int
+localread_timeout_ms(const char *v, int32_t len, int64_t *out)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
+	int64_t n = 0;
+	int32_t i;
+	size_t u;
+
+	for (i = 0; i < len && v[i] >= '0' && v[i] <= '9' && n < INT64_MAX / 100; i++)
+		n = n * 10 + (v[i] - '0');
+	if (i == 0)
+		return -1;
+	if (i == len) {
+		*out = n; /* a bare number is milliseconds */
+		return 0;
+	}
+	for (u = 0; u < ARRAY_SIZE(units); u++) {
+		if ((size_t)(len - i) == strlen(units[u].unit) &&
+		    memcmp(v + i, units[u].unit, (size_t)(len - i)) == 0) {
+			*out = n * units[u].ms;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int
 localread_check_message(struct localread_session *s, uint8_t type, const uint8_t *body, size_t len)
 {
@@ -402,10 +433,12 @@ localread_check_message(struct localread_session *s, uint8_t type, const uint8_t
 		break;
 	case 'D':
 		n = localread_row(body, len, v, vl, LR_MAX_FIELDS);
-		if (s->result_no == 1 && n == 7) {
+		if (s->result_no == 1 && n == 8) {
 			char lsn[LSN_BUFLEN];
 
 			localread_settings(s, v, vl);
+			if (localread_timeout_ms(v[7], vl[7], &s->statement_timeout_ms) < 0)
+				s->failed = true;
 			/* every commit of the session so far ends before it */
 			snprintf(lsn, sizeof(lsn), "%.*s",
 			         vl[6] > 0 && vl[6] < LSN_BUFLEN ? (int)vl[6] : 0, v[6]);

@@ -73,6 +73,7 @@ struct localread_session {
 	                   * until the copy has applied it (the session's own writes) */
 	bool datestyle_iso;
 	bool timezone_utc;
+	int64_t statement_timeout_ms; /* 0: none */
 	size_t nrels;
 	struct localread_rel *rels;
 	size_t nstmts;

@@ -56,6 +56,7 @@
 #define PROXY_LOCAL_MAX_WAIT_US INT64_C(1000000)   /* for the copy to catch up, then upstream */
 #define PROXY_LOCAL_WAIT_POLL_MS 1
 #define PROXY_SNAPSHOT_MS 20      /* the longest a read transaction is kept for the next reads */
+#define PROXY_STMT_CACHE 32       /* SQLite statements kept prepared for the loop's point reads */
 #define PROXY_MAX_ADDRS 4         /* resolved upstream addresses tried per login */
 #define PROXY_ERROR_SCAN_MAX 8192 /* ErrorResponses up to this size are read for severity */
 #define PROXY_LINGER_MS 2000      /* after a last message, wait this long for the client's EOF */
@@ -159,6 +160,13 @@ struct proxy_fail {
 	int64_t last_us;
 };
 
+/* A point read's SQLite statement, kept prepared on the loop's connection. */
+struct proxy_stmt {
+	char *sql;
+	sqlite3_stmt *st;
+	uint64_t last_use;
+};
+
 struct proxy {
 	const struct cfg *cfg;
 	int index;
@@ -186,6 +194,8 @@ struct proxy {
 	struct localcat *cat;
 	sqlite3 *cat_db; /* the loop's own read-only connection, for the catalog */
 	sqlite3_stmt *cat_version_st;
+	struct proxy_stmt stmts[PROXY_STMT_CACHE];
+	uint64_t stmt_uses;
 	bool snap_open; /* cat_db is in a read transaction, begun at applied_lsn snap_lsn */
 	uint64_t snap_lsn;
 	struct event *ev_snap; /* ends it: a reader must not hold the writer's WAL for long */
@@ -951,6 +961,45 @@ proxy_schema_version(struct proxy *p)
 }
 
 static void
+proxy_stmts_clear(struct proxy *p)
+{
+	size_t i;
+
+	for (i = 0; i < PROXY_STMT_CACHE; i++) {
+		sqlite3_finalize(p->stmts[i].st);
+		free(p->stmts[i].sql);
+		p->stmts[i] = (struct proxy_stmt){0};
+	}
+}
+
+/* sql prepared on the loop's connection, from the cache or into it; NULL when it fails. */
+static sqlite3_stmt *
+proxy_stmt(struct proxy *p, const char *sql)
+{
+	struct proxy_stmt *e, *victim = &p->stmts[0];
+	sqlite3_stmt *st;
+	size_t i;
+
+	for (i = 0; i < PROXY_STMT_CACHE; i++) {
+		e = &p->stmts[i];
+		if (e->sql && strcmp(e->sql, sql) == 0) {
+			e->last_use = ++p->stmt_uses;
+			return e->st;
+		}
+		if (e->last_use < victim->last_use)
+			victim = e;
+	}
+	if (sqlite3_prepare_v2(p->cat_db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_finalize(victim->st);
+	free(victim->sql);
+	victim->sql = xstrdup(sql);
+	victim->st = st;
+	victim->last_use = ++p->stmt_uses;
+	return st;
+}
+
+static void
 proxy_snapshot_end(struct proxy *p)
 {
 	if (p->snap_open && sqlite3_exec(p->cat_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -1002,6 +1051,7 @@ proxy_catalog(struct proxy *p)
 		return NULL;
 	if (p->cat_db == NULL || p->cat_gen != gen) {
 		proxy_snapshot_end(p);
+		proxy_stmts_clear(p);
 		sqlite3_finalize(p->cat_version_st);
 		p->cat_version_st = NULL;
 		sqlite3_close(p->cat_db);
@@ -1115,12 +1165,15 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 
 	job->binary = binary;
 	job->row_description = row_description;
+	if (c->lr.statement_timeout_ms > 0)
+		job->deadline_us = time_mono_us() + c->lr.statement_timeout_ms * 1000;
 	c->ticket = job->ticket;
 	if (shm_load(p->shm->applied_lsn) >= c->lr.min_lsn) {
 		if (tr->point && p->cat_db != NULL) {
 			/* one row through the key's index: cheaper here than a trip to the thread
 			 */
-			localexec_execute(p->cat_db, job, PROXY_LOCAL_MAX_RESULT);
+			localexec_execute(p->cat_db, proxy_stmt(p, job->sql), job,
+			                  PROXY_LOCAL_MAX_RESULT);
 			proxy_local_finish(c, job);
 			if (c->finished_job != job)
 				localexec_job_free(job);
@@ -1456,15 +1509,17 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 	struct proxy *p = c->p;
 	struct strbuf sb;
 
-	if ((job->status == LOCALEXEC_OK || job->status == LOCALEXEC_CANCELED) &&
-	    (c->msg_left > 0 || c->scan != c->cout.len) && c->up != NULL) {
+	bool answered = job->status == LOCALEXEC_OK || job->status == LOCALEXEC_CANCELED ||
+	                job->status == LOCALEXEC_TIMEOUT;
+
+	if (answered && (c->msg_left > 0 || c->scan != c->cout.len) && c->up != NULL) {
 		c->finished_job = job;
 		proxy_client_timer(c, 1, proxy_local_finish_later_cb);
 		return;
 	}
 	c->ticket = 0;
 	strbuf_init(&sb);
-	if (c->held_batch && (job->status == LOCALEXEC_OK || job->status == LOCALEXEC_CANCELED)) {
+	if (c->held_batch && answered) {
 		if (c->held_parse)
 			strbuf_append(&sb, "1\0\0\0\4", 5); /* ParseComplete */
 		strbuf_append(&sb, "2\0\0\0\4", 5);         /* BindComplete */
@@ -1476,10 +1531,14 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 		p->queries_local++;
 		shm_store(p->slot->queries_local, p->queries_local);
 		break;
-	case LOCALEXEC_CANCELED: {
-		struct pgw_error e = {.severity = "ERROR",
-		                      .code = "57014",
-		                      .message = "canceling statement due to user request"};
+	case LOCALEXEC_CANCELED:
+	case LOCALEXEC_TIMEOUT: {
+		struct pgw_error e = {
+		        .severity = "ERROR",
+		        .code = "57014",
+		        .message = job->status == LOCALEXEC_TIMEOUT
+		                           ? "canceling statement due to statement timeout"
+		                           : "canceling statement due to user request"};
 
 		pgw_put_error(&sb, &e);
 		pgw_put_ready_for_query(&sb, 'I');
@@ -2804,6 +2863,7 @@ out:
 		event_base_free(p->base);
 	localexec_stop(p->ex);
 	localcat_free(p->cat);
+	proxy_stmts_clear(p);
 	sqlite3_finalize(p->cat_version_st);
 	sqlite3_close(p->cat_db);
 	strbuf_free(&p->check_sql);

@@ -7,6 +7,7 @@ import contextlib
 import os
 import struct
 import subprocess
+import threading
 
 import psycopg2
 import psycopg2.errors
@@ -373,3 +374,86 @@ def test_named_statements_and_the_unnamed_one(db, sqledge_factory, items):
     finally:
         through.close()
         direct.close()
+
+
+def slow_sql(table, groups=5, terms=800):
+    """A statement of the local subset that runs for seconds: each row is compared with
+    groups x terms constants; every OR group but the last is true only at its last term, and
+    the last is never true, so no row comes back."""
+    parts = []
+    for g in range(groups):
+        ors = ["v < %d" % -(i + 1) for i in range(terms - 1)]
+        ors.append("v < -999999" if g == groups - 1 else "v > -1")
+        parts.append("(" + " OR ".join(ors) + ")")
+    return "SELECT id FROM %s WHERE %s" % (table, " AND ".join(parts))
+
+
+def test_cancel_and_statement_timeout_interrupt_local_work(db, sqledge_factory):
+    db.execute("CREATE TABLE big (id int PRIMARY KEY, v int);"
+               "INSERT INTO big SELECT g, g FROM generate_series(1, 200000) g")
+    sq = start(sqledge_factory, db)
+    sql = slow_sql("big")
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT v FROM big WHERE id = 1")  # the session's check
+        _, forwarded = counters(sq)
+        timer = threading.Timer(0.5, conn.cancel)
+        timer.start()
+        with pytest.raises(psycopg2.errors.QueryCanceled) as exc:
+            cur.execute(sql)
+        timer.join()
+        assert exc.value.pgerror.startswith("ERROR:  canceling statement due to user request")
+        assert counters(sq)[1] == forwarded, "the statement went upstream"
+        cur.execute("SET statement_timeout = '300ms'")
+        _, forwarded = counters(sq)
+        with pytest.raises(psycopg2.errors.QueryCanceled) as exc:
+            cur.execute(sql)
+        assert exc.value.pgerror.startswith(
+            "ERROR:  canceling statement due to statement timeout"), exc.value.pgerror
+        assert counters(sq)[1] == forwarded, "the statement went upstream"
+        # the session goes on, locally
+        cur.execute("SET statement_timeout = 0")
+        local, _ = counters(sq)
+        cur.execute("SELECT v FROM big WHERE id = 7")
+        assert cur.fetchone() == (7,)
+        assert counters(sq)[0] == local + 1
+
+
+def test_readers_move_to_a_new_generation_without_a_failed_query(db, sqledge_factory, items):
+    sq = start(sqledge_factory, db)
+    before = sq.generation()
+    stop = threading.Event()
+    errors, seen, reads = [], set(), [0]
+
+    def reader():
+        with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+            while not stop.is_set():
+                try:
+                    cur.execute("SELECT name FROM items WHERE id = 1")
+                    seen.add(cur.fetchone()[0])
+                    reads[0] += 1
+                except Exception as exc:  # any failure is the test's failure
+                    errors.append(repr(exc))
+                    return
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for th in threads:
+        th.start()
+    try:
+        harness.wait_for(lambda: reads[0] > 20 or errors, 30, "the readers to start")
+        local = counters(sq)[0]
+        # the slot is lost under the running worker: it makes a whole new copy while the
+        # proxy goes on answering from the old one, then switches
+        db.cluster.drop_slots(names=[db.slot])
+        db.execute("UPDATE items SET name = 'after' WHERE id = 1")
+        harness.wait_for(lambda: sq.generation() > before or errors, 120,
+                         "a new generation", alive=sq)
+        sq.wait_caught_up()
+        harness.wait_for(lambda: "after" in seen or errors, 30,
+                         "a read from the new generation")
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(30)
+    assert not errors, errors
+    assert seen == {"Ada", "after"}, seen
+    assert counters(sq)[0] > local + 20

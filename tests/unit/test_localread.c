@@ -45,7 +45,7 @@ feed_row(struct localread_session *s, int n, const char *const *vals)
 static void
 answer(struct localread_session *s, const char *timezone, const char *unqualified_100)
 {
-	const char *settings[] = {"ISO, MDY", timezone, "1", "hex", "on", "UTF8", "0/1A2B3C4"};
+	const char *settings[] = {"ISO, MDY", timezone, "1", "hex", "on", "UTF8", "0/1A2B3C4", "0"};
 	const char *rel100[] = {"100", "t", unqualified_100};
 	const char *rel200[] = {"200", "f", "f"};
 	const char *stmt1[] = {"s1", "SELECT id, label FROM t WHERE id = $1 AND label = $2",
@@ -55,7 +55,7 @@ answer(struct localread_session *s, const char *timezone, const char *unqualifie
 
 	localread_session_reset(s);
 	CHECK_INT(localread_check_message(s, 'T', NULL, 0), 0);
-	CHECK_INT(feed_row(s, 7, settings), 0);
+	CHECK_INT(feed_row(s, 8, settings), 0);
 	CHECK_INT(localread_check_message(s, 'C', NULL, 0), 0);
 	CHECK_INT(localread_check_message(s, 'T', NULL, 0), 0);
 	CHECK_INT(feed_row(s, 3, rel100), 0);
@@ -102,6 +102,7 @@ test_check_then_local(void)
 	answer(&s, "Etc/UTC", "t");
 	CHECK(s.valid && s.usable && s.timezone_utc && s.datestyle_iso);
 	CHECK_INT(s.min_lsn, 0x1A2B3C4);
+	CHECK_INT(s.statement_timeout_ms, 0);
 	CHECK_INT(plan(&s, "SELECT id FROM t WHERE id = 1"), LOCALREAD_LOCAL);
 	CHECK_INT(plan(&s, "SELECT * FROM t"), LOCALREAD_LOCAL); /* timestamptz in UTC */
 	/* other.t exists in the copy but the role may not read it */
@@ -191,7 +192,7 @@ test_check_describes(void)
 	struct localread_names *n = NULL;
 	struct localread_session s;
 	struct strbuf check, out, row;
-	const char *settings[] = {"ISO, MDY", "UTC", "1", "hex", "on", "UTF8", "0/1"};
+	const char *settings[] = {"ISO, MDY", "UTC", "1", "hex", "on", "UTF8", "0/1", "1min"};
 	const char *rel100[] = {"100", "t", "t"};
 	const char *s1[] = {"s1", "SELECT id, label FROM t WHERE id = $1", "{23}"};
 	const char *s2[] = {"it's", "SELECT id FROM t", "{}"};
@@ -215,7 +216,7 @@ test_check_describes(void)
 	CHECK(memmem(out.data, out.len, "far", 3) == NULL);
 
 	CHECK_INT(localread_check_message(&s, 'T', NULL, 0), 0);
-	CHECK_INT(feed_row(&s, 7, settings), 0);
+	CHECK_INT(feed_row(&s, 8, settings), 0);
 	CHECK_INT(localread_check_message(&s, 'T', NULL, 0), 0);
 	CHECK_INT(feed_row(&s, 3, rel100), 0);
 	CHECK_INT(localread_check_message(&s, 'T', NULL, 0), 0);
@@ -223,6 +224,7 @@ test_check_describes(void)
 	CHECK_INT(feed_row(&s, 3, s2), 0);
 	CHECK_INT(localread_check_message(&s, 'Z', (const uint8_t *)"I", 1), 0);
 	CHECK(s.valid);
+	CHECK_INT(s.statement_timeout_ms, 60000);
 	/* s1 described; "it's" went away upstream since: an error */
 	CHECK_INT(localread_check_message(&s, 't', (const uint8_t *)"\0\1\0\0\0\27", 6), 0);
 	pgw_put_row_description(&row, 2, f);
