@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -120,7 +121,8 @@ struct proxy_client {
 	PGconn *up;
 	int up_fd;
 	SSL *up_ssl;
-	bool up_slot; /* holds one of max_upstream_connections */
+	bool up_slot;                /* holds one of max_upstream_connections */
+	struct proxy_cancel *cancel; /* the upstream session's cancel key */
 	struct event *ev_conn;
 	struct event *ev_up_read, *ev_up_write;
 	bool up_reading, up_writing, up_read_wants_write;
@@ -152,6 +154,12 @@ struct proxy_client {
 	size_t unnamed_parse_len;
 	bool drop_pc;
 	uint32_t drop_pc_zr;
+};
+
+/* A session's cancel key, shared with the threads that send a CancelRequest with it. */
+struct proxy_cancel {
+	PGcancel *pc;
+	int refs;
 };
 
 struct proxy_fail {
@@ -210,6 +218,7 @@ struct proxy {
 };
 
 static int proxy_cancel_threads;
+static int proxy_devnull = -1; /* where libpq's descriptor of a detached session points */
 
 static void proxy_client_update_events(struct proxy_client *c);
 static void proxy_client_process(struct proxy_client *c);
@@ -485,6 +494,37 @@ proxy_wipe_password(struct proxy_client *c)
 }
 
 static void
+proxy_cancel_unref(struct proxy_cancel *cancel)
+{
+	if (cancel && __atomic_sub_fetch(&cancel->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		PQfreeCancel(cancel->pc);
+		free(cancel);
+	}
+}
+
+/* After login a plain-TCP or Unix-socket session needs nothing of libpq but its socket and
+ * its cancel key: the socket moves to a descriptor of our own, libpq's descriptor is pointed
+ * at /dev/null (so that PQfinish says nothing to the upstream), and the connection object
+ * with its two 16 KiB buffers is freed. An idle session then costs a few hundred bytes here.
+ * A TLS session keeps libpq's connection, whose SSL object relays it. */
+static void
+proxy_up_detach(struct proxy_client *c)
+{
+	int fd;
+
+	if (proxy_devnull < 0 || (fd = fcntl(c->up_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return;
+	if (dup2(proxy_devnull, c->up_fd) < 0) {
+		close(fd);
+		return;
+	}
+	proxy_wipe_password(c);
+	PQfinish(c->up);
+	c->up = NULL;
+	c->up_fd = fd;
+}
+
+static void
 proxy_up_close(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
@@ -503,9 +543,15 @@ proxy_up_close(struct proxy_client *c)
 		proxy_wipe_password(c);
 		PQfinish(c->up);
 		c->up = NULL;
+	} else if (c->up_fd >= 0) {
+		/* detached from libpq: end the session as PQfinish would */
+		(void)send(c->up_fd, "X\0\0\0\4", 5, MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(c->up_fd);
 	}
 	c->up_ssl = NULL;
 	c->up_fd = -1;
+	proxy_cancel_unref(c->cancel);
+	c->cancel = NULL;
 	if (c->up_slot) {
 		/* the worker's own count first: a master repairing the total after our death
 		 * must never subtract one we already gave back */
@@ -850,11 +896,11 @@ proxy_up_pump(struct proxy_client *c)
 	size_t moved;
 	ssize_t n;
 
-	if (c->up == NULL || (c->state != PC_READY && c->state != PC_DRAIN))
+	if (c->up_fd < 0 || (c->state != PC_READY && c->state != PC_DRAIN))
 		return;
 	if (proxy_buf_pending(&c->uout) > 0)
 		proxy_up_flush(c);
-	while (!c->dead && c->up != NULL && proxy_buf_pending(&c->cout) < PROXY_HIGH_WATER) {
+	while (!c->dead && c->up_fd >= 0 && proxy_buf_pending(&c->cout) < PROXY_HIGH_WATER) {
 		moved = proxy_buf_reserve(&c->cout, PROXY_READ_MIN);
 		c->scan -= moved;
 		n = proxy_up_recv(c, c->cout.data + c->cout.len, c->cout.cap - c->cout.len, why,
@@ -1512,7 +1558,7 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 	bool answered = job->status == LOCALEXEC_OK || job->status == LOCALEXEC_CANCELED ||
 	                job->status == LOCALEXEC_TIMEOUT;
 
-	if (answered && (c->msg_left > 0 || c->scan != c->cout.len) && c->up != NULL) {
+	if (answered && (c->msg_left > 0 || c->scan != c->cout.len) && c->up_fd >= 0) {
 		c->finished_job = job;
 		proxy_client_timer(c, 1, proxy_local_finish_later_cb);
 		return;
@@ -1597,7 +1643,7 @@ proxy_client_drain(struct proxy_client *c)
 	}
 	if (c->dead)
 		return;
-	if (c->up == NULL || (proxy_buf_pending(&c->uout) == 0 && c->cin_done))
+	if (c->up_fd < 0 || (proxy_buf_pending(&c->uout) == 0 && c->cin_done))
 		c->dead = true;
 }
 
@@ -1672,7 +1718,7 @@ proxy_client_relay(struct proxy_client *c)
 		proxy_buf_consume(&c->cin, total);
 	}
 	shm_store(p->slot->queries_forwarded, p->queries);
-	if (!c->dead && c->up != NULL)
+	if (!c->dead && c->up_fd >= 0)
 		proxy_up_flush(c);
 	if (!c->dead && c->state == PC_DRAIN) {
 		if (proxy_buf_pending(&c->cin) < PGW_HEADER_LEN ||
@@ -1780,13 +1826,9 @@ proxy_login_done(struct proxy_client *c)
 			return;
 		}
 	}
-	c->ev_up_read = event_new(p->base, c->up_fd, EV_READ | EV_PERSIST, proxy_up_read_cb, c);
-	c->ev_up_write = event_new(p->base, c->up_fd, EV_WRITE | EV_PERSIST, proxy_up_write_cb, c);
-	if (c->ev_up_read == NULL || c->ev_up_write == NULL) {
-		log_error("cannot create upstream events");
-		c->dead = true;
-		return;
-	}
+	c->cancel = xcalloc(1, sizeof(*c->cancel));
+	c->cancel->refs = 1;
+	c->cancel->pc = PQgetCancel(c->up);
 
 	strbuf_init(&sb);
 	pgw_put_auth_ok(&sb);
@@ -1809,6 +1851,16 @@ proxy_login_done(struct proxy_client *c)
 		break;
 	}
 	pgw_put_ready_for_query(&sb, c->txn);
+	if (c->up_ssl == NULL)
+		proxy_up_detach(c);
+	c->ev_up_read = event_new(p->base, c->up_fd, EV_READ | EV_PERSIST, proxy_up_read_cb, c);
+	c->ev_up_write = event_new(p->base, c->up_fd, EV_WRITE | EV_PERSIST, proxy_up_write_cb, c);
+	if (c->ev_up_read == NULL || c->ev_up_write == NULL) {
+		log_error("cannot create upstream events");
+		strbuf_free(&sb);
+		c->dead = true;
+		return;
+	}
 	proxy_client_put(c, &sb);
 	strbuf_free(&sb);
 	c->state = PC_READY;
@@ -2640,12 +2692,12 @@ proxy_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 static void *
 proxy_cancel_thread(void *arg)
 {
-	PGcancel *cancel = arg;
+	struct proxy_cancel *cancel = arg;
 	char err[256];
 
-	if (!PQcancel(cancel, err, sizeof(err)))
+	if (!PQcancel(cancel->pc, err, sizeof(err)))
 		log_warn("could not send a cancel request to the upstream: %s", err);
-	PQfreeCancel(cancel);
+	proxy_cancel_unref(cancel);
 	__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
@@ -2656,7 +2708,7 @@ static void
 proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 {
 	struct proxy_client *c;
-	PGcancel *cancel;
+	struct proxy_cancel *cancel;
 	pthread_attr_t attr;
 	pthread_t th;
 
@@ -2664,7 +2716,8 @@ proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 		if (c->session == (pid & PROXY_SESSION_MASK))
 			break;
 	/* no timing hint: the key is compared in full whether the session exists or not */
-	if (c == NULL || ((c->key ^ key) | (c->state != PC_READY)) != 0 || c->up == NULL) {
+	if (c == NULL || ((c->key ^ key) | (c->state != PC_READY)) != 0 || c->cancel == NULL ||
+	    c->cancel->pc == NULL) {
 		log_debug("CancelRequest for process %u does not match a session", pid);
 		return;
 	}
@@ -2678,17 +2731,14 @@ proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 		log_warn("too many cancel requests in flight, dropping one for client %s", c->addr);
 		return;
 	}
-	cancel = PQgetCancel(c->up);
-	if (cancel == NULL) {
-		__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
-		return;
-	}
+	cancel = c->cancel;
+	__atomic_add_fetch(&cancel->refs, 1, __ATOMIC_ACQ_REL);
 	log_debug("client %s: passing a cancel request to the upstream", c->addr);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&th, &attr, proxy_cancel_thread, cancel) != 0) {
 		log_warn("cannot start a thread for a cancel request");
-		PQfreeCancel(cancel);
+		proxy_cancel_unref(cancel);
 		__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
 	}
 	pthread_attr_destroy(&attr);
@@ -2792,6 +2842,8 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	p->chan_fd = chan_fd;
 	p->queue_tail = &p->queue;
 	p->accepting = true;
+	if (proxy_devnull < 0)
+		proxy_devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pgw_decoder_init(&p->dec);
 	pgw_decoder_init(&p->dec_parse);
 	pgw_decoder_init(&p->dec_bind);
