@@ -142,6 +142,7 @@ localexec_execute(sqlite3 *db, sqlite3_stmt *st, struct localexec_job *job, size
 	size_t offs[256];
 	struct strbuf scratch;
 	bool own = st == NULL;
+	size_t described = 0;
 	char tag[32];
 	size_t i;
 	int rc;
@@ -156,8 +157,10 @@ localexec_execute(sqlite3 *db, sqlite3_stmt *st, struct localexec_job *job, size
 		return;
 	}
 	strbuf_init(&scratch);
-	if (job->deadline_us)
+	if (job->timeout_ms > 0) {
+		job->deadline_us = time_mono_us() + job->timeout_ms * 1000;
 		sqlite3_progress_handler(db, LOCALEXEC_PROGRESS_OPS, localexec_progress, job);
+	}
 	for (i = 0; i < job->nbinds; i++) {
 		if (job->binds[i].kind == SQLSHAPE_INT)
 			rc = sqlite3_bind_int64(st, (int)i + 1, job->binds[i].i);
@@ -184,6 +187,7 @@ localexec_execute(sqlite3 *db, sqlite3_stmt *st, struct localexec_job *job, size
 	}
 	if (job->row_description)
 		pgw_put_row_description(&job->out, (uint16_t)job->ncols, fields);
+	described = job->out.len;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		strbuf_reset(&scratch);
 		for (i = 0; i < job->ncols; i++) {
@@ -245,7 +249,7 @@ localexec_execute(sqlite3 *db, sqlite3_stmt *st, struct localexec_job *job, size
 	pgw_put_command_complete(&job->out, tag);
 	job->status = LOCALEXEC_OK;
 out:
-	if (job->deadline_us)
+	if (job->timeout_ms > 0)
 		sqlite3_progress_handler(db, 0, NULL, NULL);
 	strbuf_free(&scratch);
 	if (own) {
@@ -254,7 +258,9 @@ out:
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 	}
-	if (job->status != LOCALEXEC_OK)
+	if (job->status == LOCALEXEC_CANCELED || job->status == LOCALEXEC_TIMEOUT)
+		job->out.len = described; /* PostgreSQL has sent RowDescription before it runs */
+	else if (job->status != LOCALEXEC_OK)
 		strbuf_reset(&job->out);
 }
 

@@ -39,7 +39,8 @@ struct localexec_job {
 	size_t nbinds; /* values for ?1..?nbinds */
 	struct sqlshape_lit *binds;
 	bool row_description; /* send RowDescription first (a Query; Describe in a batch) */
-	int64_t deadline_us;  /* statement_timeout's end on time_mono_us()'s clock; 0: none */
+	int64_t timeout_ms;   /* statement_timeout, from the start of execution; 0: none */
+	int64_t deadline_us;  /* its end on time_mono_us()'s clock */
 	bool timed_out;
 	uint8_t *binary; /* per column, 1: binary format (NULL: all text) */
 	/* out */

@@ -57,6 +57,7 @@
 #define PROXY_LOCAL_MAX_WAIT_US INT64_C(1000000)   /* for the copy to catch up, then upstream */
 #define PROXY_LOCAL_WAIT_POLL_MS 1
 #define PROXY_SNAPSHOT_MS 20      /* the longest a read transaction is kept for the next reads */
+#define PROXY_BATCH_WAIT_MS 20    /* for the rest of a batch, then what came goes upstream */
 #define PROXY_STMT_CACHE 32       /* SQLite statements kept prepared for the loop's point reads */
 #define PROXY_MAX_ADDRS 4         /* resolved upstream addresses tried per login */
 #define PROXY_ERROR_SCAN_MAX 8192 /* ErrorResponses up to this size are read for severity */
@@ -86,6 +87,12 @@ struct proxy_buf {
 };
 
 struct proxy;
+
+/* A copy of one whole message. */
+struct proxy_msg {
+	uint8_t *data;
+	size_t len;
+};
 
 struct proxy_client {
 	struct proxy *p;
@@ -132,13 +139,13 @@ struct proxy_client {
 	char txn;         /* transaction status of the last ReadyForQuery relayed */
 	unsigned pending; /* ReadyForQuery messages the upstream still owes the client */
 	bool unsynced;    /* extended-protocol messages forwarded since the last Sync */
-	uint32_t zs, zr;  /* ReadyForQuery messages asked of the upstream, and received */
 
 	/* local reads */
 	struct localread_session lr;
 	bool held;              /* a Query or a batch waits for the check or for local execution */
 	bool held_batch;        /* the extended protocol's [Parse] Bind [Describe] Execute Sync */
 	bool held_parse;        /* the batch begins with Parse */
+	bool batch_waited;      /* the rest of a batch did not come in time: relay what did */
 	struct strbuf held_msg; /* it, whole, for when it goes upstream after all */
 	uint64_t ticket;        /* its local execution job */
 	struct localexec_job *waiting_job;  /* the job, until the copy has the session's writes */
@@ -147,13 +154,12 @@ struct proxy_client {
 	bool checking;                 /* the upstream is answering our check query */
 	struct strbuf icpt;            /* that answer, not yet parsed */
 	struct localread_names *names; /* named statements worth asking the check about */
-	/* A Parse of the unnamed statement answered here never reached the upstream: it is sent
-	 * before the next message that uses the unnamed statement there, and its ParseComplete,
-	 * the first one after drop_pc_zr ReadyForQuery messages, is not the client's. */
-	uint8_t *unnamed_parse;
-	size_t unnamed_parse_len;
-	bool drop_pc;
-	uint32_t drop_pc_zr;
+	/* The unnamed prepared statement. A Parse of it answered here never reached the
+	 * upstream: it is sent there, as a segment of its own whose answer is not the client's,
+	 * before the next message that uses the unnamed statement (unnamed_parse). up_unnamed
+	 * is the Parse the upstream's unnamed statement came from. */
+	struct proxy_msg unnamed_parse, up_unnamed;
+	unsigned swallow; /* upstream segments (up to ReadyForQuery) of ours, after the check */
 };
 
 /* A session's cancel key, shared with the threads that send a CancelRequest with it. */
@@ -225,7 +231,7 @@ static void proxy_client_process(struct proxy_client *c);
 static void proxy_up_pump(struct proxy_client *c);
 static void proxy_queue_kick(struct proxy *p);
 static void proxy_client_drain(struct proxy_client *c);
-static void proxy_local_check_answer(struct proxy_client *c);
+static void proxy_local_intercept(struct proxy_client *c);
 static void proxy_local_release_upstream(struct proxy_client *c);
 static void proxy_local_finish(struct proxy_client *c, struct localexec_job *job);
 static bool proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg,
@@ -288,6 +294,23 @@ proxy_buf_free(struct proxy_buf *b, bool wipe)
 		secure_zero(b->data, b->cap);
 	free(b->data);
 	memset(b, 0, sizeof(*b));
+}
+
+static void
+proxy_msg_clear(struct proxy_msg *m)
+{
+	free(m->data);
+	m->data = NULL;
+	m->len = 0;
+}
+
+static void
+proxy_msg_set(struct proxy_msg *m, const uint8_t *data, size_t len)
+{
+	proxy_msg_clear(m);
+	m->data = xmalloc(len);
+	memcpy(m->data, data, len);
+	m->len = len;
 }
 
 /* ---- small helpers ---- */
@@ -592,7 +615,8 @@ proxy_client_free(struct proxy_client *c)
 	localexec_job_free(c->finished_job);
 	localread_session_free(&c->lr);
 	localread_names_free(c->names);
-	free(c->unnamed_parse);
+	proxy_msg_clear(&c->unnamed_parse);
+	proxy_msg_clear(&c->up_unnamed);
 	free(c->startup);
 	p->nclients--;
 	if (c->counted)
@@ -863,20 +887,8 @@ proxy_up_scan(struct proxy_client *c)
 		need = type == 'Z' ? 6 : type == 'E' && mlen < PROXY_ERROR_SCAN_MAX ? mlen + 1 : 0;
 		if (avail < need)
 			return 0;
-		if (c->drop_pc && c->zr == c->drop_pc_zr) {
-			if (type == '1' && mlen == 4) {
-				/* the ParseComplete of the Parse sent on the client's behalf */
-				memmove(d + c->scan, d + c->scan + 5, c->cout.len - c->scan - 5);
-				c->cout.len -= 5;
-				c->drop_pc = false;
-				continue;
-			}
-			if (type == 'E' || type == 'Z')
-				c->drop_pc = false; /* that Parse failed or was skipped */
-		}
 		if (type == 'Z' && mlen == 5) {
 			c->txn = (char)d[c->scan + 5];
-			c->zr++;
 			if (c->pending > 0)
 				c->pending--;
 		} else if (type == 'E' && need > 0 && proxy_error_is_fatal(d + c->scan, need))
@@ -914,8 +926,8 @@ proxy_up_pump(struct proxy_client *c)
 		if (c->state == PC_DRAIN)
 			continue; /* the client is gone: its answers go nowhere */
 		c->cout.len += (size_t)n;
-		if (c->checking) {
-			proxy_local_check_answer(c);
+		if (c->checking || c->swallow > 0) {
+			proxy_local_intercept(c);
 			if (c->dead)
 				return;
 			continue;
@@ -954,29 +966,52 @@ proxy_uses_unnamed(uint8_t type, const uint8_t *msg, size_t len)
 	}
 }
 
+/* Sends the upstream the client's unnamed statement, which it answered locally, as a segment
+ * of its own (Parse, Sync) whose answer is not relayed. Only between segments: false when
+ * the client is halfway through one. */
+static bool
+proxy_unnamed_sync(struct proxy_client *c)
+{
+	if (c->unsynced || c->pending > 0)
+		return false;
+	proxy_buf_append(&c->uout, c->unnamed_parse.data, c->unnamed_parse.len);
+	proxy_buf_append(&c->uout, "S\0\0\0\4", 5);
+	c->swallow++;
+	c->up_unnamed = c->unnamed_parse;
+	c->unnamed_parse = (struct proxy_msg){0};
+	return true;
+}
+
 static void
 proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t len)
 {
 	struct proxy *p = c->p;
 
-	if (c->unnamed_parse && proxy_uses_unnamed(type, msg, len)) {
-		uint8_t *parse = c->unnamed_parse;
-
-		c->unnamed_parse = NULL;
-		if (type != PGW_PARSE) {
-			/* the upstream must have the unnamed statement the client has */
-			c->drop_pc = true;
-			c->drop_pc_zr = c->zs;
-			proxy_forward(c, PGW_PARSE, parse, c->unnamed_parse_len);
+	if (type == PGW_QUERY) {
+		/* a simple Query drops the unnamed statement, here and upstream */
+		proxy_msg_clear(&c->unnamed_parse);
+		proxy_msg_clear(&c->up_unnamed);
+	} else if (proxy_uses_unnamed(type, msg, len)) {
+		if (type == PGW_PARSE || type == PGW_CLOSE) {
+			proxy_msg_clear(&c->unnamed_parse);
+			if (type == PGW_PARSE)
+				proxy_msg_set(&c->up_unnamed, msg, len);
+			else
+				proxy_msg_clear(&c->up_unnamed);
+		} else if (c->unnamed_parse.data && !proxy_unnamed_sync(c)) {
+			/* within a segment the upstream cannot be given the statement without an
+			 * answer of its own in the middle of the client's */
+			proxy_client_fatal(c, "0A000",
+			                   "sqledge cannot relay a use of the unnamed statement, "
+			                   "answered from the local copy, in the middle of a "
+			                   "pipeline; send Parse before Bind");
+			return;
 		}
-		free(parse);
 	}
 	if (type == PGW_QUERY || type == PGW_EXECUTE || type == PGW_FUNCTION_CALL)
 		p->queries++;
-	if (type == PGW_QUERY || type == PGW_SYNC || type == PGW_FUNCTION_CALL) {
+	if (type == PGW_QUERY || type == PGW_SYNC || type == PGW_FUNCTION_CALL)
 		c->pending++;
-		c->zs++;
-	}
 	if (type == PGW_SYNC)
 		c->unsynced = false;
 	else if (type != PGW_QUERY && type != PGW_FUNCTION_CALL && type != PGW_COPY_DATA &&
@@ -1048,9 +1083,12 @@ proxy_stmt(struct proxy *p, const char *sql)
 static void
 proxy_snapshot_end(struct proxy *p)
 {
-	if (p->snap_open && sqlite3_exec(p->cat_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (p->snap_open && sqlite3_exec(p->cat_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		log_warn("ending a read transaction on the local copy: %s",
 		         sqlite3_errmsg(p->cat_db));
+		if (!sqlite3_get_autocommit(p->cat_db))
+			(void)sqlite3_exec(p->cat_db, "ROLLBACK", NULL, NULL, NULL);
+	}
 	p->snap_open = false;
 }
 
@@ -1061,25 +1099,27 @@ proxy_snapshot_timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The loop's reads share one read transaction while nothing new is applied: a snapshot as
- * fresh as a new one, without the file locking each transaction costs. */
-static void
+ * fresh as a new one, without the file locking each transaction costs. Returns the applied
+ * position the loop's reads see at least. */
+static uint64_t
 proxy_snapshot(struct proxy *p)
 {
 	uint64_t lsn = shm_load(p->shm->applied_lsn);
 	struct timeval tv = {0, PROXY_SNAPSHOT_MS * 1000};
 
 	if (p->snap_open && lsn == p->snap_lsn)
-		return;
+		return lsn;
 	proxy_snapshot_end(p);
 	/* the snapshot is taken at the first read, after this load: it holds at least lsn */
 	if (sqlite3_exec(p->cat_db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return;
+		return lsn; /* each read is a transaction of its own, as fresh */
 	p->snap_open = true;
 	p->snap_lsn = lsn;
 	if (p->ev_snap == NULL)
 		p->ev_snap = evtimer_new(p->base, proxy_snapshot_timeout_cb, p);
 	if (p->ev_snap)
 		evtimer_add(p->ev_snap, &tv);
+	return lsn;
 }
 
 /* The catalog of the current generation, reread whenever the file's schema changed (a table
@@ -1167,6 +1207,13 @@ proxy_local_check_start(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
 
+	/* a simple Query: the upstream drops its unnamed statement, which the client keeps
+	 * when the held batch binds a named one: it is sent again before its next use */
+	if (c->up_unnamed.data && c->held_batch && !c->held_parse && !c->unnamed_parse.data) {
+		c->unnamed_parse = c->up_unnamed;
+		c->up_unnamed = (struct proxy_msg){0};
+	}
+	proxy_msg_clear(&c->up_unnamed);
 	c->checking = true;
 	strbuf_reset(&c->icpt);
 	localread_check_start(&c->lr, c->names, p->cat, p->cat_epoch, &p->check_sql, &c->icpt);
@@ -1211,13 +1258,12 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 
 	job->binary = binary;
 	job->row_description = row_description;
-	if (c->lr.statement_timeout_ms > 0)
-		job->deadline_us = time_mono_us() + c->lr.statement_timeout_ms * 1000;
+	job->timeout_ms = c->lr.statement_timeout_ms;
 	c->ticket = job->ticket;
 	if (shm_load(p->shm->applied_lsn) >= c->lr.min_lsn) {
-		if (tr->point && p->cat_db != NULL) {
-			/* one row through the key's index: cheaper here than a trip to the thread
-			 */
+		/* one row through the key's index: cheaper here than a trip to the thread; in
+		 * the loop's snapshot, which is renewed if older than the session's writes */
+		if (tr->point && p->cat_db != NULL && proxy_snapshot(p) >= c->lr.min_lsn) {
 			localexec_execute(p->cat_db, proxy_stmt(p, job->sql), job,
 			                  PROXY_LOCAL_MAX_RESULT);
 			proxy_local_finish(c, job);
@@ -1244,9 +1290,10 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 	struct translate_result tr;
 	const struct localcat *cat;
 
-	/* outside transaction blocks, with nothing owed by the upstream */
+	/* outside transaction blocks, with nothing owed by the upstream; and not while the
+	 * upstream holds an unnamed statement, which the Query drops there */
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
-	    (cat = proxy_catalog(p)) == NULL)
+	    c->swallow > 0 || c->up_unnamed.data != NULL || (cat = proxy_catalog(p)) == NULL)
 		return false;
 	switch (localread_plan(&c->lr, cat, sql, &tr, &binds, &settings)) {
 	case LOCALREAD_CHECK:
@@ -1415,6 +1462,17 @@ proxy_batch_start(struct proxy_client *c, const struct localcat *cat, const stru
 	return LOCALREAD_LOCAL;
 }
 
+static void
+proxy_batch_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+
+	c->batch_waited = true;
+	if (c->state == PC_READY && !c->held)
+		proxy_client_process(c);
+	proxy_client_done(c);
+}
+
 /* Decides an extended-protocol batch starting at the client's next message: the bytes taken
  * (held for the check or for local execution), 0 to relay the message as usual, or
  * SQE_AGAIN to wait for the rest of the batch. */
@@ -1428,11 +1486,17 @@ proxy_local_try_batch(struct proxy_client *c)
 	int r;
 
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
-	    (cat = proxy_catalog(p)) == NULL)
+	    c->swallow > 0 || (cat = proxy_catalog(p)) == NULL)
 		return 0;
 	r = proxy_batch_read(p, data, proxy_buf_pending(&c->cin), &b);
+	if (r == SQE_AGAIN && !c->batch_waited) {
+		/* a client may also wait for answers before it sends Sync */
+		proxy_client_timer(c, PROXY_BATCH_WAIT_MS, proxy_batch_wait_cb);
+		return SQE_AGAIN;
+	}
+	c->batch_waited = false;
 	if (r != 1)
-		return r == SQE_AGAIN ? SQE_AGAIN : 0;
+		return 0;
 	/* held first: the submission may answer at once */
 	proxy_local_hold(c, data, b.len, true, b.parse);
 	switch (proxy_batch_start(c, cat, &b)) {
@@ -1460,54 +1524,16 @@ proxy_note_statement(struct proxy_client *c, const struct pgw_msg *m)
 		localread_names_add(&c->names, m->u.parse.name, m->u.parse.query);
 }
 
-/* The check's answer arrived (it is in cout past scan): parse it instead of relaying it. */
+/* The check's answer is in: the held statement is planned again. */
 static void
-proxy_local_check_answer(struct proxy_client *c)
+proxy_local_checked(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
 	struct pgv_out_settings settings;
 	struct localread_binds binds;
 	struct translate_result tr;
 	const struct localcat *cat;
-	size_t off = 0, mlen;
-	int done = 0;
 
-	strbuf_append(&c->icpt, c->cout.data + c->scan, c->cout.len - c->scan);
-	c->cout.len = c->scan;
-	while (!done && c->icpt.len - off >= PGW_HEADER_LEN) {
-		const uint8_t *m = (const uint8_t *)c->icpt.data + off;
-
-		mlen = be_get_u32(m + 1);
-		if (mlen < 4 || mlen > 64 * 1024 * 1024) {
-			c->dead = true;
-			return;
-		}
-		if (c->icpt.len - off < mlen + 1)
-			break;
-		if (m[0] == 'A' || m[0] == 'N' || m[0] == 'S') {
-			/* asynchronous messages of the session: the client's */
-			proxy_buf_append(&c->cout, m, mlen + 1);
-			c->scan = c->cout.len;
-		} else {
-			done = localread_check_message(&c->lr, m[0], m + PGW_HEADER_LEN, mlen - 4);
-		}
-		off += mlen + 1;
-	}
-	if (!done) {
-		memmove(c->icpt.data, c->icpt.data + off, c->icpt.len - off);
-		c->icpt.len -= off;
-		return;
-	}
-	c->checking = false;
-	/* anything after our ReadyForQuery is the session's own again */
-	if (c->icpt.len > off) {
-		proxy_buf_append(&c->cout, c->icpt.data + off, c->icpt.len - off);
-		if (proxy_up_scan(c) < 0) {
-			c->dead = true;
-			return;
-		}
-	}
-	strbuf_reset(&c->icpt);
 	if (!c->lr.valid) {
 		log_debug("client %s: local reads stay off for this session (check failed)",
 		          c->addr);
@@ -1530,6 +1556,58 @@ proxy_local_check_answer(struct proxy_client *c)
 	} else {
 		proxy_local_release_upstream(c);
 	}
+}
+
+/* Upstream answers of the proxy's own (the check, then the segments it sent for itself,
+ * c->swallow) arrived in cout past scan: they are read here instead of relayed. */
+static void
+proxy_local_intercept(struct proxy_client *c)
+{
+	bool checked = false;
+	size_t off = 0, mlen;
+
+	strbuf_append(&c->icpt, c->cout.data + c->scan, c->cout.len - c->scan);
+	c->cout.len = c->scan;
+	while ((c->checking || c->swallow > 0) && c->icpt.len - off >= PGW_HEADER_LEN) {
+		const uint8_t *m = (const uint8_t *)c->icpt.data + off;
+
+		mlen = be_get_u32(m + 1);
+		if (mlen < 4 || mlen > 64 * 1024 * 1024) {
+			c->dead = true;
+			return;
+		}
+		if (c->icpt.len - off < mlen + 1)
+			break;
+		if (m[0] == 'A' || m[0] == 'N' || m[0] == 'S') {
+			/* asynchronous messages of the session: the client's */
+			proxy_buf_append(&c->cout, m, mlen + 1);
+			c->scan = c->cout.len;
+		} else if (c->checking) {
+			if (localread_check_message(&c->lr, m[0], m + PGW_HEADER_LEN, mlen - 4)) {
+				c->checking = false;
+				checked = true;
+			}
+		} else if (m[0] == 'Z') {
+			c->swallow--;
+		}
+		off += mlen + 1;
+	}
+	if (c->checking || c->swallow > 0) {
+		memmove(c->icpt.data, c->icpt.data + off, c->icpt.len - off);
+		c->icpt.len -= off;
+	} else {
+		/* anything after our last ReadyForQuery is the session's own again */
+		if (c->icpt.len > off) {
+			proxy_buf_append(&c->cout, c->icpt.data + off, c->icpt.len - off);
+			if (proxy_up_scan(c) < 0) {
+				c->dead = true;
+				return;
+			}
+		}
+		strbuf_reset(&c->icpt);
+	}
+	if (checked)
+		proxy_local_checked(c);
 	proxy_client_flush(c);
 }
 
@@ -1586,6 +1664,7 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 		                           ? "canceling statement due to statement timeout"
 		                           : "canceling statement due to user request"};
 
+		strbuf_append(&sb, job->out.data, job->out.len); /* RowDescription */
 		pgw_put_error(&sb, &e);
 		pgw_put_ready_for_query(&sb, 'I');
 		break;
@@ -1599,12 +1678,12 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 	if (sb.len) {
 		if (c->held_parse) {
 			/* the client's unnamed statement is one the upstream has not seen */
-			size_t plen = be_get_u32((const uint8_t *)c->held_msg.data + 1) + 1;
-
-			free(c->unnamed_parse);
-			c->unnamed_parse = xmalloc(plen);
-			memcpy(c->unnamed_parse, c->held_msg.data, plen);
-			c->unnamed_parse_len = plen;
+			proxy_msg_set(&c->unnamed_parse, (const uint8_t *)c->held_msg.data,
+			              be_get_u32((const uint8_t *)c->held_msg.data + 1) + 1);
+		} else if (!c->held_batch) {
+			/* a simple Query: PostgreSQL drops the unnamed statement (the proxy answers
+			 * one locally only when the upstream holds none) */
+			proxy_msg_clear(&c->unnamed_parse);
 		}
 		c->held = false;
 		strbuf_reset(&c->held_msg);
@@ -1657,7 +1736,7 @@ proxy_client_relay(struct proxy_client *c)
 	uint8_t type;
 	int r;
 
-	while (!c->dead && !c->cin_done && !c->held &&
+	while (!c->dead && !c->cin_done && !c->held && c->state != PC_CLOSING &&
 	       proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER) {
 		avail = proxy_buf_pending(&c->cin);
 		if (avail < PGW_HEADER_LEN)

@@ -457,3 +457,53 @@ def test_readers_move_to_a_new_generation_without_a_failed_query(db, sqledge_fac
     assert not errors, errors
     assert seen == {"Ada", "after"}, seen
     assert counters(sq)[0] > local + 20
+
+
+def test_the_unnamed_statement_stays_the_clients(db, sqledge_factory, items):
+    """The unnamed statement lives in the session: the check query (a simple Query) must not
+    take it from the client, and a local answer must not leave the upstream's behind."""
+    sq = start(sqledge_factory, db)
+    through, direct = raw_proxy(sq), raw_direct(db)
+
+    def same(*msgs, sync=True):
+        both = []
+        for r in (through, direct):
+            r.send_raw(b"".join(msgs) + (pgproto.SYNC if sync else b""))
+            both.append(r.recv_until("Z"))
+        assert both[0] == both[1], msgs
+        return both[0]
+
+    try:
+        same(P("s1", "SELECT id FROM items WHERE id = $1"))
+        # parsed upstream; then a named statement's batch sends the check
+        same(P("", "SELECT name FROM items WHERE id = 2"))
+        local, _ = counters(sq)
+        same(B("", "s1", [b"1"]), E(""))
+        assert counters(sq)[0] == local + 1
+        got = same(B("", ""), D("P", ""), E(""))  # still the client's
+        assert ("D", b"\x00\x01\x00\x00\x00\x08Zo\xc3\xab \xe2\x98\x83") in got, got
+        # a simple Query drops the unnamed statement: upstream it is gone too
+        same(P("", "SELECT name FROM items WHERE id = 3"))
+        for r in (through, direct):
+            raw_answer(r, "SELECT id FROM items WHERE id = 1")
+        got = same(B("", ""), E(""))
+        assert got[0][0] == "E" and b"26000" in got[0][1], got
+        # answered here, then used upstream: it is sent there first
+        same(P("", "SELECT id, name FROM items WHERE id = $1"), B("", "", [b"4"]), E(""))
+        got = same(pgproto.describe("S", ""))
+        assert [m[0] for m in got] == ["t", "T", "Z"], got
+        same(B("", "", [b"1"]), D("P", ""), E("", 1))
+        # a batch whose Sync is late: what came goes upstream, as the client may wait for
+        # rows before it sends Sync (PostgreSQL sends them when its buffer fills)
+        for r in (through, direct):
+            r.send_raw(P("", "SELECT repeat('x', 100000) FROM items") + B("", "") + E(""))
+        firsts = [r.recv_until("D") for r in (through, direct)]
+        assert firsts[0] == firsts[1]
+        rest = []
+        for r in (through, direct):
+            r.send_raw(pgproto.SYNC)
+            rest.append(r.recv_until("Z"))
+        assert rest[0] == rest[1]
+    finally:
+        through.close()
+        direct.close()
