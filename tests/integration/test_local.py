@@ -247,6 +247,13 @@ def raw_batch(r, *msgs):
     return r.recv_until("Z")
 
 
+def same_answers(through, direct, *msgs):
+    """The same batch through sqledge and straight at the upstream: the same messages back."""
+    got, want = raw_batch(through, *msgs), raw_batch(direct, *msgs)
+    assert got == want, msgs
+    return got
+
+
 def i4(v):
     return struct.pack("!i", v)
 
@@ -322,9 +329,7 @@ def test_named_statements_and_the_unnamed_one(db, sqledge_factory, items):
     both = (through, direct)
 
     def same(*msgs):
-        got, want = raw_batch(through, *msgs), raw_batch(direct, *msgs)
-        assert got == want, msgs
-        return got
+        return same_answers(through, direct, *msgs)
 
     try:
         raw_answer(through, "SET TimeZone = 'UTC'")
@@ -465,13 +470,8 @@ def test_the_unnamed_statement_stays_the_clients(db, sqledge_factory, items):
     sq = start(sqledge_factory, db)
     through, direct = raw_proxy(sq), raw_direct(db)
 
-    def same(*msgs, sync=True):
-        both = []
-        for r in (through, direct):
-            r.send_raw(b"".join(msgs) + (pgproto.SYNC if sync else b""))
-            both.append(r.recv_until("Z"))
-        assert both[0] == both[1], msgs
-        return both[0]
+    def same(*msgs):
+        return same_answers(through, direct, *msgs)
 
     try:
         same(P("s1", "SELECT id FROM items WHERE id = $1"))
