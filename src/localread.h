@@ -66,8 +66,9 @@ struct localread_names {
 };
 
 struct localread_session {
-	bool valid;  /* the check's answer is in and nothing was forwarded since */
-	bool usable; /* the settings allow local answers at all */
+	bool valid;         /* the check's answer is in and nothing was forwarded since */
+	int64_t checked_us; /* when it came in (the caller's clock) */
+	bool usable;        /* the settings allow local answers at all */
 	struct pgv_out_settings out;
 	uint64_t min_lsn; /* the upstream's insert position at the check: local answers wait
 	                   * until the copy has applied it (the session's own writes) */

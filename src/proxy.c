@@ -56,7 +56,8 @@
 #define PROXY_LOCAL_MAX_RESULT (4 * 1024 * 1024)   /* bigger answers are read upstream */
 #define PROXY_LOCAL_MAX_WAIT_US INT64_C(1000000)   /* for the copy to catch up, then upstream */
 #define PROXY_LOCAL_WAIT_POLL_MS 1
-#define PROXY_SNAPSHOT_MS 20      /* the longest a read transaction is kept for the next reads */
+#define PROXY_SNAPSHOT_MS 20 /* the longest a read transaction is kept for the next reads */
+#define PROXY_RECHECK_US INT64_C(1000000) /* a session's check is asked again this often */
 #define PROXY_BATCH_WAIT_MS 20    /* for the rest of a batch, then what came goes upstream */
 #define PROXY_STMT_CACHE 32       /* SQLite statements kept prepared for the loop's point reads */
 #define PROXY_MAX_ADDRS 4         /* resolved upstream addresses tried per login */
@@ -1279,6 +1280,15 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 	proxy_client_timer(c, PROXY_LOCAL_WAIT_POLL_MS, proxy_local_wait_cb);
 }
 
+/* What the check found can change without the session forwarding anything (a GRANT or
+ * REVOKE in another session, a policy): it is asked again after PROXY_RECHECK_US. */
+static void
+proxy_local_expire(struct proxy_client *c)
+{
+	if (c->lr.valid && time_mono_us() - c->lr.checked_us > PROXY_RECHECK_US)
+		c->lr.valid = false;
+}
+
 /* Decides a simple Query: true when it was taken (held for the check or for local
  * execution), false to forward it now. */
 static bool
@@ -1295,6 +1305,7 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
 	    c->swallow > 0 || c->up_unnamed.data != NULL || (cat = proxy_catalog(p)) == NULL)
 		return false;
+	proxy_local_expire(c);
 	switch (localread_plan(&c->lr, cat, sql, &tr, &binds, &settings)) {
 	case LOCALREAD_CHECK:
 		proxy_local_hold(c, msg, len, false, false);
@@ -1488,6 +1499,7 @@ proxy_local_try_batch(struct proxy_client *c)
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
 	    c->swallow > 0 || (cat = proxy_catalog(p)) == NULL)
 		return 0;
+	proxy_local_expire(c);
 	r = proxy_batch_read(p, data, proxy_buf_pending(&c->cin), &b);
 	if (r == SQE_AGAIN && !c->batch_waited) {
 		/* a client may also wait for answers before it sends Sync */
@@ -1585,6 +1597,7 @@ proxy_local_intercept(struct proxy_client *c)
 		} else if (c->checking) {
 			if (localread_check_message(&c->lr, m[0], m + PGW_HEADER_LEN, mlen - 4)) {
 				c->checking = false;
+				c->lr.checked_us = time_mono_us();
 				checked = true;
 			}
 		} else if (m[0] == 'Z') {

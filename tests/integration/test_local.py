@@ -181,6 +181,19 @@ def test_privileges_and_row_level_security(db, sqledge_factory, items):
         cur.execute("SELECT * FROM guarded")  # row-level security: read upstream
         assert cur.fetchall() == [(1, "a")]
         assert counters(sq)[0] == local + 1
+        # a REVOKE in another session reaches this one's local reads within a second
+        db.execute('REVOKE SELECT ON items FROM "%s"' % role)
+
+        def denied():
+            try:
+                cur.execute("SELECT id FROM items WHERE id = 1")
+                cur.fetchall()
+                return False
+            except psycopg2.errors.InsufficientPrivilege:
+                return True
+
+        harness.wait_for(denied, 10, "the REVOKE to reach the session's local reads",
+                         interval=0.2)
 
 
 def test_seed_step4_select_is_answered_locally(db, sqledge_factory):
