@@ -59,6 +59,7 @@ static const char *cfg_check_plugin(char **value);
 static const char *cfg_check_slot_name(char **value);
 static const char *cfg_check_log_level(char **value);
 static const char *cfg_check_auth(char **value);
+static const char *cfg_check_consistency(char **value);
 
 #define KEY_STR(sec, key, field, def, flags, check)                                                \
 	{                                                                                          \
@@ -111,6 +112,8 @@ static const struct cfg_key cfg_keys[] = {
         KEY_INT("proxy", "queue_timeout", proxy_queue_timeout, 60, 1, 86400),
         KEY_INT("proxy", "max_message_size", proxy_max_message_size, 268435456, 10000, 1073741823),
         KEY_BOOL("proxy", "local_reads", proxy_local_reads, true),
+        KEY_STR("proxy", "consistency", proxy_consistency, "session", 0, cfg_check_consistency),
+        KEY_INT("proxy", "max_wait", proxy_max_wait, 1000, 0, 3600000),
 
         /* empty means "sqledge.sock next to db_path", filled in by cfg_load() */
         KEY_STR("control", "socket", control_socket, "", 0, NULL),
@@ -231,6 +234,14 @@ cfg_check_auth(char **value)
 	if (strcmp(*value, "password") == 0 || strcmp(*value, "trust") == 0)
 		return NULL;
 	return "must be password or trust";
+}
+
+static const char *
+cfg_check_consistency(char **value)
+{
+	if (strcmp(*value, "session") == 0 || strcmp(*value, "eventual") == 0)
+		return NULL;
+	return "must be session or eventual";
 }
 
 static int

@@ -50,6 +50,8 @@ struct cfg {
 	int proxy_queue_timeout;            /* queue_timeout = 60 (seconds) */
 	int proxy_max_message_size;         /* max_message_size = 268435456 (bytes) */
 	bool proxy_local_reads;             /* local_reads = true: answer reads from the copy */
+	char *proxy_consistency;            /* session (read-your-writes) | eventual */
+	int proxy_max_wait; /* ms a local read waits for the session's writes, then upstream */
 
 	/* [control] */
 	char *control_socket; /* socket = sqledge.sock next to db_path */

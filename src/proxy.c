@@ -54,7 +54,6 @@
 #define PROXY_CANCEL_THREADS_MAX 16
 #define PROXY_NO_FILE "/nonexistent/sqledge-proxy" /* a credential file libpq must not find */
 #define PROXY_LOCAL_MAX_RESULT (4 * 1024 * 1024)   /* bigger answers are read upstream */
-#define PROXY_LOCAL_MAX_WAIT_US INT64_C(1000000)   /* for the copy to catch up, then upstream */
 #define PROXY_LOCAL_WAIT_POLL_MS 1
 #define PROXY_SNAPSHOT_MS 20 /* the longest a read transaction is kept for the next reads */
 #define PROXY_RECHECK_US INT64_C(1000000) /* a session's check is asked again this often */
@@ -1223,6 +1222,14 @@ proxy_local_check_start(struct proxy_client *c)
 	proxy_up_flush(c);
 }
 
+/* The position a local answer must wait for: the session's own writes (consistency =
+ * session), or none (eventual). */
+static uint64_t
+proxy_local_min_lsn(const struct proxy_client *c)
+{
+	return strcmp(c->p->cfg->proxy_consistency, "eventual") == 0 ? 0 : c->lr.min_lsn;
+}
+
 static void
 proxy_local_wait_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1230,7 +1237,7 @@ proxy_local_wait_cb(evutil_socket_t fd, short what, void *arg)
 	struct proxy *p = c->p;
 	struct localexec_job *job = c->waiting_job;
 
-	if (shm_load(p->shm->applied_lsn) >= c->lr.min_lsn) {
+	if (shm_load(p->shm->applied_lsn) >= proxy_local_min_lsn(c)) {
 		c->waiting_job = NULL;
 		localexec_submit(p->ex, job);
 	} else if (time_mono_us() >= c->wait_deadline_us) {
@@ -1261,10 +1268,10 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 	job->row_description = row_description;
 	job->timeout_ms = c->lr.statement_timeout_ms;
 	c->ticket = job->ticket;
-	if (shm_load(p->shm->applied_lsn) >= c->lr.min_lsn) {
+	if (shm_load(p->shm->applied_lsn) >= proxy_local_min_lsn(c)) {
 		/* one row through the key's index: cheaper here than a trip to the thread; in
 		 * the loop's snapshot, which is renewed if older than the session's writes */
-		if (tr->point && p->cat_db != NULL && proxy_snapshot(p) >= c->lr.min_lsn) {
+		if (tr->point && p->cat_db != NULL && proxy_snapshot(p) >= proxy_local_min_lsn(c)) {
 			localexec_execute(p->cat_db, proxy_stmt(p, job->sql), job,
 			                  PROXY_LOCAL_MAX_RESULT);
 			proxy_local_finish(c, job);
@@ -1276,7 +1283,7 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 		return;
 	}
 	c->waiting_job = job;
-	c->wait_deadline_us = time_mono_us() + PROXY_LOCAL_MAX_WAIT_US;
+	c->wait_deadline_us = time_mono_us() + (int64_t)p->cfg->proxy_max_wait * 1000;
 	proxy_client_timer(c, PROXY_LOCAL_WAIT_POLL_MS, proxy_local_wait_cb);
 }
 

@@ -520,3 +520,38 @@ def test_the_unnamed_statement_stays_the_clients(db, sqledge_factory, items):
     finally:
         through.close()
         direct.close()
+
+
+def test_reads_after_writes_see_them(db, sqledge_factory):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
+    sq = start(sqledge_factory, db)
+    rounds = 40
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur, \
+            contextlib.closing(direct_connect(db)) as other, other.cursor() as ocur:
+        local, _ = counters(sq)
+        for i in range(rounds):
+            ocur.execute("INSERT INTO notes VALUES (%s, 'other')", (10000 + i,))
+            cur.execute("INSERT INTO notes VALUES (%s, %s)", (i, "note %d" % i))
+            cur.execute("SELECT body FROM notes WHERE id = %d" % i)
+            assert cur.fetchall() == [("note %d" % i,)], "round %d" % i
+        # waited for, not sent upstream (a slow round may go upstream after max_wait)
+        assert counters(sq)[0] - local >= rounds * 3 // 4
+
+
+def test_eventual_consistency_and_max_wait_settings(db, sqledge_factory):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes VALUES (1, 'one')")
+    sq = start(sqledge_factory, db, SQLEDGE_PROXY_CONSISTENCY="eventual",
+               SQLEDGE_PROXY_MAX_WAIT="0")
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        local, _ = counters(sq)
+        cur.execute("INSERT INTO notes VALUES (2, 'two')")
+        # eventual: answered from the copy at once, whatever it holds yet
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        assert cur.fetchall() == [("one",)]
+        assert counters(sq)[0] == local + 1
+    out = subprocess.run([harness.sqledge_binary(), "--check-config"],
+                         env=sq.process_env({"SQLEDGE_PROXY_CONSISTENCY": "sometimes"}),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+    assert out.returncode != 0 and "must be session or eventual" in out.stdout, out.stdout
