@@ -1306,7 +1306,7 @@ apply_flush(struct apply *a)
 	a->batch_open = false;
 	a->durable_lsn = a->pos_lsn;
 	if (a->shm) {
-		shm_store(a->shm->applied_lsn, a->durable_lsn);
+		shm_applied_publish(a->shm, a->durable_lsn);
 		shm_store(a->shm->txns_applied, shm_load(a->shm->txns_applied) + a->batch_txns);
 		shm_store(a->shm->rows_applied, shm_load(a->shm->rows_applied) + a->batch_rows);
 		shm_store(a->shm->last_commit_time_us, a->last_commit_time + PG_EPOCH_UNIX_US);
@@ -1369,7 +1369,7 @@ apply_advance(struct apply *a, uint64_t lsn)
 		return -1;
 	a->pos_lsn = a->durable_lsn = lsn;
 	if (a->shm)
-		shm_store(a->shm->applied_lsn, lsn);
+		shm_applied_publish(a->shm, lsn);
 	return 0;
 }
 

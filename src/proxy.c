@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,8 +55,8 @@
 #define PROXY_CANCEL_THREADS_MAX 16
 #define PROXY_NO_FILE "/nonexistent/sqledge-proxy" /* a credential file libpq must not find */
 #define PROXY_LOCAL_MAX_RESULT (4 * 1024 * 1024)   /* bigger answers are read upstream */
-#define PROXY_LOCAL_WAIT_POLL_MS 1
-#define PROXY_SNAPSHOT_MS 20 /* the longest a read transaction is kept for the next reads */
+#define PROXY_WAIT_SAFETY_MS 100 /* the longest a waiter sleeps without a look anyway */
+#define PROXY_SNAPSHOT_MS 20     /* the longest a read transaction is kept for the next reads */
 #define PROXY_RECHECK_US INT64_C(1000000) /* a session's check is asked again this often */
 #define PROXY_BATCH_WAIT_MS 20    /* for the rest of a batch, then what came goes upstream */
 #define PROXY_STMT_CACHE 32       /* SQLite statements kept prepared for the loop's point reads */
@@ -149,6 +150,7 @@ struct proxy_client {
 	struct strbuf held_msg; /* it, whole, for when it goes upstream after all */
 	uint64_t ticket;        /* its local execution job */
 	struct localexec_job *waiting_job;  /* the job, until the copy has the session's writes */
+	bool waiting;                       /* counted in p->nwaiting */
 	struct localexec_job *finished_job; /* its answer, until the stream is at a boundary */
 	int64_t wait_deadline_us;
 	bool checking;                 /* the upstream is answering our check query */
@@ -218,6 +220,16 @@ struct proxy {
 	uint64_t cat_epoch;  /* counts the catalogs read */
 	struct strbuf check_sql;
 	uint64_t ticket_seq;
+	/* local reads waiting for the copy to reach their session's writes: a thread sleeps on
+	 * the replication worker's futex while there are any, and wakes the loop (wait_efd) */
+	unsigned nwaiting; /* guarded by wait_lock */
+	bool wait_stop;
+	bool wait_thread_on;
+	pthread_t wait_thread;
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wait_cond;
+	int wait_efd;
+	struct event *ev_wait;
 	uint64_t queries_local;
 	bool numeric_host; /* upstream address needs no name lookup */
 	bool unix_host;
@@ -240,6 +252,7 @@ static void proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *m
 static void proxy_client_timer(struct proxy_client *c, int ms, event_callback_fn cb);
 static void proxy_linger_timeout_cb(evutil_socket_t fd, short what, void *arg);
 static void proxy_up_read_cb(evutil_socket_t fd, short what, void *arg);
+static void proxy_wait_remove(struct proxy_client *c);
 static void proxy_up_write_cb(evutil_socket_t fd, short what, void *arg);
 
 /* ---- buffers ---- */
@@ -611,6 +624,7 @@ proxy_client_free(struct proxy_client *c)
 	strbuf_free(&c->delayed);
 	strbuf_free(&c->held_msg);
 	strbuf_free(&c->icpt);
+	proxy_wait_remove(c);
 	localexec_job_free(c->waiting_job);
 	localexec_job_free(c->finished_job);
 	localread_session_free(&c->lr);
@@ -1230,26 +1244,96 @@ proxy_local_min_lsn(const struct proxy_client *c)
 	return strcmp(c->p->cfg->proxy_consistency, "eventual") == 0 ? 0 : c->lr.min_lsn;
 }
 
+static void *
+proxy_wait_thread(void *arg)
+{
+	struct proxy *p = arg;
+	uint64_t one = 1;
+	uint32_t seq;
+
+	pthread_mutex_lock(&p->wait_lock);
+	for (;;) {
+		while (p->nwaiting == 0 && !p->wait_stop)
+			pthread_cond_wait(&p->wait_cond, &p->wait_lock);
+		if (p->wait_stop)
+			break;
+		pthread_mutex_unlock(&p->wait_lock);
+		/* the loop looks after every change from here on; one that comes before the
+		 * sleep ends it at once */
+		seq = __atomic_load_n(&p->shm->applied_seq, __ATOMIC_SEQ_CST);
+		if (write(p->wait_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_warn("cannot wake the proxy loop: %s", strerror(errno));
+		shm_applied_wait(p->shm, seq, PROXY_WAIT_SAFETY_MS);
+		pthread_mutex_lock(&p->wait_lock);
+	}
+	pthread_mutex_unlock(&p->wait_lock);
+	return NULL;
+}
+
 static void
-proxy_local_wait_cb(evutil_socket_t fd, short what, void *arg)
+proxy_wait_add(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+
+	c->waiting = true;
+	pthread_mutex_lock(&p->wait_lock);
+	if (p->nwaiting++ == 0) {
+		__atomic_add_fetch(&p->shm->applied_waiters, 1, __ATOMIC_SEQ_CST);
+		pthread_cond_signal(&p->wait_cond);
+	}
+	pthread_mutex_unlock(&p->wait_lock);
+}
+
+static void
+proxy_wait_remove(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+
+	if (!c->waiting)
+		return;
+	c->waiting = false;
+	pthread_mutex_lock(&p->wait_lock);
+	if (--p->nwaiting == 0)
+		__atomic_sub_fetch(&p->shm->applied_waiters, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&p->wait_lock);
+}
+
+/* The copy moved on: the waiting reads whose sessions' writes it now holds run. */
+static void
+proxy_wait_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	struct proxy_client *c, *next;
+	uint64_t n, applied;
+
+	if (read(p->wait_efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	applied = shm_load(p->shm->applied_lsn);
+	for (c = p->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->waiting_job == NULL || applied < proxy_local_min_lsn(c))
+			continue;
+		proxy_wait_remove(c);
+		proxy_event_free(&c->ev_timer);
+		localexec_submit(p->ex, c->waiting_job);
+		c->waiting_job = NULL;
+	}
+}
+
+/* The copy stayed behind the session's own writes for max_wait: the read goes upstream. */
+static void
+proxy_local_wait_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxy_client *c = arg;
-	struct proxy *p = c->p;
-	struct localexec_job *job = c->waiting_job;
 
-	if (shm_load(p->shm->applied_lsn) >= proxy_local_min_lsn(c)) {
-		c->waiting_job = NULL;
-		localexec_submit(p->ex, job);
-	} else if (time_mono_us() >= c->wait_deadline_us) {
-		/* the copy is behind this session's own writes for too long: read upstream */
+	if (c->waiting_job != NULL) {
 		log_debug("client %s: the copy is behind the session's writes; reading upstream",
 		          c->addr);
+		proxy_wait_remove(c);
+		localexec_job_free(c->waiting_job);
 		c->waiting_job = NULL;
 		c->ticket = 0;
-		localexec_job_free(job);
 		proxy_local_release_upstream(c);
-	} else {
-		proxy_client_timer(c, PROXY_LOCAL_WAIT_POLL_MS, proxy_local_wait_cb);
 	}
 	proxy_client_done(c);
 }
@@ -1283,8 +1367,8 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 		return;
 	}
 	c->waiting_job = job;
-	c->wait_deadline_us = time_mono_us() + (int64_t)p->cfg->proxy_max_wait * 1000;
-	proxy_client_timer(c, PROXY_LOCAL_WAIT_POLL_MS, proxy_local_wait_cb);
+	proxy_wait_add(c);
+	proxy_client_timer(c, p->cfg->proxy_max_wait, proxy_local_wait_timeout_cb);
 }
 
 /* What the check found can change without the session forwarding anything (a GRANT or
@@ -2843,6 +2927,43 @@ proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 	pthread_attr_destroy(&attr);
 }
 
+/* ---- waiting for the copy ---- */
+
+static int
+proxy_wait_start(struct proxy *p)
+{
+	p->wait_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->wait_efd < 0) {
+		log_error("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	p->ev_wait = event_new(p->base, p->wait_efd, EV_READ | EV_PERSIST, proxy_wait_wake_cb, p);
+	if (p->ev_wait == NULL || event_add(p->ev_wait, NULL) < 0 ||
+	    pthread_create(&p->wait_thread, NULL, proxy_wait_thread, p) != 0) {
+		log_error("cannot start the proxy worker's waiter");
+		return -1;
+	}
+	p->wait_thread_on = true;
+	return 0;
+}
+
+static void
+proxy_wait_stop(struct proxy *p)
+{
+	if (p->wait_thread_on) {
+		pthread_mutex_lock(&p->wait_lock);
+		p->wait_stop = true;
+		pthread_cond_signal(&p->wait_cond);
+		pthread_mutex_unlock(&p->wait_lock);
+		pthread_join(p->wait_thread, NULL);
+		p->wait_thread_on = false;
+	}
+	proxy_event_free(&p->ev_wait);
+	if (p->wait_efd >= 0)
+		close(p->wait_efd);
+	p->wait_efd = -1;
+}
+
 /* ---- the channel ---- */
 
 static void
@@ -2941,6 +3062,9 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	p->chan_fd = chan_fd;
 	p->queue_tail = &p->queue;
 	p->accepting = true;
+	p->wait_efd = -1;
+	pthread_mutex_init(&p->wait_lock, NULL);
+	pthread_cond_init(&p->wait_cond, NULL);
 	if (proxy_devnull < 0)
 		proxy_devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pgw_decoder_init(&p->dec);
@@ -2993,6 +3117,8 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 		                        proxy_local_done, p);
 		if (p->ex == NULL)
 			log_warn("local reads are off in proxy worker %d", index);
+		else if (proxy_wait_start(p) < 0)
+			goto out;
 	}
 	log_debug("proxy worker %d accepting", index);
 	if (event_base_dispatch(p->base) < 0)
@@ -3008,6 +3134,7 @@ out:
 	proxy_event_free(&p->ev_queue);
 	proxy_event_free(&p->ev_accept_pause);
 	proxy_event_free(&p->ev_snap);
+	proxy_wait_stop(p);
 	if (p->dns)
 		evdns_base_free(p->dns, 1);
 	if (p->base)

@@ -605,7 +605,7 @@ session_run(struct repl *r)
 	r->received_lsn = pos.lsn;
 	if (r->upstream_lsn < info.xlogpos)
 		r->upstream_lsn = info.xlogpos;
-	shm_store(r->shm->applied_lsn, pos.lsn);
+	shm_applied_publish(r->shm, pos.lsn);
 	shm_store(r->shm->flushed_lsn, pos.lsn);
 	update_lag(r);
 

@@ -6,7 +6,12 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "shm.h"
@@ -115,4 +120,23 @@ repl_state_name(enum repl_state st)
 		return "failed";
 	}
 	return "unknown";
+}
+
+void
+shm_applied_publish(struct shm_state *shm, uint64_t lsn)
+{
+	shm_store(shm->applied_lsn, lsn);
+	/* the store of the sequence and the load of the waiters pair with the waiter's store
+	 * of itself and load of the sequence: one of the two sides sees the other */
+	__atomic_add_fetch(&shm->applied_seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&shm->applied_waiters, __ATOMIC_SEQ_CST) > 0)
+		(void)syscall(SYS_futex, &shm->applied_seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+void
+shm_applied_wait(struct shm_state *shm, uint32_t seq, int timeout_ms)
+{
+	struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+
+	(void)syscall(SYS_futex, &shm->applied_seq, FUTEX_WAIT, seq, &ts, NULL, 0);
 }

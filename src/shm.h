@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x53514c45u /* "SQLE" */
-#define SHM_VERSION 2
+#define SHM_VERSION 3
 #define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
 
 enum repl_state {
@@ -61,6 +61,8 @@ struct shm_state {
 	uint32_t upstream_state;      /* enum upstream_state */
 	uint64_t received_lsn;        /* last WAL position received */
 	uint64_t applied_lsn;         /* last position applied (and committed) in SQLite */
+	uint32_t applied_seq;         /* bumped after each store of applied_lsn: a futex word */
+	uint32_t applied_waiters;     /* proxy workers waiting on applied_seq */
 	uint64_t flushed_lsn;         /* last position reported upstream as flushed */
 	uint64_t upstream_lsn;        /* latest walEnd the server reported */
 	int64_t upstream_lsn_time_us; /* when it was received (local realtime) */
@@ -99,6 +101,13 @@ struct shm_state {
 	char slot_name[64];
 	char sync_table[160]; /* table being copied */
 };
+
+/* Publishes a new applied position (replication worker): wakes the proxy workers that wait
+ * for one (shm_applied_wait), with a system call only when some do. */
+void shm_applied_publish(struct shm_state *shm, uint64_t lsn);
+/* Blocks until applied_seq differs from seq or timeout_ms passes (a thread of a proxy worker,
+ * counted in applied_waiters while it may wait). */
+void shm_applied_wait(struct shm_state *shm, uint32_t seq, int timeout_ms);
 
 /* Creates an anonymous MAP_SHARED mapping (inherited across fork). NULL and logged on error. */
 struct shm_state *shm_create(void);
