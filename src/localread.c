@@ -620,6 +620,13 @@ localread_take_binds(struct sqlshape *shape, struct localread_binds *binds)
 	}
 }
 
+/* A statement that names LOCALREAD_FORCE_UPSTREAM (in a comment, say) is the upstream's. */
+static bool
+localread_forced_upstream(const char *sql)
+{
+	return strstr(sql, LOCALREAD_FORCE_UPSTREAM) != NULL;
+}
+
 static struct localread_entry *
 localread_cache_find(struct localread_session *s, const char *key)
 {
@@ -669,6 +676,8 @@ localread_plan(struct localread_session *s, const struct localcat *cat, const ch
 	bool have_shape;
 
 	binds->n = 0;
+	if (localread_forced_upstream(sql))
+		return LOCALREAD_UPSTREAM;
 	if (!s->valid) {
 		bool candidate = translate_select(sql, localread_resolve_candidate, &r, tr);
 
@@ -724,6 +733,8 @@ localread_plan_statement(struct localread_session *s, const struct localcat *cat
 	struct localread_entry *e;
 	struct translate_result tmpl;
 
+	if (localread_forced_upstream(sql))
+		return LOCALREAD_UPSTREAM;
 	if (!s->valid) {
 		bool candidate = translate_select(sql, localread_resolve_candidate, &r, tr);
 

@@ -50,7 +50,8 @@ struct localread_stmt {
 	uint32_t *result_types; /* its columns' types, which a changed table must not change */
 };
 
-#define LOCALREAD_NAMES 32      /* named statements the check asks about, per session */
+#define LOCALREAD_NAMES 32 /* named statements the check asks about, per session */
+#define LOCALREAD_FORCE_UPSTREAM "sqledge:upstream" /* in a statement: forward it */
 #define LOCALREAD_STMT_MAX 8192 /* longer statement texts are left to the upstream */
 
 /* The session's named SELECT statements, noted as their Parse goes upstream with the text it

@@ -147,7 +147,8 @@ def test_what_stays_upstream(db, sqledge_factory, items):
                     "SELECT lower(name) FROM items", "SELECT id FROM items ORDER BY name",
                     "SELECT a.id FROM items a JOIN items b USING (id)",
                     "SELECT id FROM items WHERE price > 1", "SELECT now()",
-                    "SELECT id FROM items FOR UPDATE", "SELECT relname FROM pg_class LIMIT 1"):
+                    "SELECT id FROM items FOR UPDATE", "SELECT relname FROM pg_class LIMIT 1",
+                    "/* sqledge:upstream */ SELECT id FROM items WHERE id = 1"):
             cur.execute(sql)
             cur.fetchall()
         assert counters(sq)[0] == local

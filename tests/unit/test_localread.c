@@ -104,6 +104,10 @@ test_check_then_local(void)
 	CHECK_INT(s.min_lsn, 0x1A2B3C4);
 	CHECK_INT(s.statement_timeout_ms, 0);
 	CHECK_INT(plan(&s, "SELECT id FROM t WHERE id = 1"), LOCALREAD_LOCAL);
+	CHECK_INT(plan(&s, "/* sqledge:upstream */ SELECT id FROM t WHERE id = 1"),
+	          LOCALREAD_UPSTREAM);
+	CHECK_INT(plan(&s, "SELECT id FROM t WHERE id = 1 -- sqledge:upstream"),
+	          LOCALREAD_UPSTREAM);
 	CHECK_INT(plan(&s, "SELECT * FROM t"), LOCALREAD_LOCAL); /* timestamptz in UTC */
 	/* other.t exists in the copy but the role may not read it */
 	CHECK_INT(plan(&s, "SELECT id FROM other.t"), LOCALREAD_UPSTREAM);
