@@ -661,6 +661,8 @@ master_proxy_slot_reset(struct master *m, int index)
 	shm_store(s->clients, 0);
 	shm_store(s->clients_held, 0);
 	shm_store(s->upstream_conns, 0);
+	if (__atomic_exchange_n(&s->waiting, 0, __ATOMIC_SEQ_CST))
+		__atomic_sub_fetch(&m->shm->applied_waiters, 1, __ATOMIC_SEQ_CST);
 }
 
 static bool

@@ -1278,7 +1278,11 @@ proxy_wait_add(struct proxy_client *c)
 	c->waiting = true;
 	pthread_mutex_lock(&p->wait_lock);
 	if (p->nwaiting++ == 0) {
+		/* the slot's flag lets the master take it back if this worker dies (set after
+		 * the count, cleared before it: a death in between leaves one too many, which
+		 * costs wakeups, never one too few, which would cost waits) */
 		__atomic_add_fetch(&p->shm->applied_waiters, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&p->slot->waiting, 1, __ATOMIC_SEQ_CST);
 		pthread_cond_signal(&p->wait_cond);
 	}
 	pthread_mutex_unlock(&p->wait_lock);
@@ -1293,8 +1297,10 @@ proxy_wait_remove(struct proxy_client *c)
 		return;
 	c->waiting = false;
 	pthread_mutex_lock(&p->wait_lock);
-	if (--p->nwaiting == 0)
+	if (--p->nwaiting == 0) {
+		__atomic_store_n(&p->slot->waiting, 0, __ATOMIC_SEQ_CST);
 		__atomic_sub_fetch(&p->shm->applied_waiters, 1, __ATOMIC_SEQ_CST);
+	}
 	pthread_mutex_unlock(&p->wait_lock);
 }
 

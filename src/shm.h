@@ -47,6 +47,7 @@ struct shm_proxy_worker {
 	uint64_t queries_forwarded; /* Query and Execute messages relayed upstream */
 	uint64_t queries_local;     /* queries answered from the local copy */
 	uint64_t upstream_conns;    /* upstream connections held now (counted in the total) */
+	uint32_t waiting;           /* 1 while counted in applied_waiters */
 };
 
 /* 64-bit fields are read and written with __atomic builtins (shm_load/shm_store); the strings
