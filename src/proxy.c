@@ -151,6 +151,7 @@ struct proxy_client {
 	uint64_t ticket;        /* its local execution job */
 	struct localexec_job *waiting_job;  /* the job, until the copy has the session's writes */
 	bool waiting;                       /* counted in p->nwaiting */
+	struct event *ev_wait_timer;        /* ends the wait at max_wait */
 	struct localexec_job *finished_job; /* its answer, until the stream is at a boundary */
 	int64_t wait_deadline_us;
 	bool checking;                 /* the upstream is answering our check query */
@@ -252,6 +253,7 @@ static void proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *m
 static void proxy_client_timer(struct proxy_client *c, int ms, event_callback_fn cb);
 static void proxy_linger_timeout_cb(evutil_socket_t fd, short what, void *arg);
 static void proxy_up_read_cb(evutil_socket_t fd, short what, void *arg);
+static struct localexec_job *proxy_wait_end(struct proxy_client *c);
 static void proxy_wait_remove(struct proxy_client *c);
 static void proxy_up_write_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -624,8 +626,7 @@ proxy_client_free(struct proxy_client *c)
 	strbuf_free(&c->delayed);
 	strbuf_free(&c->held_msg);
 	strbuf_free(&c->icpt);
-	proxy_wait_remove(c);
-	localexec_job_free(c->waiting_job);
+	localexec_job_free(proxy_wait_end(c));
 	localexec_job_free(c->finished_job);
 	localread_session_free(&c->lr);
 	localread_names_free(c->names);
@@ -1211,6 +1212,7 @@ proxy_local_release_upstream(struct proxy_client *c)
 		proxy_forward(c, m[off], m + off, mlen);
 		off += mlen;
 	}
+	shm_store(c->p->slot->queries_forwarded, c->p->queries);
 	strbuf_reset(&c->held_msg);
 	proxy_up_flush(c);
 }
@@ -1277,6 +1279,8 @@ proxy_wait_add(struct proxy_client *c)
 
 	c->waiting = true;
 	pthread_mutex_lock(&p->wait_lock);
+	uint64_t one = 1;
+
 	if (p->nwaiting++ == 0) {
 		/* the slot's flag lets the master take it back if this worker dies (set after
 		 * the count, cleared before it: a death in between leaves one too many, which
@@ -1286,6 +1290,22 @@ proxy_wait_add(struct proxy_client *c)
 		pthread_cond_signal(&p->wait_cond);
 	}
 	pthread_mutex_unlock(&p->wait_lock);
+	/* a position published between the caller's look and the count above woke nobody:
+	 * the loop looks once more */
+	if (write(p->wait_efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("cannot wake the proxy loop: %s", strerror(errno));
+}
+
+/* Ends a read's wait for the copy; its job is the caller's. */
+static struct localexec_job *
+proxy_wait_end(struct proxy_client *c)
+{
+	struct localexec_job *job = c->waiting_job;
+
+	proxy_wait_remove(c);
+	proxy_event_free(&c->ev_wait_timer);
+	c->waiting_job = NULL;
+	return job;
 }
 
 static void
@@ -1317,12 +1337,15 @@ proxy_wait_wake_cb(evutil_socket_t fd, short what, void *arg)
 	applied = shm_load(p->shm->applied_lsn);
 	for (c = p->clients; c != NULL; c = next) {
 		next = c->next;
-		if (c->waiting_job == NULL || applied < proxy_local_min_lsn(c))
+		if (c->waiting_job == NULL)
 			continue;
-		proxy_wait_remove(c);
-		proxy_event_free(&c->ev_timer);
-		localexec_submit(p->ex, c->waiting_job);
-		c->waiting_job = NULL;
+		if (c->state != PC_READY) {
+			/* the session is ending: nobody takes the answer */
+			localexec_job_free(proxy_wait_end(c));
+			c->ticket = 0;
+		} else if (applied >= proxy_local_min_lsn(c)) {
+			localexec_submit(p->ex, proxy_wait_end(c));
+		}
 	}
 }
 
@@ -1333,13 +1356,14 @@ proxy_local_wait_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct proxy_client *c = arg;
 
 	if (c->waiting_job != NULL) {
-		log_debug("client %s: the copy is behind the session's writes; reading upstream",
-		          c->addr);
-		proxy_wait_remove(c);
-		localexec_job_free(c->waiting_job);
-		c->waiting_job = NULL;
+		localexec_job_free(proxy_wait_end(c));
 		c->ticket = 0;
-		proxy_local_release_upstream(c);
+		if (c->state == PC_READY) {
+			log_debug("client %s: the copy is behind the session's writes; reading "
+			          "upstream",
+			          c->addr);
+			proxy_local_release_upstream(c);
+		}
 	}
 	proxy_client_done(c);
 }
@@ -1372,9 +1396,16 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 		localexec_submit(p->ex, job);
 		return;
 	}
+	struct timeval tv = {p->cfg->proxy_max_wait / 1000, (p->cfg->proxy_max_wait % 1000) * 1000};
+
 	c->waiting_job = job;
 	proxy_wait_add(c);
-	proxy_client_timer(c, p->cfg->proxy_max_wait, proxy_local_wait_timeout_cb);
+	c->ev_wait_timer = evtimer_new(p->base, proxy_local_wait_timeout_cb, c);
+	if (c->ev_wait_timer == NULL || evtimer_add(c->ev_wait_timer, &tv) < 0) {
+		localexec_job_free(proxy_wait_end(c));
+		c->ticket = 0;
+		proxy_local_release_upstream(c);
+	}
 }
 
 /* What the check found can change without the session forwarding anything (a GRANT or
@@ -2908,6 +2939,17 @@ proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 	if (c == NULL || ((c->key ^ key) | (c->state != PC_READY)) != 0 || c->cancel == NULL ||
 	    c->cancel->pc == NULL) {
 		log_debug("CancelRequest for process %u does not match a session", pid);
+		return;
+	}
+	if (c->waiting_job != NULL) {
+		/* waiting for the copy: canceled before it ran */
+		struct localexec_job *job = proxy_wait_end(c);
+
+		job->status = LOCALEXEC_CANCELED;
+		proxy_local_finish(c, job);
+		if (c->finished_job != job)
+			localexec_job_free(job);
+		proxy_client_done(c);
 		return;
 	}
 	if (c->held && c->ticket != 0) {

@@ -5,9 +5,11 @@ statement a role may not read, goes upstream."""
 
 import contextlib
 import os
+import signal
 import struct
 import subprocess
 import threading
+import time
 
 import psycopg2
 import psycopg2.errors
@@ -556,3 +558,34 @@ def test_eventual_consistency_and_max_wait_settings(db, sqledge_factory):
                          env=sq.process_env({"SQLEDGE_PROXY_CONSISTENCY": "sometimes"}),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
     assert out.returncode != 0 and "must be session or eventual" in out.stdout, out.stdout
+
+
+def test_a_read_waiting_for_the_copy_can_be_canceled_or_goes_upstream(db, sqledge_factory):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes VALUES (1, 'one')")
+    sq = start(sqledge_factory, db, SQLEDGE_PROXY_MAX_WAIT="3000")
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        pid = sq.repl_pid()
+        os.kill(pid, signal.SIGSTOP)  # the copy stops moving
+        try:
+            cur.execute("INSERT INTO notes VALUES (2, 'two')")
+            timer = threading.Timer(0.5, conn.cancel)
+            timer.start()
+            started = time.monotonic()
+            with pytest.raises(psycopg2.errors.QueryCanceled):
+                cur.execute("SELECT body FROM notes WHERE id = 2")
+            timer.join()
+            assert time.monotonic() - started < 2.5, "the cancel waited for max_wait"
+            # past max_wait the read goes upstream, which has the row
+            _, forwarded = counters(sq)
+            cur.execute("SELECT body FROM notes WHERE id = 2")
+            assert cur.fetchall() == [("two",)]
+            assert counters(sq)[1] == forwarded + 1
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        sq.wait_caught_up()
+        local, _ = counters(sq)
+        cur.execute("SELECT body FROM notes WHERE id = 2")
+        assert cur.fetchall() == [("two",)]
+        assert counters(sq)[0] == local + 1
