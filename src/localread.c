@@ -853,9 +853,7 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 		}
 		if (limit && v < 0)
 			return -1; /* an error upstream */
-		out->kind = SQLSHAPE_INT;
-		out->i = v;
-		return 0;
+		break;
 	case PGV_OID_OID:
 		if (type != 0 && type != PGV_OID_OID)
 			return -1;
@@ -867,9 +865,7 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 		           !localread_parse_int(d, len, 0, UINT32_MAX, &v)) {
 			return -1; /* oidin takes more forms than these (signs, blanks) */
 		}
-		out->kind = SQLSHAPE_INT;
-		out->i = v;
-		return 0;
+		break;
 	case PGV_OID_BOOL:
 		if (type != 0 && type != PGV_OID_BOOL)
 			return -1;
@@ -886,9 +882,7 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 		} else {
 			return -1; /* boolin's other spellings: upstream */
 		}
-		out->kind = SQLSHAPE_INT;
-		out->i = v;
-		return 0;
+		break;
 	case PGV_OID_TEXT:
 	case PGV_OID_VARCHAR:
 	case PGV_OID_NAME:
@@ -905,6 +899,10 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 	default:
 		return -1;
 	}
+	/* the integer kinds */
+	out->kind = SQLSHAPE_INT;
+	out->i = v;
+	return 0;
 }
 
 int

@@ -221,6 +221,7 @@ struct proxy {
 	uint64_t cat_epoch;  /* counts the catalogs read */
 	struct strbuf check_sql;
 	uint64_t ticket_seq;
+	bool eventual; /* [proxy] consistency = eventual: local reads do not wait */
 	/* local reads waiting for the copy to reach their session's writes: a thread sleeps on
 	 * the replication worker's futex while there are any, and wakes the loop (wait_efd) */
 	unsigned nwaiting; /* guarded by wait_lock */
@@ -684,17 +685,26 @@ proxy_linger_timeout_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* (Re)arms the client's one timer; a client whose timer cannot be set is closed. */
-static void
-proxy_client_timer(struct proxy_client *c, int ms, event_callback_fn cb)
+/* Arms *ev (replacing what it was) to call cb for c in ms; -1 (logged) when it cannot. */
+static int
+proxy_timer(struct proxy_client *c, struct event **ev, int ms, event_callback_fn cb)
 {
 	struct timeval tv = {ms / 1000, ms % 1000 * 1000};
 
-	proxy_event_free(&c->ev_timer);
-	c->ev_timer = evtimer_new(c->p->base, cb, c);
-	if (c->ev_timer == NULL || evtimer_add(c->ev_timer, &tv) < 0) {
+	proxy_event_free(ev);
+	*ev = evtimer_new(c->p->base, cb, c);
+	if (*ev == NULL || evtimer_add(*ev, &tv) < 0) {
 		log_error("cannot create a timer");
-		c->dead = true;
+		return -1;
 	}
+	return 0;
+}
+
+static void
+proxy_client_timer(struct proxy_client *c, int ms, event_callback_fn cb)
+{
+	if (proxy_timer(c, &c->ev_timer, ms, cb) < 0)
+		c->dead = true;
 }
 
 /* The last message is out. Closing now, with client bytes unread or still coming (a query
@@ -1243,7 +1253,7 @@ proxy_local_check_start(struct proxy_client *c)
 static uint64_t
 proxy_local_min_lsn(const struct proxy_client *c)
 {
-	return strcmp(c->p->cfg->proxy_consistency, "eventual") == 0 ? 0 : c->lr.min_lsn;
+	return c->p->eventual ? 0 : c->lr.min_lsn;
 }
 
 static void *
@@ -1396,12 +1406,10 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 		localexec_submit(p->ex, job);
 		return;
 	}
-	struct timeval tv = {p->cfg->proxy_max_wait / 1000, (p->cfg->proxy_max_wait % 1000) * 1000};
-
 	c->waiting_job = job;
 	proxy_wait_add(c);
-	c->ev_wait_timer = evtimer_new(p->base, proxy_local_wait_timeout_cb, c);
-	if (c->ev_wait_timer == NULL || evtimer_add(c->ev_wait_timer, &tv) < 0) {
+	if (proxy_timer(c, &c->ev_wait_timer, p->cfg->proxy_max_wait, proxy_local_wait_timeout_cb) <
+	    0) {
 		localexec_job_free(proxy_wait_end(c));
 		c->ticket = 0;
 		proxy_local_release_upstream(c);
@@ -3111,6 +3119,7 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	p->queue_tail = &p->queue;
 	p->accepting = true;
 	p->wait_efd = -1;
+	p->eventual = strcmp(cfg->proxy_consistency, "eventual") == 0;
 	pthread_mutex_init(&p->wait_lock, NULL);
 	pthread_cond_init(&p->wait_cond, NULL);
 	if (proxy_devnull < 0)
