@@ -195,6 +195,8 @@ ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_s
 		st->proxy[i].queries_local = shm_load(w->queries_local);
 		st->proxy_local += st->proxy[i].queries_local;
 		st->proxy[i].upstream_conns = shm_load(w->upstream_conns);
+		st->proxy[i].checks_held = shm_load(w->checks_held);
+		st->proxy[i].checks_ahead = shm_load(w->checks_ahead);
 		st->proxy_queries += st->proxy[i].queries_forwarded;
 	}
 
@@ -319,16 +321,17 @@ ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	for (uint32_t i = 0; i < st->nproxy; i++) {
 		const struct shm_proxy_worker *w = &st->proxy[i];
 
-		strbuf_printf(out,
-		              "%s{\"index\":%u,\"pid\":%d,\"clients\":%llu,\"clients_total\":%llu,"
-		              "\"logins_failed\":%llu,\"queries_forwarded\":%llu,"
-		              "\"queries_local\":%llu,\"upstream_connections\":%llu}",
-		              i ? "," : "", i, (int)w->pid, (unsigned long long)w->clients,
-		              (unsigned long long)w->clients_total,
-		              (unsigned long long)w->logins_failed,
-		              (unsigned long long)w->queries_forwarded,
-		              (unsigned long long)w->queries_local,
-		              (unsigned long long)w->upstream_conns);
+		strbuf_printf(
+		        out,
+		        "%s{\"index\":%u,\"pid\":%d,\"clients\":%llu,\"clients_total\":%llu,"
+		        "\"logins_failed\":%llu,\"queries_forwarded\":%llu,"
+		        "\"queries_local\":%llu,\"upstream_connections\":%llu,"
+		        "\"checks_held\":%llu,\"checks_ahead\":%llu}",
+		        i ? "," : "", i, (int)w->pid, (unsigned long long)w->clients,
+		        (unsigned long long)w->clients_total, (unsigned long long)w->logins_failed,
+		        (unsigned long long)w->queries_forwarded,
+		        (unsigned long long)w->queries_local, (unsigned long long)w->upstream_conns,
+		        (unsigned long long)w->checks_held, (unsigned long long)w->checks_ahead);
 	}
 	strbuf_puts(out, "]}}\n");
 }

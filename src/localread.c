@@ -211,6 +211,7 @@ localread_names_clear(struct localread_names *names, int i)
 	free(names->sql[i]);
 	names->name[i] = NULL;
 	names->sql[i] = NULL;
+	names->kind[i] = LOCALREAD_KIND_OTHER;
 	names->epoch[i] = 0;
 }
 
@@ -223,10 +224,81 @@ localread_is_select(const char *sql)
 	return strncasecmp(sql, "select", 6) == 0;
 }
 
+/* Skips blanks and comments (block comments nest, as in PostgreSQL); NULL at an unterminated
+ * comment. */
+static const char *
+localread_skip_blanks(const char *p)
+{
+	int depth;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
+		       *p == '\v')
+			p++;
+		if (p[0] == '-' && p[1] == '-') {
+			while (*p && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (depth = 1, p += 2; depth > 0; p++) {
+				if (*p == '\0')
+					return NULL;
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p++;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p++;
+			}
+		} else {
+			return p;
+		}
+	}
+}
+
+enum localread_kind
+localread_kind(const char *sql, bool simple)
+{
+	static const struct {
+		const char *word;
+		enum localread_kind kind;
+	} words[] = {
+	        {"select", LOCALREAD_KIND_STMT}, {"insert", LOCALREAD_KIND_STMT},
+	        {"update", LOCALREAD_KIND_STMT}, {"delete", LOCALREAD_KIND_STMT},
+	        {"merge", LOCALREAD_KIND_STMT},  {"with", LOCALREAD_KIND_STMT},
+	        {"values", LOCALREAD_KIND_STMT}, {"table", LOCALREAD_KIND_STMT},
+	        {"call", LOCALREAD_KIND_STMT},   {"commit", LOCALREAD_KIND_END},
+	        {"end", LOCALREAD_KIND_END},     {"rollback", LOCALREAD_KIND_END},
+	        {"abort", LOCALREAD_KIND_END},
+	};
+	const char *p = sql, *w, *semi;
+	size_t i, len;
+
+	while ((p = localread_skip_blanks(p)) != NULL && *p == '(')
+		p++;
+	if (p == NULL)
+		return LOCALREAD_KIND_OTHER;
+	for (w = p; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'); p++)
+		;
+	len = (size_t)(p - w);
+	/* a keyword ends at anything but an identifier's characters */
+	if ((*p >= '0' && *p <= '9') || *p == '_' || *p == '$' || (unsigned char)*p >= 0x80)
+		return LOCALREAD_KIND_OTHER;
+	if (simple) {
+		/* one statement: a ';' in a literal or a comment counts too, which only costs
+		 * the statement its early check */
+		semi = strchr(p, ';');
+		if (semi != NULL && ((p = localread_skip_blanks(semi + 1)) == NULL || *p != '\0'))
+			return LOCALREAD_KIND_OTHER;
+	}
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (strlen(words[i].word) == len && strncasecmp(w, words[i].word, len) == 0)
+			return words[i].kind;
+	return LOCALREAD_KIND_OTHER;
+}
+
 void
 localread_names_add(struct localread_names **names, const char *name, const char *sql)
 {
 	struct localread_names *n = *names;
+	enum localread_kind kind;
 	const char *c;
 	int i;
 
@@ -235,8 +307,9 @@ localread_names_add(struct localread_names **names, const char *name, const char
 	for (c = name; *c; c++)
 		if (*c < 0x20 || *c > 0x7e || *c == '\\')
 			return;
+	kind = localread_kind(sql, false);
 	if (name[0] == '\0' || c - name > 63 || strlen(sql) > LOCALREAD_STMT_MAX ||
-	    !localread_is_select(sql))
+	    kind == LOCALREAD_KIND_OTHER)
 		return;
 	if (n == NULL)
 		n = *names = xcalloc(1, sizeof(*n));
@@ -247,7 +320,16 @@ localread_names_add(struct localread_names **names, const char *name, const char
 		localread_names_clear(n, i);
 	}
 	n->name[i] = xstrdup(name);
-	n->sql[i] = xstrdup(sql);
+	n->sql[i] = localread_is_select(sql) ? xstrdup(sql) : NULL;
+	n->kind[i] = (uint8_t)kind;
+}
+
+enum localread_kind
+localread_names_kind(const struct localread_names *names, const char *name)
+{
+	int i = localread_names_find(names, name);
+
+	return i < 0 ? LOCALREAD_KIND_OTHER : (enum localread_kind)names->kind[i];
 }
 
 void
@@ -938,7 +1020,7 @@ localread_names_candidate(struct localread_names *names, const char *name,
 	struct translate_result tr;
 	int i = localread_names_find(names, name);
 
-	if (i < 0)
+	if (i < 0 || names->sql[i] == NULL)
 		return false;
 	if (names->epoch[i] != epoch) {
 		names->candidate[i] =

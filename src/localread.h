@@ -54,13 +54,14 @@ struct localread_stmt {
 #define LOCALREAD_FORCE_UPSTREAM "sqledge:upstream" /* in a statement: forward it */
 #define LOCALREAD_STMT_MAX 8192 /* longer statement texts are left to the upstream */
 
-/* The session's named SELECT statements, noted as their Parse goes upstream with the text it
+/* The session's named statements, noted as their Parse goes upstream with the text it
  * carried: whether a statement is worth a check is judged from that text against the catalog
  * of the moment, and the check asks the upstream what the statements are. A hint, never
  * trusted for what a statement says. */
 struct localread_names {
 	char *name[LOCALREAD_NAMES];
-	char *sql[LOCALREAD_NAMES];
+	char *sql[LOCALREAD_NAMES]; /* a SELECT's; NULL for the other kinds */
+	uint8_t kind[LOCALREAD_NAMES];
 	uint64_t epoch[LOCALREAD_NAMES]; /* of the catalog candidate[] was judged with; 0: none */
 	bool candidate[LOCALREAD_NAMES];
 	unsigned next; /* the slot to reuse when all are taken */
@@ -104,9 +105,23 @@ void localread_check_start(struct localread_session *s, struct localread_names *
                            const struct localcat *cat, uint64_t epoch,
                            const struct strbuf *check_sql, struct strbuf *out);
 
-/* Notes a Parse of a named statement (forgetting an earlier one of that name); only SELECTs
- * are kept. */
+/* What a statement is, for whether the session check may follow it in the same flight. */
+enum localread_kind {
+	LOCALREAD_KIND_OTHER = 0, /* anything else, or not known: nothing follows it */
+	LOCALREAD_KIND_STMT,      /* SELECT, INSERT, UPDATE, DELETE, MERGE, WITH, VALUES, TABLE,
+	                           * CALL: it cannot start COPY or a transaction block */
+	LOCALREAD_KIND_END,       /* COMMIT, END, ROLLBACK, ABORT */
+};
+
+/* The kind of sql by its first keyword (after blanks, comments and parentheses). simple: a
+ * Query's text, which may hold several statements: any ';' but a last one makes it OTHER. */
+enum localread_kind localread_kind(const char *sql, bool simple);
+
+/* Notes a Parse of a named statement (forgetting an earlier one of that name): the text of a
+ * SELECT, the kind of a STMT. */
 void localread_names_add(struct localread_names **names, const char *name, const char *sql);
+/* The kind of the statement called name as it was noted; OTHER when it was not. */
+enum localread_kind localread_names_kind(const struct localread_names *names, const char *name);
 void localread_names_remove(struct localread_names *names, const char *name);
 bool localread_names_has(const struct localread_names *names, const char *name);
 /* Whether the statement called name may be answered from cat (epoch: cat's, > 0), judged once

@@ -163,6 +163,15 @@ struct proxy_client {
 	 * is the Parse the upstream's unnamed statement came from. */
 	struct proxy_msg unnamed_parse, up_unnamed;
 	unsigned swallow; /* upstream segments (up to ReadyForQuery) of ours, after the check */
+	/* The check sent ahead: right after a write, in the same flight, so that the next read
+	 * finds its answer in, or on its way, and never waits a round trip for it. */
+	bool lr_reader;      /* the session has sent statements the copy may answer */
+	bool check_deferred; /* the check's answer follows the client's pending ones */
+	bool seg_ran;        /* the segment being forwarded has executed a statement, */
+	bool seg_other;      /* one of which may start COPY or leave a transaction block open */
+	bool seg_ok;         /* the last segment forwarded may be followed by the check */
+	bool named_other;    /* a named statement of LOCALREAD_KIND_OTHER was prepared */
+	uint8_t unnamed_kind, portal_kind; /* enum localread_kind of the unnamed ones */
 };
 
 /* A session's cancel key, shared with the threads that send a CancelRequest with it. */
@@ -233,6 +242,7 @@ struct proxy {
 	int wait_efd;
 	struct event *ev_wait;
 	uint64_t queries_local;
+	uint64_t checks_held, checks_ahead;
 	bool numeric_host; /* upstream address needs no name lookup */
 	bool unix_host;
 };
@@ -881,7 +891,8 @@ proxy_error_is_fatal(const uint8_t *m, size_t len)
 
 /* Walks the upstream messages that arrived in cout[scan, len), noting what the proxy must
  * know: transaction status and FATAL errors. Message bodies stream through: only headers
- * (and the first bytes of a few types) must be complete before they are passed on. */
+ * (and the first bytes of a few types) must be complete before they are passed on. Returns
+ * 0, -1 on a broken stream, or 1 when a check sent ahead begins at scan. */
 static int
 proxy_up_scan(struct proxy_client *c)
 {
@@ -916,6 +927,11 @@ proxy_up_scan(struct proxy_client *c)
 			c->txn = (char)d[c->scan + 5];
 			if (c->pending > 0)
 				c->pending--;
+			if (c->pending == 0 && c->check_deferred) {
+				c->check_deferred = false;
+				c->scan += 6;
+				return 1;
+			}
 		} else if (type == 'E' && need > 0 && proxy_error_is_fatal(d + c->scan, need))
 			c->up_fatal = true;
 		c->scan += PGW_HEADER_LEN;
@@ -951,13 +967,21 @@ proxy_up_pump(struct proxy_client *c)
 		if (c->state == PC_DRAIN)
 			continue; /* the client is gone: its answers go nowhere */
 		c->cout.len += (size_t)n;
-		if (c->checking || c->swallow > 0) {
+		if ((c->checking && !c->check_deferred) || c->swallow > 0) {
 			proxy_local_intercept(c);
 			if (c->dead)
 				return;
 			continue;
 		}
-		if (proxy_up_scan(c) < 0) {
+		switch (proxy_up_scan(c)) {
+		case 0:
+			break;
+		case 1: /* the rest is the check's answer */
+			proxy_local_intercept(c);
+			if (c->dead)
+				return;
+			continue;
+		default:
 			c->dead = true;
 			return;
 		}
@@ -1217,6 +1241,7 @@ proxy_local_release_upstream(struct proxy_client *c)
 	size_t off = 0, mlen;
 
 	c->held = false;
+	c->seg_ok = false; /* not noted: nothing is sent after it */
 	while (c->held_msg.len - off >= PGW_HEADER_LEN) {
 		mlen = be_get_u32(m + off + 1) + 1;
 		proxy_forward(c, m[off], m + off, mlen);
@@ -1227,15 +1252,15 @@ proxy_local_release_upstream(struct proxy_client *c)
 	proxy_up_flush(c);
 }
 
-/* Sends the check query into the session, with the held statement waiting for its answer. */
+/* Appends the check query for the upstream. keep_unnamed: the client keeps its unnamed
+ * statement, which the check's simple Query drops upstream: it is sent again before its
+ * next use there. */
 static void
-proxy_local_check_start(struct proxy_client *c)
+proxy_local_check_send(struct proxy_client *c, bool keep_unnamed)
 {
 	struct proxy *p = c->p;
 
-	/* a simple Query: the upstream drops its unnamed statement, which the client keeps
-	 * when the held batch binds a named one: it is sent again before its next use */
-	if (c->up_unnamed.data && c->held_batch && !c->held_parse && !c->unnamed_parse.data) {
+	if (c->up_unnamed.data && keep_unnamed && !c->unnamed_parse.data) {
 		c->unnamed_parse = c->up_unnamed;
 		c->up_unnamed = (struct proxy_msg){0};
 	}
@@ -1245,7 +1270,41 @@ proxy_local_check_start(struct proxy_client *c)
 	localread_check_start(&c->lr, c->names, p->cat, p->cat_epoch, &p->check_sql, &c->icpt);
 	proxy_buf_append(&c->uout, c->icpt.data, c->icpt.len);
 	strbuf_reset(&c->icpt);
+}
+
+/* Sends the check query into the session, with the held statement waiting for its answer. */
+static void
+proxy_local_check_start(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+
+	/* a held simple Query drops the unnamed statement for the client too, as does a held
+	 * Parse of it */
+	proxy_local_check_send(c, c->held_batch && !c->held_parse);
+	p->checks_held++;
+	shm_store(p->slot->checks_held, p->checks_held);
 	proxy_up_flush(c);
+}
+
+/* After a write the check goes in the same flight, behind it, when the session reads
+ * locally: its answer (with the position that covers the write) is in, or on its way, when
+ * the next read comes. Only after a single segment, whose statements can neither start COPY
+ * (which would take the check for its data) nor leave a transaction block open, and with
+ * nothing more from the client: what the client sends meanwhile waits for the answer. */
+static void
+proxy_local_check_ahead(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+
+	if (!c->seg_ok || !c->lr_reader || p->ex == NULL || c->state != PC_READY || c->up_fd < 0 ||
+	    c->pending != 1 || c->unsynced || c->checking || c->swallow > 0 || c->held ||
+	    proxy_buf_pending(&c->cin) > 0 || proxy_catalog(p) == NULL)
+		return;
+	c->seg_ok = false;
+	c->check_deferred = true;
+	proxy_local_check_send(c, true);
+	p->checks_ahead++;
+	shm_store(p->slot->checks_ahead, p->checks_ahead);
 }
 
 /* The position a local answer must wait for: the session's own writes (consistency =
@@ -1444,6 +1503,7 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 	proxy_local_expire(c);
 	switch (localread_plan(&c->lr, cat, sql, &tr, &binds, &settings)) {
 	case LOCALREAD_CHECK:
+		c->lr_reader = true;
 		proxy_local_hold(c, msg, len, false, false);
 		proxy_local_check_start(c);
 		return true;
@@ -1649,6 +1709,7 @@ proxy_local_try_batch(struct proxy_client *c)
 	proxy_local_hold(c, data, b.len, true, b.parse);
 	switch (proxy_batch_start(c, cat, &b)) {
 	case LOCALREAD_CHECK:
+		c->lr_reader = true;
 		proxy_local_check_start(c);
 		return (ssize_t)b.len;
 	case LOCALREAD_LOCAL:
@@ -1657,6 +1718,69 @@ proxy_local_try_batch(struct proxy_client *c)
 		c->held = false;
 		strbuf_reset(&c->held_msg);
 		return 0;
+	}
+}
+
+/* Whether a statement of kind k, run in the session's transaction state, may be followed by
+ * the check. */
+static bool
+proxy_kind_follows(const struct proxy_client *c, enum localread_kind k)
+{
+	return k == LOCALREAD_KIND_END || (k == LOCALREAD_KIND_STMT && c->txn == 'I');
+}
+
+/* Notes what the segment being forwarded runs, for proxy_local_check_ahead(). */
+static void
+proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
+{
+	enum localread_kind k;
+
+	switch (m->type) {
+	case PGW_PARSE:
+		k = localread_kind(m->u.parse.query, false);
+		if (m->u.parse.name[0] == '\0')
+			c->unnamed_kind = (uint8_t)k;
+		else if (k == LOCALREAD_KIND_OTHER)
+			/* a Parse that fails upstream leaves the old statement of its name */
+			c->named_other = true;
+		break;
+	case PGW_BIND:
+		if (m->u.bind.portal[0] != '\0')
+			break;
+		if (m->u.bind.stmt[0] == '\0')
+			c->portal_kind = c->unnamed_kind;
+		else if (c->named_other || c->names == NULL)
+			c->portal_kind = LOCALREAD_KIND_OTHER;
+		else
+			c->portal_kind = (uint8_t)localread_names_kind(c->names, m->u.bind.stmt);
+		break;
+	case PGW_EXECUTE:
+		c->seg_ran = true;
+		if (m->u.execute.portal[0] != '\0' || !proxy_kind_follows(c, c->portal_kind))
+			c->seg_other = true;
+		break;
+	case PGW_CLOSE:
+		if (m->u.close.name[0] == '\0')
+			c->unnamed_kind = c->portal_kind = LOCALREAD_KIND_OTHER;
+		break;
+	case PGW_DESCRIBE:
+	case PGW_FLUSH:
+		break;
+	case PGW_QUERY:
+		c->unnamed_kind = LOCALREAD_KIND_OTHER; /* dropped, as is the portal */
+		c->portal_kind = LOCALREAD_KIND_OTHER;
+		c->seg_ok = !c->seg_other &&
+		            proxy_kind_follows(c, localread_kind(m->u.query.sql, true));
+		c->seg_ran = c->seg_other = false;
+		break;
+	case PGW_SYNC:
+		c->seg_ok = c->seg_ran && !c->seg_other;
+		c->seg_ran = c->seg_other = false;
+		break;
+	default: /* FunctionCall, COPY's messages */
+		c->seg_ok = false;
+		c->seg_other = true;
+		break;
 	}
 }
 
@@ -1682,6 +1806,12 @@ proxy_local_checked(struct proxy_client *c)
 	struct translate_result tr;
 	const struct localcat *cat;
 
+	if (!c->held) {
+		/* a check sent ahead: the next read finds it */
+		if (!c->lr.valid)
+			log_debug("client %s: the check after a write failed", c->addr);
+		return;
+	}
 	if (!c->lr.valid) {
 		log_debug("client %s: local reads stay off for this session (check failed)",
 		          c->addr);
@@ -1886,6 +2016,7 @@ proxy_client_relay(struct proxy_client *c)
 	int r;
 
 	while (!c->dead && !c->cin_done && !c->held && c->state != PC_CLOSING &&
+	       !(c->checking && c->state == PC_READY) &&
 	       proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER) {
 		avail = proxy_buf_pending(&c->cin);
 		if (avail < PGW_HEADER_LEN)
@@ -1942,10 +2073,13 @@ proxy_client_relay(struct proxy_client *c)
 		}
 		if (msg.type == PGW_PARSE || msg.type == PGW_CLOSE)
 			proxy_note_statement(c, &msg);
+		proxy_note_segment(c, &msg);
 		proxy_forward(c, msg.type, c->cin.data + c->cin.off, total);
 		proxy_buf_consume(&c->cin, total);
 	}
 	shm_store(p->slot->queries_forwarded, p->queries);
+	if (!c->dead)
+		proxy_local_check_ahead(c);
 	if (!c->dead && c->up_fd >= 0)
 		proxy_up_flush(c);
 	if (!c->dead && c->state == PC_DRAIN) {

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x53514c45u /* "SQLE" */
-#define SHM_VERSION 3
+#define SHM_VERSION 4
 #define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
 
 enum repl_state {
@@ -47,6 +47,8 @@ struct shm_proxy_worker {
 	uint64_t queries_forwarded; /* Query and Execute messages relayed upstream */
 	uint64_t queries_local;     /* queries answered from the local copy */
 	uint64_t upstream_conns;    /* upstream connections held now (counted in the total) */
+	uint64_t checks_held;       /* session checks a read waited for */
+	uint64_t checks_ahead;      /* session checks sent in the same flight as a write */
 	uint32_t waiting;           /* 1 while counted in applied_waiters */
 };
 

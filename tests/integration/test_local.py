@@ -525,13 +525,20 @@ def test_the_unnamed_statement_stays_the_clients(db, sqledge_factory, items):
         direct.close()
 
 
+def checks(sq):
+    w = sq.proxy_workers()["workers"][0]
+    return w["checks_held"], w["checks_ahead"]
+
+
 def test_reads_after_writes_see_them(db, sqledge_factory):
     db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
     sq = start(sqledge_factory, db)
     rounds = 40
     with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur, \
             contextlib.closing(direct_connect(db)) as other, other.cursor() as ocur:
+        cur.execute("SELECT body FROM notes WHERE id = 0")  # the session reads locally
         local, _ = counters(sq)
+        held, ahead = checks(sq)
         for i in range(rounds):
             ocur.execute("INSERT INTO notes VALUES (%s, 'other')", (10000 + i,))
             cur.execute("INSERT INTO notes VALUES (%s, %s)", (i, "note %d" % i))
@@ -539,6 +546,69 @@ def test_reads_after_writes_see_them(db, sqledge_factory):
             assert cur.fetchall() == [("note %d" % i,)], "round %d" % i
         # waited for, not sent upstream (a slow round may go upstream after max_wait)
         assert counters(sq)[0] - local >= rounds * 3 // 4
+        # the position came with each write: no read waited a round trip for a check
+        now_held, now_ahead = checks(sq)
+        assert now_ahead - ahead == rounds and now_held == held, checks(sq)
+
+
+def test_the_check_after_a_write_in_the_extended_protocol(db, sqledge_factory):
+    """Writes sent as drivers send them (the unnamed statement, a named one) carry the check in
+    the same flight; the client's unnamed statement survives it; COPY, in either protocol, and
+    transaction blocks get none, and work as they do upstream."""
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
+    sq = start(sqledge_factory, db)
+    through, direct = raw_proxy(sq), raw_direct(db)
+    ins = "INSERT INTO notes VALUES ($1, $2)"
+    sel = "SELECT body FROM notes WHERE id = $1"
+    try:
+        same_answers(through, direct, P("", sel), B("", "", [b"0"]), E(""))
+        same_answers(through, direct, P("ins", ins))
+        local, _ = counters(sq)
+        held, ahead = checks(sq)
+        for i in range(1, 21):
+            if i % 2:
+                msgs = (P("", ins), B("", "", [b"%d" % i, b"n%d" % i]), E(""))
+            else:
+                msgs = (B("", "ins", [b"%d" % i, b"n%d" % i]), E(""))
+            got = raw_batch(through, *msgs)
+            assert got == [("1", b"")] * (i % 2) + [("2", b""), ("C", b"INSERT 0 1\0"),
+                                                   ("Z", b"I")], got
+            got = raw_batch(through, P("", sel), B("", "", [b"%d" % i]), E(""))
+            assert ("D", b"\x00\x01\x00\x00\x00" + bytes([len("n%d" % i)]) +
+                    b"n%d" % i) in got, (i, got)
+        assert counters(sq)[0] - local >= 15
+        assert checks(sq) == (held, ahead + 20), checks(sq)
+        # the check's simple Query does not take the client's unnamed statement
+        raw_batch(through, P("", ins), B("", "", [b"100", b"x"]), E(""))
+        got = raw_batch(through, B("", "", [b"101", b"y"]), E(""))
+        assert got[-2:] == [("C", b"INSERT 0 1\0"), ("Z", b"I")], got
+        # inside a block nothing follows the statements; the COMMIT carries the check
+        held, ahead = checks(sq)
+        raw_answer(through, "BEGIN")
+        raw_answer(through, "INSERT INTO notes VALUES (400, 'in a block')")
+        raw_answer(through, "UPDATE notes SET body = 'updated' WHERE id = 400")
+        assert checks(sq) == (held, ahead)
+        assert raw_answer(through, "COMMIT") == [("C", b"COMMIT\0"), ("Z", b"I")]
+        local, _ = counters(sq)
+        got = raw_answer(through, "SELECT body FROM notes WHERE id = 400")
+        assert ("D", b"\x00\x01\x00\x00\x00\x07updated") in got, got
+        assert counters(sq)[0] == local + 1 and checks(sq) == (held, ahead + 1)
+        # COPY after a write, simple and extended: no check follows it
+        for n, r in enumerate((through, direct)):
+            r.send_raw(pgproto.query("COPY notes FROM STDIN"))
+            assert r.recv_until("G")[-1][0] == "G"
+            r.send_raw(pgproto.copy_data(b"%d\tc\n" % (200 + n)) + pgproto.COPY_DONE)
+            assert r.recv_until("Z")[-2:] == [("C", b"COPY 1\0"), ("Z", b"I")]
+        for n, r in enumerate((through, direct)):
+            r.send_raw(P("", "COPY notes FROM STDIN") + B("", "") + E("") + pgproto.SYNC)
+            assert r.recv_until("G")[-1][0] == "G"
+            # the Sync before the data is ignored in COPY: one after it ends the segment
+            r.send_raw(pgproto.copy_data(b"%d\tc\n" % (300 + n)) + pgproto.COPY_DONE +
+                       pgproto.SYNC)
+            assert r.recv_until("Z")[-2:] == [("C", b"COPY 1\0"), ("Z", b"I")]
+    finally:
+        through.close()
+        direct.close()
 
 
 def test_eventual_consistency_and_max_wait_settings(db, sqledge_factory):

@@ -149,10 +149,15 @@ test_names(void)
 	localread_names_add(&n, "it's", " (select id FROM nowhere)");
 	localread_names_add(&n, "back\\slash", "SELECT 1"); /* not spelled into the query */
 	localread_names_add(&n, "caf\xc3\xa9", "SELECT 1");
-	localread_names_add(&n, "ins", "INSERT INTO t VALUES ($1)"); /* not a read */
+	localread_names_add(&n, "ins", "INSERT INTO t VALUES ($1)"); /* a write: its kind */
+	localread_names_add(&n, "cp", "COPY t FROM STDIN");
 	CHECK(localread_names_has(n, "S_1") && localread_names_has(n, "it's"));
 	CHECK(!localread_names_has(n, "back\\slash") && !localread_names_has(n, "caf\xc3\xa9"));
-	CHECK(!localread_names_has(n, "ins"));
+	CHECK(localread_names_kind(n, "ins") == LOCALREAD_KIND_STMT);
+	CHECK(!localread_names_candidate(n, "ins", cat, 1));
+	CHECK(localread_names_kind(n, "S_1") == LOCALREAD_KIND_STMT);
+	CHECK(!localread_names_has(n, "cp") &&
+	      localread_names_kind(n, "cp") == LOCALREAD_KIND_OTHER);
 	/* judged against the catalog of the moment */
 	CHECK(localread_names_candidate(n, "S_1", cat, 1));
 	CHECK(!localread_names_candidate(n, "it's", cat, 1));
@@ -170,6 +175,59 @@ test_names(void)
 	CHECK(localread_names_has(n, "n34") && !localread_names_has(n, "n0"));
 	localread_names_free(n);
 	strbuf_free(&sql);
+}
+
+/* Which statements the session check may follow in the same flight. */
+static void
+test_kind(void)
+{
+	static const struct {
+		const char *sql;
+		bool simple;
+		enum localread_kind kind;
+	} cases[] = {
+	        {"INSERT INTO t VALUES (1)", true, LOCALREAD_KIND_STMT},
+	        {"  insert into t values (1);  ", true, LOCALREAD_KIND_STMT},
+	        {"update t set v = 1; -- done", true, LOCALREAD_KIND_STMT},
+	        {"/* a /* nested */ comment */ DELETE FROM t", true, LOCALREAD_KIND_STMT},
+	        {"/* /* */ SELECT */ COPY t FROM STDIN", true, LOCALREAD_KIND_OTHER},
+	        {"/* unterminated SELECT", true, LOCALREAD_KIND_OTHER},
+	        {"-- SELECT\nCOPY t FROM STDIN", true, LOCALREAD_KIND_OTHER},
+	        {"((SELECT 1))", true, LOCALREAD_KIND_STMT},
+	        {"WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x", true,
+	         LOCALREAD_KIND_STMT},
+	        {"CALL p()", true, LOCALREAD_KIND_STMT},
+	        {"commit", true, LOCALREAD_KIND_END},
+	        {"END;", true, LOCALREAD_KIND_END},
+	        {"ROLLBACK", false, LOCALREAD_KIND_END},
+	        {"abort", true, LOCALREAD_KIND_END},
+	        {"BEGIN", true, LOCALREAD_KIND_OTHER},
+	        {"COPY t FROM STDIN", true, LOCALREAD_KIND_OTHER},
+	        {"copy t from stdin", false, LOCALREAD_KIND_OTHER},
+	        {"SELECT 1; COPY t FROM STDIN", true, LOCALREAD_KIND_OTHER},
+	        {"SELECT 1; COPY t FROM STDIN", false, LOCALREAD_KIND_STMT}, /* one per Parse */
+	        {"INSERT INTO t VALUES (';')", true, LOCALREAD_KIND_OTHER},
+	        {"SELECT 1;;", true, LOCALREAD_KIND_OTHER},
+	        {"selectx", true, LOCALREAD_KIND_OTHER},
+	        {"select_1", true, LOCALREAD_KIND_OTHER},
+	        {"SELECT2", true, LOCALREAD_KIND_OTHER},
+	        {"SELECT\t1", true, LOCALREAD_KIND_STMT},
+	        {"SELECT*FROM t", true, LOCALREAD_KIND_STMT},
+	        {"", true, LOCALREAD_KIND_OTHER},
+	        {"EXECUTE s", true, LOCALREAD_KIND_OTHER},
+	        {"PREPARE s AS SELECT 1", true, LOCALREAD_KIND_OTHER},
+	        {"SET x = 1", true, LOCALREAD_KIND_OTHER},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (localread_kind(cases[i].sql, cases[i].simple) != cases[i].kind) {
+			fprintf(stderr, "kind of \"%s\": %d, expected %d\n", cases[i].sql,
+			        (int)localread_kind(cases[i].sql, cases[i].simple),
+			        (int)cases[i].kind);
+			CHECK(false);
+		}
+	}
 }
 
 /* Binds one parameter given as text (or NULL) for the statement's $1. */
@@ -344,6 +402,7 @@ main(void)
 	RUN(test_check_then_local);
 	RUN(test_answers_that_keep_it_upstream);
 	RUN(test_names);
+	RUN(test_kind);
 	RUN(test_check_describes);
 	RUN(test_statements);
 	localcat_free(cat);
