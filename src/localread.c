@@ -215,8 +215,7 @@ localread_names_clear(struct localread_names *names, int i)
 	names->epoch[i] = 0;
 }
 
-/* Whether sql begins with SELECT (after blanks and parentheses). */
-static bool
+bool
 localread_is_select(const char *sql)
 {
 	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(')
@@ -322,6 +321,14 @@ localread_names_add(struct localread_names **names, const char *name, const char
 	n->name[i] = xstrdup(name);
 	n->sql[i] = localread_is_select(sql) ? xstrdup(sql) : NULL;
 	n->kind[i] = (uint8_t)kind;
+}
+
+bool
+localread_names_select(const struct localread_names *names, const char *name)
+{
+	int i = localread_names_find(names, name);
+
+	return i >= 0 && names->sql[i] != NULL;
 }
 
 enum localread_kind

@@ -120,6 +120,10 @@ enum localread_kind localread_kind(const char *sql, bool simple);
 /* Notes a Parse of a named statement (forgetting an earlier one of that name): the text of a
  * SELECT, the kind of a STMT. */
 void localread_names_add(struct localread_names **names, const char *name, const char *sql);
+/* Whether sql begins with SELECT (after blanks and parentheses). */
+bool localread_is_select(const char *sql);
+/* Whether the statement called name was noted as a SELECT. */
+bool localread_names_select(const struct localread_names *names, const char *name);
 /* The kind of the statement called name as it was noted; OTHER when it was not. */
 enum localread_kind localread_names_kind(const struct localread_names *names, const char *name);
 void localread_names_remove(struct localread_names *names, const char *name);

@@ -58,6 +58,7 @@
 #define PROXY_WAIT_SAFETY_MS 100 /* the longest a waiter sleeps without a look anyway */
 #define PROXY_SNAPSHOT_MS 20     /* the longest a read transaction is kept for the next reads */
 #define PROXY_RECHECK_US INT64_C(1000000) /* a session's check is asked again this often */
+#define PROXY_CHECKS_MAX 4                /* checks of a session in flight at once */
 #define PROXY_BATCH_WAIT_MS 20    /* for the rest of a batch, then what came goes upstream */
 #define PROXY_STMT_CACHE 32       /* SQLite statements kept prepared for the loop's point reads */
 #define PROXY_MAX_ADDRS 4         /* resolved upstream addresses tried per login */
@@ -154,7 +155,15 @@ struct proxy_client {
 	struct event *ev_wait_timer;        /* ends the wait at max_wait */
 	struct localexec_job *finished_job; /* its answer, until the stream is at a boundary */
 	int64_t wait_deadline_us;
-	bool checking;                 /* the upstream is answering our check query */
+	/* The checks in flight, in the order of their answers: each comes after `client` more
+	 * ReadyForQuery messages of the client's, and has `zs` of its own. A check is stale
+	 * when something was forwarded after it: its answer is skipped. */
+	struct proxy_check {
+		unsigned client, zs;
+		bool stale;
+	} checks[PROXY_CHECKS_MAX];
+	unsigned nchecks;
+	bool checking;                 /* nchecks > 0 */
 	struct strbuf icpt;            /* that answer, not yet parsed */
 	struct localread_names *names; /* named statements worth asking the check about */
 	/* The unnamed prepared statement. A Parse of it answered here never reached the
@@ -165,13 +174,13 @@ struct proxy_client {
 	unsigned swallow; /* upstream segments (up to ReadyForQuery) of ours, after the check */
 	/* The check sent ahead: right after a write, in the same flight, so that the next read
 	 * finds its answer in, or on its way, and never waits a round trip for it. */
-	bool lr_reader;      /* the session has sent statements the copy may answer */
-	bool check_deferred; /* the check's answer follows the client's pending ones */
-	bool seg_ran;        /* the segment being forwarded has executed a statement, */
-	bool seg_other;      /* one of which may start COPY or leave a transaction block open */
-	bool seg_ok;         /* the last segment forwarded may be followed by the check */
-	bool named_other;    /* a named statement of LOCALREAD_KIND_OTHER was prepared */
+	bool lr_reader;   /* the session has sent statements the copy may answer */
+	bool seg_ran;     /* the segment being forwarded has executed a statement, */
+	bool seg_other;   /* one of which may start COPY or leave a transaction block open */
+	bool seg_ok;      /* the last segment forwarded may be followed by the check */
+	bool named_other; /* a named statement of LOCALREAD_KIND_OTHER was prepared */
 	uint8_t unnamed_kind, portal_kind; /* enum localread_kind of the unnamed ones */
+	bool unnamed_select;               /* the unnamed statement may be a SELECT */
 };
 
 /* A session's cancel key, shared with the threads that send a CancelRequest with it. */
@@ -889,6 +898,13 @@ proxy_error_is_fatal(const uint8_t *m, size_t len)
 	return sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0);
 }
 
+/* Whether the upstream's next messages are a check's answer. */
+static bool
+proxy_check_due(const struct proxy_client *c)
+{
+	return c->nchecks > 0 && c->checks[0].client == 0;
+}
+
 /* Walks the upstream messages that arrived in cout[scan, len), noting what the proxy must
  * know: transaction status and FATAL errors. Message bodies stream through: only headers
  * (and the first bytes of a few types) must be complete before they are passed on. Returns
@@ -927,8 +943,8 @@ proxy_up_scan(struct proxy_client *c)
 			c->txn = (char)d[c->scan + 5];
 			if (c->pending > 0)
 				c->pending--;
-			if (c->pending == 0 && c->check_deferred) {
-				c->check_deferred = false;
+			if (c->nchecks > 0 && c->checks[0].client > 0 &&
+			    --c->checks[0].client == 0) {
 				c->scan += 6;
 				return 1;
 			}
@@ -967,7 +983,7 @@ proxy_up_pump(struct proxy_client *c)
 		if (c->state == PC_DRAIN)
 			continue; /* the client is gone: its answers go nowhere */
 		c->cout.len += (size_t)n;
-		if ((c->checking && !c->check_deferred) || c->swallow > 0) {
+		if (proxy_check_due(c) || c->swallow > 0) {
 			proxy_local_intercept(c);
 			if (c->dead)
 				return;
@@ -1067,8 +1083,11 @@ proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t l
 	         type != PGW_COPY_DONE && type != PGW_COPY_FAIL)
 		c->unsynced = true;
 	/* what the session may read, and its statements, may change with anything else */
-	if (type != PGW_DESCRIBE && type != PGW_SYNC && type != PGW_FLUSH)
+	if (type != PGW_DESCRIBE && type != PGW_SYNC && type != PGW_FLUSH) {
 		c->lr.valid = false;
+		for (unsigned i = 0; i < c->nchecks; i++)
+			c->checks[i].stale = true;
+	}
 	proxy_buf_append(&c->uout, msg, len);
 }
 
@@ -1259,17 +1278,20 @@ static void
 proxy_local_check_send(struct proxy_client *c, bool keep_unnamed)
 {
 	struct proxy *p = c->p;
+	struct strbuf sb;
 
 	if (c->up_unnamed.data && keep_unnamed && !c->unnamed_parse.data) {
 		c->unnamed_parse = c->up_unnamed;
 		c->up_unnamed = (struct proxy_msg){0};
 	}
 	proxy_msg_clear(&c->up_unnamed);
+	strbuf_init(&sb);
+	localread_check_start(&c->lr, c->names, p->cat, p->cat_epoch, &p->check_sql, &sb);
+	proxy_buf_append(&c->uout, sb.data, sb.len);
+	strbuf_free(&sb);
+	c->checks[c->nchecks++] =
+	        (struct proxy_check){c->pending, 1 + (unsigned)c->lr.ndesc, false};
 	c->checking = true;
-	strbuf_reset(&c->icpt);
-	localread_check_start(&c->lr, c->names, p->cat, p->cat_epoch, &p->check_sql, &c->icpt);
-	proxy_buf_append(&c->uout, c->icpt.data, c->icpt.len);
-	strbuf_reset(&c->icpt);
 }
 
 /* Sends the check query into the session, with the held statement waiting for its answer. */
@@ -1290,18 +1312,18 @@ proxy_local_check_start(struct proxy_client *c)
  * locally: its answer (with the position that covers the write) is in, or on its way, when
  * the next read comes. Only after a single segment, whose statements can neither start COPY
  * (which would take the check for its data) nor leave a transaction block open, and with
- * nothing more from the client: what the client sends meanwhile waits for the answer. */
+ * nothing more from the client. A read that comes before the answer waits for it; anything
+ * else goes upstream at once and makes the check stale. */
 static void
 proxy_local_check_ahead(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
 
 	if (!c->seg_ok || !c->lr_reader || p->ex == NULL || c->state != PC_READY || c->up_fd < 0 ||
-	    c->pending != 1 || c->unsynced || c->checking || c->swallow > 0 || c->held ||
-	    proxy_buf_pending(&c->cin) > 0 || proxy_catalog(p) == NULL)
+	    c->pending != 1 || c->unsynced || c->nchecks == PROXY_CHECKS_MAX || c->swallow > 0 ||
+	    c->held || proxy_buf_pending(&c->cin) > 0 || proxy_catalog(p) == NULL)
 		return;
 	c->seg_ok = false;
-	c->check_deferred = true;
 	proxy_local_check_send(c, true);
 	p->checks_ahead++;
 	shm_store(p->slot->checks_ahead, p->checks_ahead);
@@ -1729,6 +1751,25 @@ proxy_kind_follows(const struct proxy_client *c, enum localread_kind k)
 	return k == LOCALREAD_KIND_END || (k == LOCALREAD_KIND_STMT && c->txn == 'I');
 }
 
+/* Whether a client message may begin a read the copy answers. */
+static bool
+proxy_may_read_locally(const struct proxy_client *c, const struct pgw_msg *m)
+{
+	switch (m->type) {
+	case PGW_QUERY:
+		return localread_is_select(m->u.query.sql);
+	case PGW_PARSE:
+		return m->u.parse.name[0] == '\0' && localread_is_select(m->u.parse.query);
+	case PGW_BIND:
+		return m->u.bind.portal[0] == '\0' &&
+		       (m->u.bind.stmt[0] == '\0'
+		                ? c->unnamed_select
+		                : localread_names_select(c->names, m->u.bind.stmt));
+	default:
+		return false;
+	}
+}
+
 /* Notes what the segment being forwarded runs, for proxy_local_check_ahead(). */
 static void
 proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
@@ -1738,9 +1779,10 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 	switch (m->type) {
 	case PGW_PARSE:
 		k = localread_kind(m->u.parse.query, false);
-		if (m->u.parse.name[0] == '\0')
+		if (m->u.parse.name[0] == '\0') {
 			c->unnamed_kind = (uint8_t)k;
-		else if (k == LOCALREAD_KIND_OTHER)
+			c->unnamed_select = localread_is_select(m->u.parse.query);
+		} else if (k == LOCALREAD_KIND_OTHER)
 			/* a Parse that fails upstream leaves the old statement of its name */
 			c->named_other = true;
 		break;
@@ -1760,8 +1802,10 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 			c->seg_other = true;
 		break;
 	case PGW_CLOSE:
-		if (m->u.close.name[0] == '\0')
+		if (m->u.close.name[0] == '\0') {
 			c->unnamed_kind = c->portal_kind = LOCALREAD_KIND_OTHER;
+			c->unnamed_select = false;
+		}
 		break;
 	case PGW_DESCRIBE:
 	case PGW_FLUSH:
@@ -1769,6 +1813,7 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 	case PGW_QUERY:
 		c->unnamed_kind = LOCALREAD_KIND_OTHER; /* dropped, as is the portal */
 		c->portal_kind = LOCALREAD_KIND_OTHER;
+		c->unnamed_select = false;
 		c->seg_ok = !c->seg_other &&
 		            proxy_kind_follows(c, localread_kind(m->u.query.sql, true));
 		c->seg_ran = c->seg_other = false;
@@ -1836,55 +1881,70 @@ proxy_local_checked(struct proxy_client *c)
 	}
 }
 
-/* Upstream answers of the proxy's own (the check, then the segments it sent for itself,
- * c->swallow) arrived in cout past scan: they are read here instead of relayed. */
+/* Upstream answers of the proxy's own (checks, and the segments it sent for itself,
+ * c->swallow) arrived in cout past scan: they are read here instead of relayed, and what
+ * follows them is the client's again. */
 static void
 proxy_local_intercept(struct proxy_client *c)
 {
 	bool checked = false;
-	size_t off = 0, mlen;
+	size_t off, mlen;
+	int r;
 
-	strbuf_append(&c->icpt, c->cout.data + c->scan, c->cout.len - c->scan);
-	c->cout.len = c->scan;
-	while ((c->checking || c->swallow > 0) && c->icpt.len - off >= PGW_HEADER_LEN) {
-		const uint8_t *m = (const uint8_t *)c->icpt.data + off;
+	do {
+		strbuf_append(&c->icpt, c->cout.data + c->scan, c->cout.len - c->scan);
+		c->cout.len = c->scan;
+		off = 0;
+		while ((proxy_check_due(c) || c->swallow > 0) &&
+		       c->icpt.len - off >= PGW_HEADER_LEN) {
+			const uint8_t *m = (const uint8_t *)c->icpt.data + off;
+			struct proxy_check *k = &c->checks[0];
 
-		mlen = be_get_u32(m + 1);
-		if (mlen < 4 || mlen > 64 * 1024 * 1024) {
-			c->dead = true;
-			return;
-		}
-		if (c->icpt.len - off < mlen + 1)
-			break;
-		if (m[0] == 'A' || m[0] == 'N' || m[0] == 'S') {
-			/* asynchronous messages of the session: the client's */
-			proxy_buf_append(&c->cout, m, mlen + 1);
-			c->scan = c->cout.len;
-		} else if (c->checking) {
-			if (localread_check_message(&c->lr, m[0], m + PGW_HEADER_LEN, mlen - 4)) {
-				c->checking = false;
-				c->lr.checked_us = time_mono_us();
-				checked = true;
+			mlen = be_get_u32(m + 1);
+			if (mlen < 4 || mlen > 64 * 1024 * 1024) {
+				c->dead = true;
+				return;
 			}
-		} else if (m[0] == 'Z') {
-			c->swallow--;
+			if (c->icpt.len - off < mlen + 1)
+				break;
+			if (m[0] == 'A' || m[0] == 'N' || m[0] == 'S') {
+				/* asynchronous messages of the session: the client's */
+				proxy_buf_append(&c->cout, m, mlen + 1);
+				c->scan = c->cout.len;
+			} else if (proxy_check_due(c)) {
+				if (!k->stale)
+					localread_check_message(&c->lr, m[0], m + PGW_HEADER_LEN,
+					                        mlen - 4);
+				if (m[0] == 'Z' && --k->zs == 0) {
+					if (!k->stale) {
+						c->lr.checked_us = time_mono_us();
+						checked = true;
+					}
+					memmove(k, k + 1, sizeof(*k) * --c->nchecks);
+					c->checking = c->nchecks > 0;
+				}
+			} else if (m[0] == 'Z') {
+				c->swallow--;
+			}
+			off += mlen + 1;
 		}
-		off += mlen + 1;
-	}
-	if (c->checking || c->swallow > 0) {
-		memmove(c->icpt.data, c->icpt.data + off, c->icpt.len - off);
-		c->icpt.len -= off;
-	} else {
-		/* anything after our last ReadyForQuery is the session's own again */
-		if (c->icpt.len > off) {
-			proxy_buf_append(&c->cout, c->icpt.data + off, c->icpt.len - off);
-			if (proxy_up_scan(c) < 0) {
+		r = 0;
+		if (proxy_check_due(c) || c->swallow > 0) {
+			memmove(c->icpt.data, c->icpt.data + off, c->icpt.len - off);
+			c->icpt.len -= off;
+		} else {
+			/* what follows our last ReadyForQuery is the session's own again, up to the
+			 * next check */
+			if (c->icpt.len > off)
+				proxy_buf_append(&c->cout, c->icpt.data + off, c->icpt.len - off);
+			strbuf_reset(&c->icpt);
+			r = proxy_up_scan(c);
+			if (r < 0) {
 				c->dead = true;
 				return;
 			}
 		}
-		strbuf_reset(&c->icpt);
-	}
+	} while (r == 1);
 	if (checked)
 		proxy_local_checked(c);
 	proxy_client_flush(c);
@@ -1959,6 +2019,7 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 			/* the client's unnamed statement is one the upstream has not seen */
 			proxy_msg_set(&c->unnamed_parse, (const uint8_t *)c->held_msg.data,
 			              be_get_u32((const uint8_t *)c->held_msg.data + 1) + 1);
+			c->unnamed_select = true;
 		} else if (!c->held_batch) {
 			/* a simple Query: PostgreSQL drops the unnamed statement (the proxy answers
 			 * one locally only when the upstream holds none) */
@@ -2016,7 +2077,6 @@ proxy_client_relay(struct proxy_client *c)
 	int r;
 
 	while (!c->dead && !c->cin_done && !c->held && c->state != PC_CLOSING &&
-	       !(c->checking && c->state == PC_READY) &&
 	       proxy_buf_pending(&c->uout) < PROXY_HIGH_WATER) {
 		avail = proxy_buf_pending(&c->cin);
 		if (avail < PGW_HEADER_LEN)
@@ -2056,6 +2116,8 @@ proxy_client_relay(struct proxy_client *c)
 			proxy_client_drain(c);
 			break;
 		}
+		if (c->checking && c->state == PC_READY && proxy_may_read_locally(c, &msg))
+			break; /* it waits for the check's answer */
 		if (msg.type == PGW_QUERY && c->state == PC_READY &&
 		    proxy_local_try(c, msg.u.query.sql, c->cin.data + c->cin.off, total)) {
 			proxy_buf_consume(&c->cin, total);

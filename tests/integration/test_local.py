@@ -611,6 +611,41 @@ def test_the_check_after_a_write_in_the_extended_protocol(db, sqledge_factory):
         direct.close()
 
 
+def test_statements_sent_before_the_checks_answer(db, sqledge_factory):
+    """What a client sends while the check after its write is on its way: a write goes upstream
+    at once (the check is then stale, and the next one covers it), a statement that changes
+    what a name reads too, and a read waits for the answer that covers everything before it."""
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "CREATE SCHEMA other; CREATE TABLE other.notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO other.notes VALUES (1, 'the other one')")
+    sq = start(sqledge_factory, db, SQLEDGE_UPSTREAM_SCHEMA="public")
+    r = raw_proxy(sq)
+    try:
+        raw_answer(r, "SELECT body FROM notes WHERE id = 1")
+        held, ahead = checks(sq)
+        for i in range(20):
+            # no wait between the answers and the next statement: the check's answer is
+            # seldom in when it comes
+            r.send_raw(pgproto.query("INSERT INTO notes VALUES (%d, 'a%d')" % (2 * i + 10, i)))
+            r.recv_until("Z")
+            r.send_raw(pgproto.query("INSERT INTO notes VALUES (%d, 'b%d')" % (2 * i + 11, i)))
+            r.recv_until("Z")
+            got = raw_answer(r, "SELECT body FROM notes WHERE id = %d" % (2 * i + 11))
+            assert ("D", b"\x00\x01\x00\x00\x00" + bytes([len("b%d" % i)]) +
+                    b"b%d" % i) in got, (i, got)
+            # the search path changes what the bare name reads: upstream's other.notes
+            r.send_raw(pgproto.query("INSERT INTO notes VALUES (%d, 'c')" % (1000 + i)))
+            r.recv_until("Z")
+            raw_answer(r, "SET search_path = other, public")
+            got = raw_answer(r, "SELECT body FROM notes WHERE id = 1")
+            assert ("D", b"\x00\x01\x00\x00\x00\x0dthe other one") in got, (i, got)
+            raw_answer(r, "SET search_path = public")
+        now_held, now_ahead = checks(sq)
+        assert now_ahead - ahead >= 40, checks(sq)
+    finally:
+        r.close()
+
+
 def test_eventual_consistency_and_max_wait_settings(db, sqledge_factory):
     db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
                "INSERT INTO notes VALUES (1, 'one')")
