@@ -52,6 +52,7 @@ struct cfg {
 	bool proxy_local_reads;             /* local_reads = true: answer reads from the copy */
 	char *proxy_consistency;            /* session (read-your-writes) | eventual */
 	int proxy_max_wait; /* ms a local read waits for the session's writes, then upstream */
+	int proxy_max_lag;  /* ms the copy may be behind the upstream for local reads; 0: any */
 
 	/* [control] */
 	char *control_socket; /* socket = sqledge.sock next to db_path */

@@ -34,6 +34,7 @@ struct ctl_status {
 	uint64_t received_lsn, applied_lsn, flushed_lsn, upstream_lsn;
 	uint64_t lag_bytes;
 	double lag_seconds;
+	int64_t current_as_of_us; /* the copy was known current then (realtime); 0: never */
 	uint64_t txns_applied, rows_applied;
 	const char *sync_state;
 	int sync_running;
@@ -165,6 +166,7 @@ ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_s
 	st->applied_lsn = shm_load(shm->applied_lsn);
 	st->flushed_lsn = shm_load(shm->flushed_lsn);
 	st->upstream_lsn = shm_load(shm->upstream_lsn);
+	st->current_as_of_us = shm_load(shm->caught_up_time_us);
 	if (st->applied_lsn >= st->upstream_lsn) {
 		st->lag_bytes = 0;
 		st->lag_seconds = 0;
@@ -292,6 +294,8 @@ ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	              (unsigned long long)st->lag_bytes, st->lag_seconds,
 	              (unsigned long long)st->txns_applied, (unsigned long long)st->rows_applied);
 	strbuf_json_string(out, st->last_error[0] ? st->last_error : NULL);
+	strbuf_puts(out, ",\"current_as_of\":");
+	ctl_json_time(out, st->current_as_of_us);
 
 	strbuf_puts(out, ",\"initial_sync\":{\"state\":");
 	strbuf_json_string(out, st->sync_state);
@@ -396,6 +400,7 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	strbuf_printf(out, "  upstream_lsn: %s\n", lsn_format(st->upstream_lsn, lsn));
 	strbuf_printf(out, "  lag: %llu bytes, %.3f s\n", (unsigned long long)st->lag_bytes,
 	              st->lag_seconds);
+	ctl_text_time(out, "current_as_of", st->current_as_of_us);
 	strbuf_printf(out, "  applied: %llu transactions, %llu rows\n",
 	              (unsigned long long)st->txns_applied, (unsigned long long)st->rows_applied);
 	strbuf_printf(out, "  last_error: %s\n", st->last_error[0] ? st->last_error : "-");

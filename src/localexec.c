@@ -27,7 +27,8 @@ struct localexec {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct localexec_job *queue, *done;
-	uint64_t running; /* ticket of the job in SQLite now, 0 when none */
+	uint64_t running;    /* ticket of the job in SQLite now, 0 when none */
+	sqlite3 *running_db; /* the connection it runs on */
 	bool stop;
 
 	int efd; /* the thread -> loop wakeup */
@@ -111,7 +112,13 @@ localexec_db(struct localexec *ex)
 static void
 localexec_run(struct localexec *ex, struct localexec_job *job)
 {
-	sqlite3 *db = localexec_db(ex);
+	sqlite3 *db;
+
+	if (job->close_db != NULL) {
+		sqlite3_close_v2(job->close_db);
+		return;
+	}
+	db = job->db ? job->db : localexec_db(ex);
 
 	if (db == NULL) {
 		job->status = LOCALEXEC_UNAVAILABLE;
@@ -280,6 +287,7 @@ localexec_main(void *arg)
 		job = ex->queue;
 		ex->queue = job->next;
 		ex->running = job->ticket;
+		ex->running_db = job->db;
 		pthread_mutex_unlock(&ex->lock);
 
 		if (job->status == LOCALEXEC_CANCELED)
@@ -289,6 +297,7 @@ localexec_main(void *arg)
 
 		pthread_mutex_lock(&ex->lock);
 		ex->running = 0;
+		ex->running_db = NULL;
 		job->next = ex->done;
 		ex->done = job;
 		if (write(ex->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
@@ -379,13 +388,22 @@ localexec_submit(struct localexec *ex, struct localexec_job *job)
 }
 
 void
+localexec_close_db(struct localexec *ex, sqlite3 *db)
+{
+	struct localexec_job *job = xcalloc(1, sizeof(*job));
+
+	job->close_db = db;
+	localexec_submit(ex, job);
+}
+
+void
 localexec_cancel(struct localexec *ex, uint64_t ticket)
 {
 	struct localexec_job *job;
 
 	pthread_mutex_lock(&ex->lock);
-	if (ex->running == ticket && ex->db)
-		sqlite3_interrupt(ex->db);
+	if (ex->running == ticket && (ex->running_db || ex->db))
+		sqlite3_interrupt(ex->running_db ? ex->running_db : ex->db);
 	for (job = ex->queue; job; job = job->next)
 		if (job->ticket == ticket)
 			job->status = LOCALEXEC_CANCELED;
@@ -401,13 +419,15 @@ localexec_stop(struct localexec *ex)
 		return;
 	pthread_mutex_lock(&ex->lock);
 	ex->stop = true;
-	if (ex->running && ex->db)
-		sqlite3_interrupt(ex->db);
+	if (ex->running && (ex->running_db || ex->db))
+		sqlite3_interrupt(ex->running_db ? ex->running_db : ex->db);
 	pthread_cond_signal(&ex->cond);
 	pthread_mutex_unlock(&ex->lock);
 	pthread_join(ex->thread, NULL);
 	while ((job = ex->queue) != NULL) {
 		ex->queue = job->next;
+		if (job->close_db)
+			sqlite3_close_v2(job->close_db);
 		localexec_job_free(job);
 	}
 	while ((job = ex->done) != NULL) {

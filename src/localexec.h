@@ -42,7 +42,11 @@ struct localexec_job {
 	int64_t timeout_ms;   /* statement_timeout, from the start of execution; 0: none */
 	int64_t deadline_us;  /* its end on time_mono_us()'s clock */
 	bool timed_out;
-	uint8_t *binary; /* per column, 1: binary format (NULL: all text) */
+	uint8_t *binary;   /* per column, 1: binary format (NULL: all text) */
+	sqlite3 *db;       /* the caller's connection to run on (a transaction's snapshot); NULL:
+	                    * the thread's own */
+	sqlite3 *close_db; /* no statement: the thread closes this connection, after the jobs
+	                    * queued before */
 	/* out */
 	enum localexec_status status;
 	uint64_t rows;
@@ -61,6 +65,8 @@ struct localexec *localexec_start(struct event_base *base, const char *db_path,
 void localexec_submit(struct localexec *ex, struct localexec_job *job);
 /* Interrupts the job with this ticket if it is running (sqlite3_interrupt). */
 void localexec_cancel(struct localexec *ex, uint64_t ticket);
+/* Closes db on the thread once the jobs queued before are done (they may run on it). */
+void localexec_close_db(struct localexec *ex, sqlite3 *db);
 /* Stops the thread; queued and finished jobs are freed without done(). */
 void localexec_stop(struct localexec *ex);
 

@@ -12,7 +12,7 @@
 #include "log.h"
 #include "rbuf.h"
 
-#define LR_MAX_FIELDS 8
+#define LR_MAX_FIELDS LOCALREAD_CHECK_SETTINGS
 
 static void
 localread_cache_clear(struct localread_session *s)
@@ -86,7 +86,9 @@ localread_check_sql(const struct localcat *cat, struct strbuf *out)
 	                 "current_setting('standard_conforming_strings'), "
 	                 "current_setting('client_encoding'), "
 	                 "pg_catalog.pg_current_wal_insert_lsn()::text, "
-	                 "current_setting('statement_timeout');");
+	                 "current_setting('statement_timeout'), "
+	                 "current_setting('default_transaction_read_only'), "
+	                 "current_setting('default_transaction_isolation');");
 	if (cat->nrels == 0) {
 		strbuf_puts(out, "SELECT NULL::oid, false, false WHERE false");
 		return;
@@ -215,12 +217,37 @@ localread_names_clear(struct localread_names *names, int i)
 	names->epoch[i] = 0;
 }
 
+static const char *localread_skip_blanks(const char *p);
+
 bool
 localread_is_select(const char *sql)
 {
-	while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(')
+	while ((sql = localread_skip_blanks(sql)) != NULL && *sql == '(')
 		sql++;
-	return strncasecmp(sql, "select", 6) == 0;
+	return sql != NULL && strncasecmp(sql, "select", 6) == 0;
+}
+
+/* Skips PostgreSQL's white space. */
+static const char *
+localread_skip_spaces(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f')
+		p++;
+	return p;
+}
+
+/* Whether p begins with word (any case) followed by no identifier character. */
+static bool
+localread_word(const char *p, const char *word)
+{
+	size_t n = strlen(word);
+	char c;
+
+	if (strncasecmp(p, word, n) != 0)
+		return false;
+	c = p[n];
+	return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	         c == '_' || c == '$' || (unsigned char)c >= 0x80);
 }
 
 /* Skips blanks and comments (block comments nest, as in PostgreSQL); NULL at an unterminated
@@ -231,11 +258,9 @@ localread_skip_blanks(const char *p)
 	int depth;
 
 	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' ||
-		       *p == '\v')
-			p++;
+		p = localread_skip_spaces(p);
 		if (p[0] == '-' && p[1] == '-') {
-			while (*p && *p != '\n')
+			while (*p && *p != '\n' && *p != '\r') /* as PostgreSQL's lexer */
 				p++;
 		} else if (p[0] == '/' && p[1] == '*') {
 			for (depth = 1, p += 2; depth > 0; p++) {
@@ -280,17 +305,30 @@ localread_kind(const char *sql, bool simple)
 	/* a keyword ends at anything but an identifier's characters */
 	if ((*p >= '0' && *p <= '9') || *p == '_' || *p == '$' || (unsigned char)*p >= 0x80)
 		return LOCALREAD_KIND_OTHER;
-	if (simple) {
-		/* one statement: a ';' in a literal or a comment counts too, which only costs
-		 * the statement its early check */
-		semi = strchr(p, ';');
-		if (semi != NULL && ((p = localread_skip_blanks(semi + 1)) == NULL || *p != '\0'))
-			return LOCALREAD_KIND_OTHER;
-	}
 	for (i = 0; i < ARRAY_SIZE(words); i++)
 		if (strlen(words[i].word) == len && strncasecmp(w, words[i].word, len) == 0)
-			return words[i].kind;
-	return LOCALREAD_KIND_OTHER;
+			break;
+	if (i == ARRAY_SIZE(words))
+		return LOCALREAD_KIND_OTHER;
+	if (words[i].kind == LOCALREAD_KIND_END) {
+		/* only the plain forms end a block: not ROLLBACK TO, AND CHAIN, PREPARED */
+		p = localread_skip_spaces(p);
+		if (localread_word(p, "transaction"))
+			p = localread_skip_spaces(p + strlen("transaction"));
+		else if (localread_word(p, "work"))
+			p = localread_skip_spaces(p + strlen("work"));
+		if (*p == ';')
+			p = localread_skip_spaces(p + 1);
+		return *p == '\0' ? LOCALREAD_KIND_END : LOCALREAD_KIND_OTHER;
+	}
+	if (simple) {
+		/* one statement: a ';' anywhere but at the end, in a literal too, makes it OTHER
+		 * (which only costs it the early check); nothing but white space after it */
+		semi = strchr(p, ';');
+		if (semi != NULL && *localread_skip_spaces(semi + 1) != '\0')
+			return LOCALREAD_KIND_OTHER;
+	}
+	return words[i].kind;
 }
 
 void
@@ -522,11 +560,21 @@ localread_check_message(struct localread_session *s, uint8_t type, const uint8_t
 		break;
 	case 'D':
 		n = localread_row(body, len, v, vl, LR_MAX_FIELDS);
-		if (s->result_no == 1 && n == 8) {
+		if (s->result_no == 1 && n == LOCALREAD_CHECK_SETTINGS) {
 			char lsn[LSN_BUFLEN];
 
 			localread_settings(s, v, vl);
 			if (localread_timeout_ms(v[7], vl[7], &s->statement_timeout_ms) < 0)
+				s->failed = true;
+			s->default_read_only = localread_eq(v[8], vl[8], "on");
+			if (localread_eq(v[9], vl[9], "repeatable read"))
+				s->default_isolation = TRANSLATE_ISO_REPEATABLE_READ;
+			else if (localread_eq(v[9], vl[9], "serializable"))
+				s->default_isolation = TRANSLATE_ISO_SERIALIZABLE;
+			else if (localread_eq(v[9], vl[9], "read committed") ||
+			         localread_eq(v[9], vl[9], "read uncommitted"))
+				s->default_isolation = TRANSLATE_ISO_READ_COMMITTED;
+			else
 				s->failed = true;
 			/* every commit of the session so far ends before it */
 			snprintf(lsn, sizeof(lsn), "%.*s",

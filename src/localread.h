@@ -50,7 +50,8 @@ struct localread_stmt {
 	uint32_t *result_types; /* its columns' types, which a changed table must not change */
 };
 
-#define LOCALREAD_NAMES 32 /* named statements the check asks about, per session */
+#define LOCALREAD_CHECK_SETTINGS 10 /* columns of the check's first statement */
+#define LOCALREAD_NAMES 32          /* named statements the check asks about, per session */
 #define LOCALREAD_FORCE_UPSTREAM "sqledge:upstream" /* in a statement: forward it */
 #define LOCALREAD_STMT_MAX 8192 /* longer statement texts are left to the upstream */
 
@@ -76,7 +77,9 @@ struct localread_session {
 	                   * until the copy has applied it (the session's own writes) */
 	bool datestyle_iso;
 	bool timezone_utc;
-	int64_t statement_timeout_ms; /* 0: none */
+	int64_t statement_timeout_ms;               /* 0: none */
+	bool default_read_only;                     /* default_transaction_read_only */
+	enum translate_isolation default_isolation; /* default_transaction_isolation */
 	size_t nrels;
 	struct localread_rel *rels;
 	size_t nstmts;

@@ -156,10 +156,13 @@ struct proxy_client {
 	struct localexec_job *finished_job; /* its answer, until the stream is at a boundary */
 	int64_t wait_deadline_us;
 	/* The checks in flight, in the order of their answers: each comes after `client` more
-	 * ReadyForQuery messages of the client's, and has `zs` of its own. A check is stale
-	 * when something was forwarded after it: its answer is skipped. */
+	 * ReadyForQuery messages of the client's, and has `zs` of its own, the last `tail` of
+	 * which end segments that are not the check's (the unnamed statement sent again). A
+	 * check is stale when something was forwarded after it, or the catalog it was made for
+	 * (epoch) is gone: its answer is skipped. */
 	struct proxy_check {
-		unsigned client, zs;
+		unsigned client, zs, tail;
+		uint64_t epoch;
 		bool stale;
 	} checks[PROXY_CHECKS_MAX];
 	unsigned nchecks;
@@ -948,8 +951,13 @@ proxy_up_scan(struct proxy_client *c)
 				c->scan += 6;
 				return 1;
 			}
-		} else if (type == 'E' && need > 0 && proxy_error_is_fatal(d + c->scan, need))
-			c->up_fatal = true;
+		} else if (type == 'E') {
+			/* the rest of the segment is skipped: a Parse of the unnamed statement
+			 * in it may not have replaced the statement */
+			c->unnamed_kind = LOCALREAD_KIND_OTHER;
+			if (need > 0 && proxy_error_is_fatal(d + c->scan, need))
+				c->up_fatal = true;
+		}
 		c->scan += PGW_HEADER_LEN;
 		c->msg_left = mlen - 4;
 	}
@@ -1271,26 +1279,35 @@ proxy_local_release_upstream(struct proxy_client *c)
 	proxy_up_flush(c);
 }
 
-/* Appends the check query for the upstream. keep_unnamed: the client keeps its unnamed
- * statement, which the check's simple Query drops upstream: it is sent again before its
- * next use there. */
+/* Appends the check query for the upstream. The check's simple Query drops the upstream's
+ * unnamed statement: when the client keeps it (keep_unnamed), it is sent again before its
+ * next use there; with resend, at once, behind the check (a client may use it before the
+ * check's answer is in). */
 static void
-proxy_local_check_send(struct proxy_client *c, bool keep_unnamed)
+proxy_local_check_send(struct proxy_client *c, bool keep_unnamed, bool resend)
 {
 	struct proxy *p = c->p;
+	struct proxy_check k = {c->pending, 0, 0, p->cat_epoch, false};
 	struct strbuf sb;
 
-	if (c->up_unnamed.data && keep_unnamed && !c->unnamed_parse.data) {
+	if (c->up_unnamed.data && keep_unnamed && !resend && !c->unnamed_parse.data) {
 		c->unnamed_parse = c->up_unnamed;
 		c->up_unnamed = (struct proxy_msg){0};
 	}
-	proxy_msg_clear(&c->up_unnamed);
 	strbuf_init(&sb);
 	localread_check_start(&c->lr, c->names, p->cat, p->cat_epoch, &p->check_sql, &sb);
+	k.zs = 1 + (unsigned)c->lr.ndesc;
+	if (c->up_unnamed.data && keep_unnamed && resend) {
+		strbuf_append(&sb, c->up_unnamed.data, c->up_unnamed.len);
+		strbuf_append(&sb, "S\0\0\0\4", 5);
+		k.zs++;
+		k.tail++;
+	} else {
+		proxy_msg_clear(&c->up_unnamed);
+	}
 	proxy_buf_append(&c->uout, sb.data, sb.len);
 	strbuf_free(&sb);
-	c->checks[c->nchecks++] =
-	        (struct proxy_check){c->pending, 1 + (unsigned)c->lr.ndesc, false};
+	c->checks[c->nchecks++] = k;
 	c->checking = true;
 }
 
@@ -1302,7 +1319,7 @@ proxy_local_check_start(struct proxy_client *c)
 
 	/* a held simple Query drops the unnamed statement for the client too, as does a held
 	 * Parse of it */
-	proxy_local_check_send(c, c->held_batch && !c->held_parse);
+	proxy_local_check_send(c, c->held_batch && !c->held_parse, false);
 	p->checks_held++;
 	shm_store(p->slot->checks_held, p->checks_held);
 	proxy_up_flush(c);
@@ -1324,7 +1341,7 @@ proxy_local_check_ahead(struct proxy_client *c)
 	    c->held || proxy_buf_pending(&c->cin) > 0 || proxy_catalog(p) == NULL)
 		return;
 	c->seg_ok = false;
-	proxy_local_check_send(c, true);
+	proxy_local_check_send(c, true, true);
 	p->checks_ahead++;
 	shm_store(p->slot->checks_ahead, p->checks_ahead);
 }
@@ -1497,6 +1514,19 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 	}
 }
 
+/* Whether the copy is further behind the upstream than max_lag: it was last known current
+ * (it had applied a position the upstream had reported) longer ago than that. */
+static bool
+proxy_copy_behind(const struct proxy *p)
+{
+	int64_t at;
+
+	if (p->cfg->proxy_max_lag == 0)
+		return false;
+	at = shm_load(p->shm->caught_up_time_us);
+	return at == 0 || time_real_us() - at > (int64_t)p->cfg->proxy_max_lag * 1000;
+}
+
 /* What the check found can change without the session forwarding anything (a GRANT or
  * REVOKE in another session, a policy): it is asked again after PROXY_RECHECK_US. */
 static void
@@ -1520,7 +1550,8 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 	/* outside transaction blocks, with nothing owed by the upstream; and not while the
 	 * upstream holds an unnamed statement, which the Query drops there */
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
-	    c->swallow > 0 || c->up_unnamed.data != NULL || (cat = proxy_catalog(p)) == NULL)
+	    c->swallow > 0 || c->up_unnamed.data != NULL || proxy_copy_behind(p) ||
+	    (cat = proxy_catalog(p)) == NULL)
 		return false;
 	proxy_local_expire(c);
 	switch (localread_plan(&c->lr, cat, sql, &tr, &binds, &settings)) {
@@ -1715,7 +1746,7 @@ proxy_local_try_batch(struct proxy_client *c)
 	int r;
 
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
-	    c->swallow > 0 || (cat = proxy_catalog(p)) == NULL)
+	    c->swallow > 0 || proxy_copy_behind(p) || (cat = proxy_catalog(p)) == NULL)
 		return 0;
 	proxy_local_expire(c);
 	r = proxy_batch_read(p, data, proxy_buf_pending(&c->cin), &b);
@@ -1907,12 +1938,18 @@ proxy_local_intercept(struct proxy_client *c)
 			}
 			if (c->icpt.len - off < mlen + 1)
 				break;
-			if (m[0] == 'A' || m[0] == 'N' || m[0] == 'S') {
-				/* asynchronous messages of the session: the client's */
+			if (m[0] == 'A' || m[0] == 'N' || m[0] == 'S' ||
+			    (m[0] == 'E' && proxy_error_is_fatal(m, mlen + 1))) {
+				/* asynchronous messages of the session, and its end: the
+				 * client's */
+				if (m[0] == 'E')
+					c->up_fatal = true;
 				proxy_buf_append(&c->cout, m, mlen + 1);
 				c->scan = c->cout.len;
 			} else if (proxy_check_due(c)) {
-				if (!k->stale)
+				if (k->epoch != c->p->cat_epoch)
+					k->stale = true; /* made for relations no longer read */
+				if (!k->stale && k->zs > k->tail)
 					localread_check_message(&c->lr, m[0], m + PGW_HEADER_LEN,
 					                        mlen - 4);
 				if (m[0] == 'Z' && --k->zs == 0) {
@@ -2116,7 +2153,8 @@ proxy_client_relay(struct proxy_client *c)
 			proxy_client_drain(c);
 			break;
 		}
-		if (c->checking && c->state == PC_READY && proxy_may_read_locally(c, &msg))
+		if (c->checking && c->state == PC_READY && !c->checks[c->nchecks - 1].stale &&
+		    proxy_may_read_locally(c, &msg))
 			break; /* it waits for the check's answer */
 		if (msg.type == PGW_QUERY && c->state == PC_READY &&
 		    proxy_local_try(c, msg.u.query.sql, c->cin.data + c->cin.off, total)) {

@@ -27,6 +27,10 @@
 #include "upstream.h"
 #include "util.h"
 
+#define REPL_HEARD_MAX 64
+#define REPL_TICK_MIN_US 100000
+#define REPL_HEARD_US 20000 /* positions heard within this long share one entry */
+
 struct repl {
 	const struct cfg *cfg;
 	struct shm_state *shm;
@@ -47,6 +51,14 @@ struct repl {
 	uint64_t flushed_lsn; /* what we report as flushed */
 	int64_t last_status_us;
 	int64_t last_recv_us;
+	int64_t reply_every_us; /* a status that asks for a reply at least this often */
+	/* When positions were heard of (local realtime): once the copy has applied lsn, it is
+	 * current as of at_us, which is what the proxies' max_lag is measured against. */
+	struct {
+		uint64_t lsn;
+		int64_t at_us;
+	} heard[REPL_HEARD_MAX];
+	unsigned heard_first, heard_n;
 	int session_result;       /* set when the stream loop ends */
 	int64_t silence_limit_us; /* no message for this long: the link is dead */
 	bool quit;
@@ -124,15 +136,41 @@ on_chan(evutil_socket_t fd, short what, void *arg)
 
 /* ---- position reporting ---- */
 
+/* The upstream's end of WAL was lsn when a message came, now. */
+static void
+heard_of(struct repl *r, uint64_t lsn)
+{
+	int64_t now = time_real_us();
+	unsigned last = (r->heard_first + r->heard_n - 1) % REPL_HEARD_MAX;
+
+	if (r->heard_n > 0 &&
+	    (now - r->heard[last].at_us < REPL_HEARD_US || r->heard_n == REPL_HEARD_MAX)) {
+		/* the later position with the earlier time: the copy that has it is current
+		 * as of at least that time */
+		if (lsn > r->heard[last].lsn)
+			r->heard[last].lsn = lsn;
+		return;
+	}
+	last = (r->heard_first + r->heard_n++) % REPL_HEARD_MAX;
+	r->heard[last].lsn = lsn;
+	r->heard[last].at_us = now;
+}
+
 static void
 update_lag(struct repl *r)
 {
 	uint64_t applied = shm_load(r->shm->applied_lsn);
+	int64_t current = 0;
 
 	shm_store(r->shm->upstream_lsn, r->upstream_lsn);
 	shm_store(r->shm->received_lsn, r->received_lsn);
-	if (applied >= r->upstream_lsn)
-		shm_store(r->shm->caught_up_time_us, time_real_us());
+	while (r->heard_n > 0 && r->heard[r->heard_first].lsn <= applied) {
+		current = r->heard[r->heard_first].at_us;
+		r->heard_first = (r->heard_first + 1) % REPL_HEARD_MAX;
+		r->heard_n--;
+	}
+	if (current > 0)
+		shm_store(r->shm->caught_up_time_us, current);
 }
 
 static int
@@ -324,8 +362,10 @@ stream_drain(struct repl *r)
 		if (kind == 'w') {
 			if (xl.wal_end > r->upstream_lsn)
 				r->upstream_lsn = xl.wal_end;
+			heard_of(r, xl.wal_end);
 			rc = handle_xlogdata(r, &xl);
 		} else if (kind == 'k') {
+			heard_of(r, ka.wal_end);
 			rc = handle_keepalive(r, &ka);
 			if (rc == 0 && ka.reply_requested && send_status(r, false) < 0)
 				rc = -1;
@@ -384,15 +424,15 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct repl *r = arg;
 	int64_t now = time_mono_us();
-	int64_t interval = (int64_t)r->cfg->replication_status_interval * 1000000;
 
 	if (now - r->last_recv_us > r->silence_limit_us) {
 		repl_report(r, "no message from the upstream for too long; reconnecting");
 		stream_end(r, UPSTREAM_RETRY);
 		return;
 	}
-	/* ask for a reply: the keepalive that answers moves an idle copy's position on */
-	if (now - r->last_status_us >= interval && send_status(r, true) < 0)
+	/* ask for a reply: the keepalive that answers moves an idle copy's position on, and
+	 * tells how current it is */
+	if (now - r->last_status_us >= r->reply_every_us && send_status(r, true) < 0)
 		stream_end(r, UPSTREAM_RETRY);
 	update_lag(r);
 }
@@ -630,6 +670,18 @@ session_run(struct repl *r)
 	if (r->silence_limit_us < 120 * INT64_C(1000000))
 		r->silence_limit_us = 120 * INT64_C(1000000);
 
+	/* an idle copy must hear from the upstream well within max_lag, or it would look behind
+	 */
+	r->reply_every_us = (int64_t)cfg->replication_status_interval * 1000000;
+	if (cfg->proxy_max_lag > 0 && r->reply_every_us > (int64_t)cfg->proxy_max_lag * 250)
+		r->reply_every_us = (int64_t)cfg->proxy_max_lag * 250;
+	if (r->reply_every_us < REPL_TICK_MIN_US)
+		r->reply_every_us = REPL_TICK_MIN_US;
+	if (r->reply_every_us < 1000000) {
+		tick.tv_sec = 0;
+		tick.tv_usec = (suseconds_t)r->reply_every_us;
+	}
+	r->heard_n = 0;
 	r->ev_sock = event_new(r->base, PQsocket(r->conn), EV_READ | EV_PERSIST, on_sock, r);
 	r->ev_tick = event_new(r->base, -1, EV_PERSIST, on_tick, r);
 	event_add(r->ev_sock, NULL);

@@ -619,6 +619,98 @@ out:
 	return out->local;
 }
 
+/* The integer of a transaction option's constant (READ ONLY is 1, DEFERRABLE too); -1 for
+ * anything else. */
+static int
+tr_option_int(const PgQuery__Node *arg)
+{
+	if (arg == NULL || arg->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+	    arg->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL || arg->a_const->ival == NULL)
+		return -1;
+	return arg->a_const->ival->ival != 0;
+}
+
+enum translate_txn_kind
+translate_transaction(const char *sql, struct translate_txn *out)
+{
+	static const struct {
+		const char *name;
+		enum translate_isolation iso;
+	} levels[] = {
+	        {"read uncommitted", TRANSLATE_ISO_READ_COMMITTED},
+	        {"read committed", TRANSLATE_ISO_READ_COMMITTED},
+	        {"repeatable read", TRANSLATE_ISO_REPEATABLE_READ},
+	        {"serializable", TRANSLATE_ISO_SERIALIZABLE},
+	};
+	PgQueryProtobufParseResult r;
+	PgQuery__ParseResult *tree = NULL;
+	const PgQuery__TransactionStmt *ts;
+	const PgQuery__DefElem *d;
+	const PgQuery__Node *arg;
+	bool ok = true;
+	size_t i, l;
+
+	memset(out, 0, sizeof(*out));
+	out->read_only = out->deferrable = -1;
+	r = pg_query_parse_protobuf(sql);
+	if (!r.error)
+		tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
+		                                      (const uint8_t *)r.parse_tree.data);
+	if (tree == NULL || tree->n_stmts != 1 || tree->stmts[0]->stmt == NULL ||
+	    tree->stmts[0]->stmt->node_case != PG_QUERY__NODE__NODE_TRANSACTION_STMT)
+		goto out;
+	ts = tree->stmts[0]->stmt->transaction_stmt;
+	switch (ts->kind) {
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+		for (i = 0; i < ts->n_options && ok; i++) {
+			if (ts->options[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) {
+				ok = false;
+				break;
+			}
+			d = ts->options[i]->def_elem;
+			arg = d->arg;
+			if (strcmp(d->defname, "transaction_read_only") == 0) {
+				out->read_only = tr_option_int(arg);
+				ok = out->read_only >= 0;
+			} else if (strcmp(d->defname, "transaction_deferrable") == 0) {
+				out->deferrable = tr_option_int(arg);
+				ok = out->deferrable >= 0;
+			} else if (strcmp(d->defname, "transaction_isolation") == 0 && arg &&
+			           arg->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+			           arg->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL &&
+			           arg->a_const->sval) {
+				for (l = 0; l < ARRAY_SIZE(levels); l++)
+					if (strcmp(arg->a_const->sval->sval, levels[l].name) == 0)
+						out->isolation = levels[l].iso;
+				ok = out->isolation != TRANSLATE_ISO_DEFAULT;
+			} else {
+				ok = false;
+			}
+		}
+		if (ok)
+			out->kind = TRANSLATE_TXN_BEGIN;
+		break;
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+		if (!ts->chain)
+			out->kind = TRANSLATE_TXN_COMMIT;
+		break;
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+		if (!ts->chain)
+			out->kind = TRANSLATE_TXN_ROLLBACK;
+		break;
+	default:
+		break;
+	}
+out:
+	if (out->kind == TRANSLATE_TXN_OTHER)
+		memset(out, 0, sizeof(*out));
+	if (tree)
+		pg_query__parse_result__free_unpacked(tree, NULL);
+	pg_query_free_protobuf_parse_result(r);
+	return out->kind;
+}
+
 void
 translate_result_free(struct translate_result *out)
 {

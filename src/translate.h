@@ -52,4 +52,29 @@ bool translate_select(const char *sql, translate_resolve_fn resolve, void *arg,
                       struct translate_result *out);
 void translate_result_free(struct translate_result *out);
 
+/* A transaction statement, as a simple Query may carry it. */
+enum translate_txn_kind {
+	TRANSLATE_TXN_OTHER = 0, /* anything else, several statements, or not parsed */
+	TRANSLATE_TXN_BEGIN,     /* BEGIN or START TRANSACTION */
+	TRANSLATE_TXN_COMMIT,    /* COMMIT or END, without AND CHAIN */
+	TRANSLATE_TXN_ROLLBACK,  /* ROLLBACK or ABORT, without AND CHAIN */
+};
+
+enum translate_isolation {
+	TRANSLATE_ISO_DEFAULT = 0,    /* not given: the session's default_transaction_isolation */
+	TRANSLATE_ISO_READ_COMMITTED, /* READ UNCOMMITTED is READ COMMITTED in PostgreSQL */
+	TRANSLATE_ISO_REPEATABLE_READ,
+	TRANSLATE_ISO_SERIALIZABLE,
+};
+
+struct translate_txn {
+	enum translate_txn_kind kind;
+	enum translate_isolation isolation;
+	int read_only;  /* -1: not given (default_transaction_read_only), 0: READ WRITE, 1 */
+	int deferrable; /* -1: not given, 0, 1 */
+};
+
+/* Reads a transaction statement. Returns its kind (also in out->kind). */
+enum translate_txn_kind translate_transaction(const char *sql, struct translate_txn *out);
+
 #endif

@@ -578,10 +578,16 @@ def test_the_check_after_a_write_in_the_extended_protocol(db, sqledge_factory):
                     b"n%d" % i) in got, (i, got)
         assert counters(sq)[0] - local >= 15
         assert checks(sq) == (held, ahead + 20), checks(sq)
-        # the check's simple Query does not take the client's unnamed statement
+        # the check's simple Query does not take the client's unnamed statement, even from a
+        # client that uses it again before the check's answer is in
         raw_batch(through, P("", ins), B("", "", [b"100", b"x"]), E(""))
         got = raw_batch(through, B("", "", [b"101", b"y"]), E(""))
         assert got[-2:] == [("C", b"INSERT 0 1\0"), ("Z", b"I")], got
+        for n in range(102, 110, 2):
+            raw_batch(through, P("", ins), B("", "", [b"%d" % n, b"x"]), E(""))
+            through.send_raw(B("", "", [b"%d" % (n + 1), b"y"]) + E("") + pgproto.SYNC)
+            got = through.recv_until("Z")
+            assert got[-2:] == [("C", b"INSERT 0 1\0"), ("Z", b"I")], got
         # inside a block nothing follows the statements; the COMMIT carries the check
         held, ahead = checks(sq)
         raw_answer(through, "BEGIN")
@@ -644,6 +650,45 @@ def test_statements_sent_before_the_checks_answer(db, sqledge_factory):
         assert now_ahead - ahead >= 40, checks(sq)
     finally:
         r.close()
+
+
+def test_max_lag_sends_reads_upstream_while_the_copy_is_behind(db, sqledge_factory):
+    """max_lag is measured from when the upstream last reported a position the copy has
+    applied: an idle copy stays current (its keepalives say so), a stalled one is behind."""
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes VALUES (1, 'one')")
+    sq = start(sqledge_factory, db, SQLEDGE_PROXY_MAX_LAG="1500",
+               SQLEDGE_PROXY_CONSISTENCY="eventual")
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        local, forwarded = counters(sq)
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:  # idle, and current all along
+            cur.execute("SELECT body FROM notes WHERE id = 1")
+            assert cur.fetchall() == [("one",)]
+            time.sleep(0.2)
+        now_local, now_forwarded = counters(sq)
+        assert now_forwarded == forwarded and now_local - local >= 15, counters(sq)
+        pid = sq.repl_pid()
+        os.kill(pid, signal.SIGSTOP)  # the copy stops moving
+        try:
+            db.execute("UPDATE notes SET body = 'changed' WHERE id = 1")
+            cur.execute("SELECT body FROM notes WHERE id = 1")
+            assert cur.fetchall() == [("one",)]  # eventual: the copy, within max_lag
+            time.sleep(2.0)
+            _, forwarded = counters(sq)
+            cur.execute("SELECT body FROM notes WHERE id = 1")
+            assert cur.fetchall() == [("changed",)]  # behind: the upstream answers
+            assert counters(sq)[1] == forwarded + 1
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        sq.wait_caught_up()
+
+        def local_again():
+            before = counters(sq)[0]
+            cur.execute("SELECT body FROM notes WHERE id = 1")
+            return cur.fetchall() == [("changed",)] and counters(sq)[0] == before + 1
+
+        harness.wait_for(local_again, 10, "local reads of the current copy again")
 
 
 def test_eventual_consistency_and_max_wait_settings(db, sqledge_factory):

@@ -27,7 +27,7 @@ setup(void)
 static int
 feed_row(struct localread_session *s, int n, const char *const *vals)
 {
-	struct pgw_value v[8];
+	struct pgw_value v[LOCALREAD_CHECK_SETTINGS];
 	struct strbuf sb;
 	int i, r;
 
@@ -45,7 +45,8 @@ feed_row(struct localread_session *s, int n, const char *const *vals)
 static void
 answer(struct localread_session *s, const char *timezone, const char *unqualified_100)
 {
-	const char *settings[] = {"ISO, MDY", timezone, "1", "hex", "on", "UTF8", "0/1A2B3C4", "0"};
+	const char *settings[] = {"ISO, MDY", timezone,    "1", "hex", "on",
+	                          "UTF8",     "0/1A2B3C4", "0", "off", "read committed"};
 	const char *rel100[] = {"100", "t", unqualified_100};
 	const char *rel200[] = {"200", "f", "f"};
 	const char *stmt1[] = {"s1", "SELECT id, label FROM t WHERE id = $1 AND label = $2",
@@ -55,7 +56,7 @@ answer(struct localread_session *s, const char *timezone, const char *unqualifie
 
 	localread_session_reset(s);
 	CHECK_INT(localread_check_message(s, 'T', NULL, 0), 0);
-	CHECK_INT(feed_row(s, 8, settings), 0);
+	CHECK_INT(feed_row(s, LOCALREAD_CHECK_SETTINGS, settings), 0);
 	CHECK_INT(localread_check_message(s, 'C', NULL, 0), 0);
 	CHECK_INT(localread_check_message(s, 'T', NULL, 0), 0);
 	CHECK_INT(feed_row(s, 3, rel100), 0);
@@ -103,6 +104,7 @@ test_check_then_local(void)
 	CHECK(s.valid && s.usable && s.timezone_utc && s.datestyle_iso);
 	CHECK_INT(s.min_lsn, 0x1A2B3C4);
 	CHECK_INT(s.statement_timeout_ms, 0);
+	CHECK(!s.default_read_only && s.default_isolation == TRANSLATE_ISO_READ_COMMITTED);
 	CHECK_INT(plan(&s, "SELECT id FROM t WHERE id = 1"), LOCALREAD_LOCAL);
 	CHECK_INT(plan(&s, "/* sqledge:upstream */ SELECT id FROM t WHERE id = 1"),
 	          LOCALREAD_UPSTREAM);
@@ -188,7 +190,7 @@ test_kind(void)
 	} cases[] = {
 	        {"INSERT INTO t VALUES (1)", true, LOCALREAD_KIND_STMT},
 	        {"  insert into t values (1);  ", true, LOCALREAD_KIND_STMT},
-	        {"update t set v = 1; -- done", true, LOCALREAD_KIND_STMT},
+	        {"update t set v = 1;  \n", true, LOCALREAD_KIND_STMT},
 	        {"/* a /* nested */ comment */ DELETE FROM t", true, LOCALREAD_KIND_STMT},
 	        {"/* /* */ SELECT */ COPY t FROM STDIN", true, LOCALREAD_KIND_OTHER},
 	        {"/* unterminated SELECT", true, LOCALREAD_KIND_OTHER},
@@ -217,6 +219,21 @@ test_kind(void)
 	        {"EXECUTE s", true, LOCALREAD_KIND_OTHER},
 	        {"PREPARE s AS SELECT 1", true, LOCALREAD_KIND_OTHER},
 	        {"SET x = 1", true, LOCALREAD_KIND_OTHER},
+	        {"--\rCOPY t FROM STDIN --\nWITH (FORMAT csv)", true, LOCALREAD_KIND_OTHER},
+	        {"--\rCOPY t FROM STDIN --\nWITH (FORMAT csv)", false, LOCALREAD_KIND_OTHER},
+	        {"SELECT ';/*'; COPY t FROM STDIN; --*/", true, LOCALREAD_KIND_OTHER},
+	        {"SELECT $$;/*$$; COPY t FROM STDIN; -- */", true, LOCALREAD_KIND_OTHER},
+	        {"SELECT 1; -- a comment", true, LOCALREAD_KIND_OTHER},
+	        {"ROLLBACK TO SAVEPOINT a", true, LOCALREAD_KIND_OTHER},
+	        {"rollback to a", false, LOCALREAD_KIND_OTHER},
+	        {"COMMIT AND CHAIN", true, LOCALREAD_KIND_OTHER},
+	        {"ROLLBACK AND CHAIN", true, LOCALREAD_KIND_OTHER},
+	        {"COMMIT PREPARED 'x'", true, LOCALREAD_KIND_OTHER},
+	        {"commit work", true, LOCALREAD_KIND_END},
+	        {"END TRANSACTION ;  ", true, LOCALREAD_KIND_END},
+	        {"commit; commit", true, LOCALREAD_KIND_OTHER},
+	        {"COMMIT -- done", true, LOCALREAD_KIND_OTHER},
+	        {"\vSELECT 1", true, LOCALREAD_KIND_OTHER},
 	};
 	size_t i;
 
@@ -254,7 +271,8 @@ test_check_describes(void)
 	struct localread_names *n = NULL;
 	struct localread_session s;
 	struct strbuf check, out, row;
-	const char *settings[] = {"ISO, MDY", "UTC", "1", "hex", "on", "UTF8", "0/1", "1min"};
+	const char *settings[] = {"ISO, MDY", "UTC", "1",    "hex", "on",
+	                          "UTF8",     "0/1", "1min", "on",  "repeatable read"};
 	const char *rel100[] = {"100", "t", "t"};
 	const char *s1[] = {"s1", "SELECT id, label FROM t WHERE id = $1", "{23}"};
 	const char *s2[] = {"it's", "SELECT id FROM t", "{}"};
@@ -278,7 +296,7 @@ test_check_describes(void)
 	CHECK(memmem(out.data, out.len, "far", 3) == NULL);
 
 	CHECK_INT(localread_check_message(&s, 'T', NULL, 0), 0);
-	CHECK_INT(feed_row(&s, 8, settings), 0);
+	CHECK_INT(feed_row(&s, LOCALREAD_CHECK_SETTINGS, settings), 0);
 	CHECK_INT(localread_check_message(&s, 'T', NULL, 0), 0);
 	CHECK_INT(feed_row(&s, 3, rel100), 0);
 	CHECK_INT(localread_check_message(&s, 'T', NULL, 0), 0);
@@ -287,6 +305,7 @@ test_check_describes(void)
 	CHECK_INT(localread_check_message(&s, 'Z', (const uint8_t *)"I", 1), 0);
 	CHECK(s.valid);
 	CHECK_INT(s.statement_timeout_ms, 60000);
+	CHECK(s.default_read_only && s.default_isolation == TRANSLATE_ISO_REPEATABLE_READ);
 	/* s1 described; "it's" went away upstream since: an error */
 	CHECK_INT(localread_check_message(&s, 't', (const uint8_t *)"\0\1\0\0\0\27", 6), 0);
 	pgw_put_row_description(&row, 2, f);

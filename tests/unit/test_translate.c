@@ -148,6 +148,54 @@ test_what_goes_upstream(void)
 	upstream("EXPLAIN ANALYZE DELETE FROM my_table", "not one SELECT");
 }
 
+static void
+test_transactions(void)
+{
+	static const struct {
+		const char *sql;
+		enum translate_txn_kind kind;
+		enum translate_isolation iso;
+		int read_only, deferrable;
+	} cases[] = {
+	        {"BEGIN", TRANSLATE_TXN_BEGIN, TRANSLATE_ISO_DEFAULT, -1, -1},
+	        {"begin read only", TRANSLATE_TXN_BEGIN, TRANSLATE_ISO_DEFAULT, 1, -1},
+	        {"START TRANSACTION READ ONLY, ISOLATION LEVEL REPEATABLE READ",
+	         TRANSLATE_TXN_BEGIN, TRANSLATE_ISO_REPEATABLE_READ, 1, -1},
+	        {"BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE", TRANSLATE_TXN_BEGIN,
+	         TRANSLATE_ISO_SERIALIZABLE, 1, 1},
+	        {"BEGIN TRANSACTION ISOLATION LEVEL READ UNCOMMITTED READ WRITE",
+	         TRANSLATE_TXN_BEGIN, TRANSLATE_ISO_READ_COMMITTED, 0, -1},
+	        {"BEGIN WORK ISOLATION LEVEL READ COMMITTED, READ ONLY;", TRANSLATE_TXN_BEGIN,
+	         TRANSLATE_ISO_READ_COMMITTED, 1, -1},
+	        {"COMMIT", TRANSLATE_TXN_COMMIT, 0, 0, 0},
+	        {"end transaction", TRANSLATE_TXN_COMMIT, 0, 0, 0},
+	        {"ROLLBACK WORK", TRANSLATE_TXN_ROLLBACK, 0, 0, 0},
+	        {"abort", TRANSLATE_TXN_ROLLBACK, 0, 0, 0},
+	        {"COMMIT AND CHAIN", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	        {"ROLLBACK AND CHAIN", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	        {"ROLLBACK TO SAVEPOINT a", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	        {"COMMIT PREPARED 'x'", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	        {"SAVEPOINT a", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	        {"BEGIN; SELECT 1", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	        {"SELECT 1", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	        {"BEGIN READ ONLY garbage", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	};
+	struct translate_txn t;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		translate_transaction(cases[i].sql, &t);
+		if (t.kind != cases[i].kind ||
+		    (t.kind == TRANSLATE_TXN_BEGIN &&
+		     (t.isolation != cases[i].iso || t.read_only != cases[i].read_only ||
+		      t.deferrable != cases[i].deferrable))) {
+			fprintf(stderr, "%s: kind %d iso %d ro %d def %d\n", cases[i].sql, t.kind,
+			        t.isolation, t.read_only, t.deferrable);
+			CHECK(false);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -155,6 +203,7 @@ main(void)
 	RUN(test_plain_selects);
 	RUN(test_output_columns_and_parameters);
 	RUN(test_what_goes_upstream);
+	RUN(test_transactions);
 	localcat_free(test_cat);
 	return unit_done();
 }
