@@ -115,6 +115,9 @@ static const struct cfg_key cfg_keys[] = {
         KEY_STR("proxy", "consistency", proxy_consistency, "session", 0, cfg_check_consistency),
         KEY_INT("proxy", "max_wait", proxy_max_wait, 1000, 0, 3600000),
         KEY_INT("proxy", "max_lag", proxy_max_lag, 30000, 0, 86400000),
+        KEY_INT("proxy", "idle_in_transaction_timeout", proxy_idle_in_transaction_timeout, 60000, 0,
+                86400000),
+        KEY_BOOL("proxy", "read_committed_local", proxy_read_committed_local, false),
 
         /* empty means "sqledge.sock next to db_path", filled in by cfg_load() */
         KEY_STR("control", "socket", control_socket, "", 0, NULL),

@@ -53,6 +53,8 @@ struct cfg {
 	char *proxy_consistency;            /* session (read-your-writes) | eventual */
 	int proxy_max_wait; /* ms a local read waits for the session's writes, then upstream */
 	int proxy_max_lag;  /* ms the copy may be behind the upstream for local reads; 0: any */
+	int proxy_idle_in_transaction_timeout; /* ms a block served locally may sit idle */
+	bool proxy_read_committed_local; /* READ COMMITTED blocks read locally until they write */
 
 	/* [control] */
 	char *control_socket; /* socket = sqledge.sock next to db_path */

@@ -218,6 +218,13 @@ localread_names_clear(struct localread_names *names, int i)
 }
 
 static const char *localread_skip_blanks(const char *p);
+static bool localread_word(const char *p, const char *word);
+
+bool
+localread_starts_with(const char *sql, const char *word)
+{
+	return (sql = localread_skip_blanks(sql)) != NULL && localread_word(sql, word);
+}
 
 bool
 localread_is_select(const char *sql)

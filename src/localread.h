@@ -123,6 +123,8 @@ enum localread_kind localread_kind(const char *sql, bool simple);
 /* Notes a Parse of a named statement (forgetting an earlier one of that name): the text of a
  * SELECT, the kind of a STMT. */
 void localread_names_add(struct localread_names **names, const char *name, const char *sql);
+/* Whether sql's first word (after blanks and comments) is word, in any case. */
+bool localread_starts_with(const char *sql, const char *word);
 /* Whether sql begins with SELECT (after blanks and parentheses). */
 bool localread_is_select(const char *sql);
 /* Whether the statement called name was noted as a SELECT. */

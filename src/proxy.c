@@ -184,6 +184,25 @@ struct proxy_client {
 	bool named_other; /* a named statement of LOCALREAD_KIND_OTHER was prepared */
 	uint8_t unnamed_kind, portal_kind; /* enum localread_kind of the unnamed ones */
 	bool unnamed_select;               /* the unnamed statement may be a SELECT */
+	/* A READ ONLY transaction block answered from the copy: its BEGIN was answered here,
+	 * not sent upstream, and its reads share one SQLite snapshot (blk_db, in a read
+	 * transaction from its first read on). blk_begin is the client's BEGIN, for the
+	 * upstream when a statement of the block must go there. */
+	uint8_t blk;       /* enum proxy_blk */
+	bool blk_rr;       /* REPEATABLE READ: every answer must come from the snapshot */
+	bool blk_answered; /* a read was answered from the snapshot */
+	bool blk_skip;     /* an error in the extended protocol: messages are dropped up to Sync */
+	const char *blk_code, *blk_message, *blk_hint; /* that error */
+	sqlite3 *blk_db;
+	struct proxy_msg blk_begin;
+	int64_t blk_idle_us; /* when it last answered */
+	struct event *ev_blk_timer;
+};
+
+enum proxy_blk {
+	PROXY_BLK_NONE = 0,
+	PROXY_BLK_LOCAL,  /* answered here so far */
+	PROXY_BLK_FAILED, /* an error in it: only its end is answered */
 };
 
 /* A session's cancel key, shared with the threads that send a CancelRequest with it. */
@@ -273,6 +292,10 @@ static void proxy_local_finish(struct proxy_client *c, struct localexec_job *job
 static bool proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg,
                             size_t len);
 static void proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t len);
+static void proxy_block_end(struct proxy_client *c);
+static bool proxy_block_leave(struct proxy_client *c);
+static void proxy_block_answer(struct proxy_client *c, const char *tag, bool nodata,
+                               const char *code, const char *message, const char *hint);
 static void proxy_client_timer(struct proxy_client *c, int ms, event_callback_fn cb);
 static void proxy_linger_timeout_cb(evutil_socket_t fd, short what, void *arg);
 static void proxy_up_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -651,6 +674,7 @@ proxy_client_free(struct proxy_client *c)
 	strbuf_free(&c->icpt);
 	localexec_job_free(proxy_wait_end(c));
 	localexec_job_free(c->finished_job);
+	proxy_block_end(c);
 	localread_session_free(&c->lr);
 	localread_names_free(c->names);
 	proxy_msg_clear(&c->unnamed_parse);
@@ -1267,6 +1291,10 @@ proxy_local_release_upstream(struct proxy_client *c)
 	const uint8_t *m = (const uint8_t *)c->held_msg.data;
 	size_t off = 0, mlen;
 
+	if (c->blk != PROXY_BLK_NONE && !proxy_block_leave(c)) {
+		proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message, c->blk_hint);
+		return;
+	}
 	c->held = false;
 	c->seg_ok = false; /* not noted: nothing is sent after it */
 	while (c->held_msg.len - off >= PGW_HEADER_LEN) {
@@ -1433,6 +1461,225 @@ proxy_wait_remove(struct proxy_client *c)
 }
 
 /* The copy moved on: the waiting reads whose sessions' writes it now holds run. */
+/* The transaction status the client sees. */
+static char
+proxy_client_txn(const struct proxy_client *c)
+{
+	return c->blk == PROXY_BLK_LOCAL ? 'T' : c->blk == PROXY_BLK_FAILED ? 'E' : 'I';
+}
+
+/* The block's snapshot: a read transaction on a connection of its own, begun now (the copy
+ * has the session's writes). */
+static int
+proxy_block_snapshot(struct proxy_client *c)
+{
+	uint32_t gen = shm_load(c->p->shm->generation);
+	sqlite3 *db = NULL;
+	char *path;
+	int rc;
+
+	if (gen == 0)
+		return -1;
+	path = store_generation_path(c->p->cfg->local_db_path, gen);
+	rc = store_open_reader(path, &db);
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		log_warn("client %s: cannot begin a read transaction on the copy: %s", c->addr,
+		         sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
+	c->blk_db = db;
+	return 0;
+}
+
+/* Hands a job to the executor: in a block, on the block's snapshot. */
+static void
+proxy_local_run(struct proxy_client *c, struct localexec_job *job)
+{
+	if (c->blk != PROXY_BLK_NONE) {
+		if (c->blk_db == NULL && proxy_block_snapshot(c) < 0) {
+			job->status = LOCALEXEC_UNAVAILABLE;
+			snprintf(job->errmsg, sizeof(job->errmsg), "no snapshot of the copy");
+			proxy_local_finish(c, job);
+			if (c->finished_job != job)
+				localexec_job_free(job);
+			return;
+		}
+		job->db = c->blk_db;
+	}
+	localexec_submit(c->p->ex, job);
+}
+
+static void
+proxy_block_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_client *c = arg;
+	int64_t left = (int64_t)c->p->cfg->proxy_idle_in_transaction_timeout * 1000 -
+	               (time_mono_us() - c->blk_idle_us);
+
+	if (c->blk == PROXY_BLK_NONE || c->state != PC_READY)
+		return;
+	if (c->held || left > 0) {
+		/* busy, or not idle for long enough yet */
+		if (proxy_timer(c, &c->ev_blk_timer,
+		                c->held ? c->p->cfg->proxy_idle_in_transaction_timeout
+		                        : (int)(left / 1000) + 1,
+		                proxy_block_timeout_cb) < 0)
+			c->dead = true;
+	} else {
+		log_info("client %s: idle in a transaction block served from the copy for longer "
+		         "than idle_in_transaction_timeout; closing the session",
+		         c->addr);
+		proxy_block_end(c);
+		proxy_client_fatal(c, "25P03",
+		                   "terminating connection due to idle-in-transaction timeout");
+	}
+	proxy_client_done(c);
+}
+
+/* Starts a block served from the copy for the held BEGIN, when it is READ ONLY (or READ
+ * COMMITTED with read_committed_local) and not SERIALIZABLE (a snapshot of the copy is a
+ * prefix of the upstream's commit order, which SERIALIZABLE READ ONLY does not accept).
+ * Returns 1 when answered, 0 when the session's check must come first (its defaults), -1
+ * to send it upstream. */
+static int
+proxy_block_begin(struct proxy_client *c, const char *sql)
+{
+	const struct cfg *cfg = c->p->cfg;
+	enum translate_isolation iso;
+	struct translate_txn t;
+	bool read_only;
+
+	if (!(localread_starts_with(sql, "begin") || localread_starts_with(sql, "start")) ||
+	    translate_transaction(sql, &t) != TRANSLATE_TXN_BEGIN)
+		return -1;
+	if (!c->lr.valid)
+		return 0;
+	read_only = t.read_only >= 0 ? t.read_only == 1 : c->lr.default_read_only;
+	iso = t.isolation != TRANSLATE_ISO_DEFAULT ? t.isolation : c->lr.default_isolation;
+	if (!c->lr.usable || iso == TRANSLATE_ISO_SERIALIZABLE ||
+	    (!read_only &&
+	     !(iso == TRANSLATE_ISO_READ_COMMITTED && cfg->proxy_read_committed_local)))
+		return -1;
+	c->blk = PROXY_BLK_LOCAL;
+	c->blk_rr = iso == TRANSLATE_ISO_REPEATABLE_READ;
+	c->blk_answered = false;
+	proxy_msg_set(&c->blk_begin, (const uint8_t *)c->held_msg.data, c->held_msg.len);
+	if (cfg->proxy_idle_in_transaction_timeout > 0 &&
+	    proxy_timer(c, &c->ev_blk_timer, cfg->proxy_idle_in_transaction_timeout,
+	                proxy_block_timeout_cb) < 0) {
+		proxy_block_end(c);
+		return -1;
+	}
+	proxy_block_answer(c, "BEGIN", false, NULL, NULL, NULL);
+	return 1;
+}
+
+/* The end of a block served from the copy: its snapshot goes (closed on the executor's
+ * thread, after any job that runs on it). */
+static void
+proxy_block_end(struct proxy_client *c)
+{
+	if (c->blk_db != NULL) {
+		if (c->p->ex != NULL)
+			localexec_close_db(c->p->ex, c->blk_db);
+		else
+			sqlite3_close_v2(c->blk_db);
+		c->blk_db = NULL;
+	}
+	proxy_msg_clear(&c->blk_begin);
+	proxy_event_free(&c->ev_blk_timer);
+	c->blk = PROXY_BLK_NONE;
+	c->blk_rr = c->blk_answered = c->blk_skip = false;
+}
+
+/* A statement of a block served from the copy must go upstream. The block moves there (its
+ * BEGIN first, as a segment of ours) when nothing was answered from the snapshot or the
+ * isolation allows a newer snapshot for the next statement (READ COMMITTED); otherwise the
+ * block fails (blk_code, the error to answer with) and false is returned. */
+static bool
+proxy_block_leave(struct proxy_client *c)
+{
+	if (c->blk == PROXY_BLK_LOCAL && (!c->blk_rr || !c->blk_answered) && !c->unsynced &&
+	    c->pending == 0 && c->up_fd >= 0) {
+		proxy_buf_append(&c->uout, c->blk_begin.data, c->blk_begin.len);
+		c->swallow++;
+		c->txn = 'T';
+		proxy_block_end(c);
+		return true;
+	}
+	if (c->blk == PROXY_BLK_LOCAL) {
+		c->blk_code = "0A000";
+		c->blk_message = "sqledge cannot run this statement in the snapshot of the local "
+		                 "copy that this REPEATABLE READ transaction has read from";
+		c->blk_hint = "Send the whole transaction upstream with /* sqledge:upstream */ in "
+		              "its BEGIN, or use READ COMMITTED.";
+	} else if (c->blk_code == NULL) {
+		c->blk_code = "25P02";
+		c->blk_message = "current transaction is aborted, commands ignored until end of "
+		                 "transaction block";
+		c->blk_hint = NULL;
+	}
+	c->blk = PROXY_BLK_FAILED;
+	return false;
+}
+
+/* Answers the held statement here with a CommandComplete (after NoData when the batch
+ * described its portal), or an error; the ReadyForQuery shows the block's state after it. */
+static void
+proxy_block_answer(struct proxy_client *c, const char *tag, bool nodata, const char *code,
+                   const char *message, const char *hint)
+{
+	struct localexec_job *job = xcalloc(1, sizeof(*job));
+
+	strbuf_init(&job->out);
+	if (code != NULL) {
+		struct pgw_error e = {
+		        .severity = "ERROR", .code = code, .message = message, .hint = hint};
+
+		pgw_put_error(&job->out, &e);
+		c->blk_code = NULL;
+	} else {
+		if (nodata)
+			strbuf_append(&job->out, "n\0\0\0\4", 5);
+		pgw_put_command_complete(&job->out, tag);
+	}
+	job->status = LOCALEXEC_OK;
+	c->ticket = 0;
+	proxy_local_finish(c, job);
+	if (c->finished_job != job)
+		localexec_job_free(job);
+}
+
+/* The end of a block served from the copy, as a Query or a batch's statement: answered here.
+ * True when sql is one (the block is over). */
+static bool
+proxy_block_try_end(struct proxy_client *c, const char *sql, bool nodata)
+{
+	struct translate_txn t;
+	bool commit;
+
+	if (!(localread_starts_with(sql, "commit") || localread_starts_with(sql, "end") ||
+	      localread_starts_with(sql, "rollback") || localread_starts_with(sql, "abort")))
+		return false;
+	switch (translate_transaction(sql, &t)) {
+	case TRANSLATE_TXN_COMMIT:
+	case TRANSLATE_TXN_ROLLBACK:
+		break;
+	default:
+		return false;
+	}
+	/* COMMIT of a failed block is a ROLLBACK, as PostgreSQL reports it */
+	commit = t.kind == TRANSLATE_TXN_COMMIT && c->blk == PROXY_BLK_LOCAL;
+	proxy_block_end(c);
+	proxy_block_answer(c, commit ? "COMMIT" : "ROLLBACK", nodata, NULL, NULL, NULL);
+	return true;
+}
+
 static void
 proxy_wait_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1452,7 +1699,7 @@ proxy_wait_wake_cb(evutil_socket_t fd, short what, void *arg)
 			localexec_job_free(proxy_wait_end(c));
 			c->ticket = 0;
 		} else if (applied >= proxy_local_min_lsn(c)) {
-			localexec_submit(p->ex, proxy_wait_end(c));
+			proxy_local_run(c, proxy_wait_end(c));
 		}
 	}
 }
@@ -1490,6 +1737,11 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 	job->row_description = row_description;
 	job->timeout_ms = c->lr.statement_timeout_ms;
 	c->ticket = job->ticket;
+	if (c->blk != PROXY_BLK_NONE &&
+	    (c->blk_db != NULL || shm_load(p->shm->applied_lsn) >= proxy_local_min_lsn(c))) {
+		proxy_local_run(c, job); /* in the block's snapshot */
+		return;
+	}
 	if (shm_load(p->shm->applied_lsn) >= proxy_local_min_lsn(c)) {
 		/* one row through the key's index: cheaper here than a trip to the thread; in
 		 * the loop's snapshot, which is renewed if older than the session's writes */
@@ -1547,13 +1799,43 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 	struct translate_result tr;
 	const struct localcat *cat;
 
-	/* outside transaction blocks, with nothing owed by the upstream; and not while the
-	 * upstream holds an unnamed statement, which the Query drops there */
+	/* the end of a block served here, or anything in one that failed, is answered here */
+	if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !c->held) {
+		proxy_local_hold(c, msg, len, false, false);
+		if (proxy_block_try_end(c, sql, false))
+			return true;
+		if (c->blk == PROXY_BLK_FAILED) {
+			proxy_block_leave(c); /* the error */
+			proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message,
+			                   c->blk_hint);
+			return true;
+		}
+		c->held = false;
+		strbuf_reset(&c->held_msg);
+	}
+	/* outside transaction blocks (but the ones served here), with nothing owed by the
+	 * upstream; and not while the upstream holds an unnamed statement, which the Query
+	 * drops there */
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
-	    c->swallow > 0 || c->up_unnamed.data != NULL || proxy_copy_behind(p) ||
-	    (cat = proxy_catalog(p)) == NULL)
+	    c->swallow > 0 || c->up_unnamed.data != NULL ||
+	    (proxy_copy_behind(p) && c->blk_db == NULL) || (cat = proxy_catalog(p)) == NULL)
 		return false;
 	proxy_local_expire(c);
+	if (c->blk == PROXY_BLK_NONE) {
+		proxy_local_hold(c, msg, len, false, false);
+		switch (proxy_block_begin(c, sql)) {
+		case 1:
+			return true;
+		case 0:
+			c->lr_reader = true;
+			proxy_local_check_start(c);
+			return true;
+		default:
+			c->held = false;
+			strbuf_reset(&c->held_msg);
+			break;
+		}
+	}
 	switch (localread_plan(&c->lr, cat, sql, &tr, &binds, &settings)) {
 	case LOCALREAD_CHECK:
 		c->lr_reader = true;
@@ -1745,8 +2027,19 @@ proxy_local_try_batch(struct proxy_client *c)
 	struct proxy_batch b;
 	int r;
 
+	if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !c->held &&
+	    proxy_batch_read(p, data, proxy_buf_pending(&c->cin), &b) == 1 && b.parse &&
+	    b.bind.nparams == 0) {
+		/* the end of a block served here */
+		proxy_local_hold(c, data, b.len, true, true);
+		if (proxy_block_try_end(c, b.sql, b.describe))
+			return (ssize_t)b.len;
+		c->held = false;
+		strbuf_reset(&c->held_msg);
+	}
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
-	    c->swallow > 0 || proxy_copy_behind(p) || (cat = proxy_catalog(p)) == NULL)
+	    c->swallow > 0 || c->blk == PROXY_BLK_FAILED ||
+	    (proxy_copy_behind(p) && c->blk_db == NULL) || (cat = proxy_catalog(p)) == NULL)
 		return 0;
 	proxy_local_expire(c);
 	r = proxy_batch_read(p, data, proxy_buf_pending(&c->cin), &b);
@@ -1902,6 +2195,9 @@ proxy_local_checked(struct proxy_client *c)
 		            1 ||
 		    proxy_batch_start(c, cat, &b) != LOCALREAD_LOCAL)
 			proxy_local_release_upstream(c);
+	} else if (cat != NULL && c->blk == PROXY_BLK_NONE &&
+	           proxy_block_begin(c, c->held_msg.data + PGW_HEADER_LEN) == 1) {
+		; /* a block served here begins */
 	} else if (cat != NULL && localread_plan(&c->lr, cat, c->held_msg.data + PGW_HEADER_LEN,
 	                                         &tr, &binds, &settings) == LOCALREAD_LOCAL) {
 		proxy_local_submit(c, &tr, &settings, &binds, NULL, true);
@@ -2027,7 +2323,9 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 	switch (job->status) {
 	case LOCALEXEC_OK:
 		strbuf_append(&sb, job->out.data, job->out.len);
-		pgw_put_ready_for_query(&sb, 'I');
+		if (job->sql != NULL && c->blk == PROXY_BLK_LOCAL)
+			c->blk_answered = true;
+		pgw_put_ready_for_query(&sb, proxy_client_txn(c));
 		p->queries_local++;
 		shm_store(p->slot->queries_local, p->queries_local);
 		break;
@@ -2042,7 +2340,9 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 
 		strbuf_append(&sb, job->out.data, job->out.len); /* RowDescription */
 		pgw_put_error(&sb, &e);
-		pgw_put_ready_for_query(&sb, 'I');
+		if (c->blk == PROXY_BLK_LOCAL)
+			c->blk = PROXY_BLK_FAILED; /* an error ends what a block may do */
+		pgw_put_ready_for_query(&sb, proxy_client_txn(c));
 		break;
 	}
 	default:
@@ -2064,6 +2364,7 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 		}
 		c->held = false;
 		strbuf_reset(&c->held_msg);
+		c->blk_idle_us = time_mono_us();
 		proxy_client_put(c, &sb);
 		proxy_client_flush(c);
 	}
@@ -2153,6 +2454,17 @@ proxy_client_relay(struct proxy_client *c)
 			proxy_client_drain(c);
 			break;
 		}
+		if (c->blk_skip && c->state == PC_READY) {
+			/* after an error in a block served here: up to Sync, as PostgreSQL */
+			if (msg.type == PGW_SYNC) {
+				c->blk_skip = false;
+				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
+				proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message,
+				                   c->blk_hint);
+			}
+			proxy_buf_consume(&c->cin, total);
+			continue;
+		}
 		if (c->checking && c->state == PC_READY && !c->checks[c->nchecks - 1].stale &&
 		    proxy_may_read_locally(c, &msg))
 			break; /* it waits for the check's answer */
@@ -2170,6 +2482,18 @@ proxy_client_relay(struct proxy_client *c)
 				proxy_buf_consume(&c->cin, (size_t)took);
 				continue;
 			}
+		}
+		if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !proxy_block_leave(c)) {
+			/* a block served here that cannot move upstream: an error */
+			if (msg.type == PGW_QUERY || msg.type == PGW_SYNC) {
+				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
+				proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message,
+				                   c->blk_hint);
+			} else {
+				c->blk_skip = true;
+			}
+			proxy_buf_consume(&c->cin, total);
+			continue;
 		}
 		if (msg.type == PGW_PARSE || msg.type == PGW_CLOSE)
 			proxy_note_statement(c, &msg);

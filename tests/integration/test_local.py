@@ -691,6 +691,154 @@ def test_max_lag_sends_reads_upstream_while_the_copy_is_behind(db, sqledge_facto
         harness.wait_for(local_again, 10, "local reads of the current copy again")
 
 
+def status_of(conn):
+    return {psycopg2.extensions.TRANSACTION_STATUS_IDLE: "I",
+            psycopg2.extensions.TRANSACTION_STATUS_INTRANS: "T",
+            psycopg2.extensions.TRANSACTION_STATUS_INERROR: "E"}[conn.info.transaction_status]
+
+
+def test_read_only_blocks_are_served_from_one_snapshot(db, sqledge_factory):
+    """BEGIN READ ONLY blocks read the copy: REPEATABLE READ ones from one SQLite snapshot
+    for the whole block, READ COMMITTED ones until a statement needs the upstream, where the
+    block moves; SERIALIZABLE ones and read-write ones go upstream."""
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes VALUES (1, 'one'), (2, 'two')")
+    sq = start(sqledge_factory, db)
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur, \
+            contextlib.closing(direct_connect(db)) as other, other.cursor() as ocur:
+        cur.execute("SELECT body FROM notes WHERE id = 1")  # the session check
+        # REPEATABLE READ READ ONLY: a change committed meanwhile is not seen in the block
+        local, forwarded = counters(sq)
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        assert status_of(conn) == "T"
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        assert cur.fetchall() == [("one",)]
+        ocur.execute("UPDATE notes SET body = 'uno' WHERE id = 1")
+        sq.wait_caught_up()
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        assert cur.fetchall() == [("one",)]
+        cur.execute("SELECT id, body FROM notes ORDER BY id")
+        assert cur.fetchall() == [(1, "one"), (2, "two")]
+        cur.execute("COMMIT")
+        assert status_of(conn) == "I"
+        assert counters(sq) == (local + 5, forwarded), counters(sq)
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        assert cur.fetchall() == [("uno",)]
+        # a statement the copy cannot answer, after answers from the snapshot: an error
+        # rather than another snapshot; the session goes on
+        cur.execute("START TRANSACTION READ ONLY, ISOLATION LEVEL REPEATABLE READ")
+        cur.execute("SELECT body FROM notes WHERE id = 2")
+        with pytest.raises(psycopg2.errors.FeatureNotSupported) as err:
+            cur.execute("SELECT count(*) FROM notes")
+        assert "REPEATABLE READ" in str(err.value)
+        assert status_of(conn) == "E"
+        with pytest.raises(psycopg2.errors.InFailedSqlTransaction):
+            cur.execute("SELECT body FROM notes WHERE id = 2")
+        cur.execute("COMMIT")
+        assert cur.statusmessage == "ROLLBACK" and status_of(conn) == "I"
+        # ... but before any answer, the whole block goes upstream
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        cur.execute("SELECT count(*) FROM notes")
+        assert cur.fetchall() == [(2,)]
+        cur.execute("SELECT body FROM notes WHERE id = 2")
+        assert cur.fetchall() == [("two",)]
+        with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+            cur.execute("INSERT INTO notes VALUES (9, 'nine')")  # upstream's own error
+        cur.execute("ROLLBACK")
+        # READ COMMITTED READ ONLY: local reads, then the block moves upstream
+        local, forwarded = counters(sq)
+        cur.execute("BEGIN READ ONLY")
+        cur.execute("SELECT body FROM notes WHERE id = 2")
+        assert cur.fetchall() == [("two",)]
+        cur.execute("SELECT count(*) FROM notes")
+        assert cur.fetchall() == [(2,)]
+        cur.execute("SHOW transaction_read_only")
+        assert cur.fetchall() == [("on",)]
+        cur.execute("SELECT body FROM notes WHERE id = 2")  # in the upstream's block now
+        assert cur.fetchall() == [("two",)]
+        cur.execute("COMMIT")
+        assert status_of(conn) == "I"
+        now_local, now_forwarded = counters(sq)
+        assert now_local - local == 2 and now_forwarded - forwarded == 4, counters(sq)
+        # SERIALIZABLE and read-write blocks go upstream from their BEGIN
+        for begin in ("BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE", "BEGIN"):
+            local, forwarded = counters(sq)
+            cur.execute(begin)
+            cur.execute("SELECT body FROM notes WHERE id = 2")
+            cur.execute("COMMIT")
+            assert counters(sq) == (local, forwarded + 3), (begin, counters(sq))
+        # default_transaction_read_only makes a plain BEGIN read only
+        cur.execute("SET default_transaction_read_only = on")
+        cur.execute("SELECT 1")
+        local, _ = counters(sq)
+        cur.execute("BEGIN")
+        cur.execute("SELECT body FROM notes WHERE id = 2")
+        cur.execute("END")
+        assert counters(sq)[0] - local == 3
+
+
+def test_read_only_blocks_in_the_extended_protocol_and_their_timeout(db, sqledge_factory):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes VALUES (1, 'one')")
+    sq = start(sqledge_factory, db, SQLEDGE_PROXY_IDLE_IN_TRANSACTION_TIMEOUT="700")
+    sel = (P("", "SELECT body FROM notes WHERE id = $1"), B("", "", [b"1"]), D("P", ""), E(""))
+    through, direct = raw_proxy(sq), raw_direct(db)
+    try:
+        raw_answer(through, "SELECT body FROM notes WHERE id = 1")
+        for begin in ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN READ ONLY"):
+            local, _ = counters(sq)
+            for r in (through, direct):
+                assert raw_answer(r, begin) == [("C", b"BEGIN\0"), ("Z", b"T")]
+            got = same_answers(through, direct, *sel)
+            assert got[-1] == ("Z", b"T"), got
+            got = same_answers(through, direct, P("", "COMMIT"), B("", ""), D("P", ""),
+                               E(""))
+            assert got[-2:] == [("C", b"COMMIT\0"), ("Z", b"I")], got
+            assert counters(sq)[0] - local == 3
+        # an error in the extended protocol: the rest up to Sync is skipped
+        raw_answer(through, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        raw_batch(through, *sel)
+        got = raw_batch(through, P("", "SELECT count(*) FROM notes"), B("", ""), E(""))
+        assert [m[0] for m in got] == ["E", "Z"] and got[-1] == ("Z", b"E"), got
+        assert b"0A000" in got[0][1]
+        got = raw_batch(through, P("", "ROLLBACK"), B("", ""), E(""))
+        assert got[-2:] == [("C", b"ROLLBACK\0"), ("Z", b"I")], got
+        # a block left idle longer than idle_in_transaction_timeout ends the session, so
+        # that it cannot hold a snapshot of the copy for ever
+        raw_answer(through, "BEGIN READ ONLY")
+        raw_answer(through, "SELECT body FROM notes WHERE id = 1")
+        time.sleep(1.5)
+        got = through.recv_until("E")
+        assert b"25P03" in got[-1][1] and b"idle-in-transaction timeout" in got[-1][1], got
+        assert through.at_eof()
+    finally:
+        through.close()
+        direct.close()
+
+
+def test_read_committed_local_reads_until_the_first_write(db, sqledge_factory):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes VALUES (1, 'one')")
+    sq = start(sqledge_factory, db, SQLEDGE_PROXY_READ_COMMITTED_LOCAL="on")
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        local, forwarded = counters(sq)
+        cur.execute("BEGIN")
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        assert cur.fetchall() == [("one",)]
+        cur.execute("UPDATE notes SET body = 'uno' WHERE id = 1")  # the block moves upstream
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        assert cur.fetchall() == [("uno",)]  # its own write, upstream
+        cur.execute("COMMIT")
+        assert counters(sq) == (local + 2, forwarded + 3), counters(sq)
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # not READ COMMITTED: upstream
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        assert cur.fetchall() == [("uno",)]
+        cur.execute("COMMIT")
+        assert counters(sq)[0] == local + 2
+    assert db.query("SELECT body FROM notes WHERE id = 1") == [("uno",)]
+
+
 def test_eventual_consistency_and_max_wait_settings(db, sqledge_factory):
     db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
                "INSERT INTO notes VALUES (1, 'one')")
