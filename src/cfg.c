@@ -60,6 +60,7 @@ static const char *cfg_check_slot_name(char **value);
 static const char *cfg_check_log_level(char **value);
 static const char *cfg_check_auth(char **value);
 static const char *cfg_check_consistency(char **value);
+static const char *cfg_check_upstream_down(char **value);
 
 #define KEY_STR(sec, key, field, def, flags, check)                                                \
 	{                                                                                          \
@@ -118,6 +119,8 @@ static const struct cfg_key cfg_keys[] = {
         KEY_INT("proxy", "idle_in_transaction_timeout", proxy_idle_in_transaction_timeout, 60000, 0,
                 86400000),
         KEY_BOOL("proxy", "read_committed_local", proxy_read_committed_local, false),
+        KEY_STR("proxy", "on_upstream_down", proxy_on_upstream_down, "serve_stale", 0,
+                cfg_check_upstream_down),
 
         /* empty means "sqledge.sock next to db_path", filled in by cfg_load() */
         KEY_STR("control", "socket", control_socket, "", 0, NULL),
@@ -246,6 +249,14 @@ cfg_check_consistency(char **value)
 	if (strcmp(*value, "session") == 0 || strcmp(*value, "eventual") == 0)
 		return NULL;
 	return "must be session or eventual";
+}
+
+static const char *
+cfg_check_upstream_down(char **value)
+{
+	if (strcmp(*value, "serve_stale") == 0 || strcmp(*value, "error") == 0)
+		return NULL;
+	return "must be serve_stale or error";
 }
 
 static int

@@ -55,6 +55,7 @@ struct cfg {
 	int proxy_max_lag;  /* ms the copy may be behind the upstream for local reads; 0: any */
 	int proxy_idle_in_transaction_timeout; /* ms a block served locally may sit idle */
 	bool proxy_read_committed_local; /* READ COMMITTED blocks read locally until they write */
+	char *proxy_on_upstream_down;    /* serve_stale | error */
 
 	/* [control] */
 	char *control_socket; /* socket = sqledge.sock next to db_path */

@@ -35,6 +35,7 @@ struct ctl_status {
 	uint64_t lag_bytes;
 	double lag_seconds;
 	int64_t current_as_of_us; /* the copy was known current then (realtime); 0: never */
+	int64_t unreachable_us;   /* when a proxy found the upstream unreachable; 0: it is not */
 	uint64_t txns_applied, rows_applied;
 	const char *sync_state;
 	int sync_running;
@@ -167,6 +168,7 @@ ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_s
 	st->flushed_lsn = shm_load(shm->flushed_lsn);
 	st->upstream_lsn = shm_load(shm->upstream_lsn);
 	st->current_as_of_us = shm_load(shm->caught_up_time_us);
+	st->unreachable_us = shm_load(shm->upstream_down_us);
 	if (st->applied_lsn >= st->upstream_lsn) {
 		st->lag_bytes = 0;
 		st->lag_seconds = 0;
@@ -272,6 +274,9 @@ ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	strbuf_json_string(out, cfg->upstream_name);
 	strbuf_puts(out, ",\"user\":");
 	strbuf_json_string(out, cfg->upstream_user);
+	strbuf_printf(out, ",\"reachable\":%s,\"unreachable_since\":",
+	              st->unreachable_us ? "false" : "true");
+	ctl_json_time(out, st->unreachable_us);
 	strbuf_putc(out, '}');
 
 	strbuf_puts(out, ",\"replication\":{\"state\":");
@@ -387,6 +392,10 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	strbuf_printf(out, "  port: %d\n", cfg->upstream_port);
 	strbuf_printf(out, "  database: %s\n", cfg->upstream_name);
 	strbuf_printf(out, "  user: %s\n", cfg->upstream_user);
+	if (st->unreachable_us)
+		ctl_text_time(out, "unreachable_since", st->unreachable_us);
+	else
+		strbuf_puts(out, "  reachable: yes\n");
 
 	strbuf_puts(out, "\nreplication:\n");
 	strbuf_printf(out, "  state: %s\n", st->repl_state);

@@ -338,6 +338,30 @@ localread_kind(const char *sql, bool simple)
 	return words[i].kind;
 }
 
+bool
+localread_stateless(const char *sql)
+{
+	static const char *const words[] = {
+	        "begin",   "start",  "savepoint", "release",  "rollback",
+	        "commit",  "end",    "abort",     "show",     "copy",
+	        "explain", "vacuum", "analyze",   "truncate", "checkpoint",
+	};
+	const char *p, *semi;
+	size_t i;
+
+	if (localread_kind(sql, true) != LOCALREAD_KIND_OTHER)
+		return true;
+	if ((p = localread_skip_blanks(sql)) == NULL)
+		return false;
+	semi = strchr(p, ';');
+	if (semi != NULL && *localread_skip_spaces(semi + 1) != '\0')
+		return false; /* several statements: any of them may be a SET */
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (localread_word(p, words[i]))
+			return true;
+	return false;
+}
+
 void
 localread_names_add(struct localread_names **names, const char *name, const char *sql)
 {

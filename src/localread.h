@@ -120,6 +120,11 @@ enum localread_kind {
  * Query's text, which may hold several statements: any ';' but a last one makes it OTHER. */
 enum localread_kind localread_kind(const char *sql, bool simple);
 
+/* Whether a statement leaves no state in the session that a new connection would not have
+ * (SET, PREPARE, LISTEN, CREATE TEMP... do; so may anything not known). A function that
+ * changes settings, called from a SELECT, is not seen. */
+bool localread_stateless(const char *sql);
+
 /* Notes a Parse of a named statement (forgetting an earlier one of that name): the text of a
  * SELECT, the kind of a STMT. */
 void localread_names_add(struct localread_names **names, const char *name, const char *sql);

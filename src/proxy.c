@@ -59,6 +59,7 @@
 #define PROXY_SNAPSHOT_MS 20     /* the longest a read transaction is kept for the next reads */
 #define PROXY_RECHECK_US INT64_C(1000000) /* a session's check is asked again this often */
 #define PROXY_CHECKS_MAX 4                /* checks of a session in flight at once */
+#define PROXY_PROBE_US INT64_C(1000000)   /* an unreachable upstream is tried this often */
 #define PROXY_BATCH_WAIT_MS 20    /* for the rest of a batch, then what came goes upstream */
 #define PROXY_STMT_CACHE 32       /* SQLite statements kept prepared for the loop's point reads */
 #define PROXY_MAX_ADDRS 4         /* resolved upstream addresses tried per login */
@@ -197,6 +198,13 @@ struct proxy_client {
 	struct proxy_msg blk_begin;
 	int64_t blk_idle_us; /* when it last answered */
 	struct event *ev_blk_timer;
+	/* on_upstream_down = serve_stale: a session whose upstream connection went away while
+	 * it was idle goes on (up_fd < 0), reading the copy; a statement for the upstream makes
+	 * a new connection (reconnecting), unless the session holds state that one would not
+	 * have (stateful: SET, PREPARE, named statements, LISTEN, temporary tables...) */
+	bool stateful;
+	bool reconnecting;
+	bool refuse; /* the new connection failed: the segment at hand gets an error */
 };
 
 enum proxy_blk {
@@ -261,7 +269,9 @@ struct proxy {
 	uint64_t cat_epoch;  /* counts the catalogs read */
 	struct strbuf check_sql;
 	uint64_t ticket_seq;
-	bool eventual; /* [proxy] consistency = eventual: local reads do not wait */
+	bool eventual;      /* [proxy] consistency = eventual: local reads do not wait */
+	bool serve_stale;   /* [proxy] on_upstream_down = serve_stale */
+	char down_why[256]; /* why this worker last found the upstream unreachable */
 	/* local reads waiting for the copy to reach their session's writes: a thread sleeps on
 	 * the replication worker's futex while there are any, and wakes the loop (wait_efd) */
 	unsigned nwaiting; /* guarded by wait_lock */
@@ -302,6 +312,7 @@ static void proxy_up_read_cb(evutil_socket_t fd, short what, void *arg);
 static struct localexec_job *proxy_wait_end(struct proxy_client *c);
 static void proxy_wait_remove(struct proxy_client *c);
 static void proxy_up_write_cb(evutil_socket_t fd, short what, void *arg);
+static void proxy_login_start(struct proxy_client *c);
 
 /* ---- buffers ---- */
 
@@ -562,12 +573,22 @@ proxy_queue_remove(struct proxy_client *c)
 	}
 }
 
+/* Wipes libpq's copy of the password, and the session's own unless it is kept for a new
+ * upstream connection (keep). */
+static void proxy_wipe_password_keep(struct proxy_client *c, bool keep);
+
 static void
 proxy_wipe_password(struct proxy_client *c)
 {
+	proxy_wipe_password_keep(c, false);
+}
+
+static void
+proxy_wipe_password_keep(struct proxy_client *c, bool keep)
+{
 	char *libpq_copy;
 
-	if (c->password) {
+	if (c->password && !keep) {
 		secure_zero(c->password, strlen(c->password));
 		free(c->password);
 		c->password = NULL;
@@ -602,7 +623,7 @@ proxy_up_detach(struct proxy_client *c)
 		close(fd);
 		return;
 	}
-	proxy_wipe_password(c);
+	proxy_wipe_password_keep(c, c->p->serve_stale);
 	PQfinish(c->up);
 	c->up = NULL;
 	c->up_fd = fd;
@@ -624,7 +645,7 @@ proxy_up_close(struct proxy_client *c)
 	proxy_event_free(&c->ev_up_write);
 	c->up_reading = c->up_writing = false;
 	if (c->up) {
-		proxy_wipe_password(c);
+		proxy_wipe_password_keep(c, c->p->serve_stale && c->state == PC_READY);
 		PQfinish(c->up);
 		c->up = NULL;
 	} else if (c->up_fd >= 0) {
@@ -861,11 +882,119 @@ proxy_up_send(struct proxy_client *c, const void *buf, size_t len, char *why, si
 
 /* The upstream link broke or ended. The client gets a connection-class FATAL error unless the
  * upstream already said why it ends the session, and is closed. */
+/* The shared view of the upstream: a worker that could not connect marks it down; any
+ * connection made marks it up. */
+static void
+proxy_upstream_down(struct proxy *p)
+{
+	if (shm_load(p->shm->upstream_down_us) == 0) {
+		shm_store(p->shm->upstream_down_us, time_real_us());
+		log_warn("the upstream is unreachable: %s; %s", p->down_why,
+		         p->serve_stale ? "sessions keep reading the local copy"
+		                        : "reads are refused (on_upstream_down = error)");
+	}
+}
+
+static void
+proxy_upstream_up(struct proxy *p)
+{
+	if (shm_load(p->shm->upstream_down_us) != 0) {
+		shm_store(p->shm->upstream_down_us, 0);
+		log_info("the upstream is reachable again");
+	}
+}
+
+/* Whether a session may outlive its upstream connection: serve_stale, nothing owed by the
+ * upstream or the session's at stake (no transaction, no statement in flight), and no state
+ * upstream that a new connection would lack. */
+static bool
+proxy_session_keeps(const struct proxy_client *c)
+{
+	return c->p->serve_stale && c->state == PC_READY && c->pending == 0 && c->txn == 'I' &&
+	       c->blk != PROXY_BLK_FAILED && !c->stateful && c->swallow == 0 && !c->reconnecting &&
+	       !c->unsynced && !(c->held && c->checking);
+}
+
+/* The session goes on without its upstream connection (up_fd < 0). Checks in flight are
+ * dropped; the client's unnamed statement is sent again on a new connection before its next
+ * use. */
+static void
+proxy_session_detach(struct proxy_client *c)
+{
+	c->nchecks = 0;
+	c->checking = false;
+	strbuf_reset(&c->icpt);
+	if (c->up_unnamed.data && !c->unnamed_parse.data) {
+		c->unnamed_parse = c->up_unnamed;
+		c->up_unnamed = (struct proxy_msg){0};
+	}
+	proxy_msg_clear(&c->up_unnamed);
+	c->seg_ok = false;
+	c->up_fatal = false;
+	proxy_buf_consume(&c->uout, proxy_buf_pending(&c->uout)); /* the old session's */
+	proxy_up_close(c);
+}
+
+/* A statement for the upstream in a session without a connection: a new one, unless another
+ * attempt of this worker's or another's failed within PROXY_PROBE_US (the statement then
+ * gets an error at once). Returns true when the attempt started. */
+static bool
+proxy_reconnect(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	int64_t now = time_real_us();
+
+	if (shm_load(p->shm->upstream_down_us) != 0 &&
+	    now - shm_load(p->shm->upstream_probe_us) < PROXY_PROBE_US)
+		return false;
+	if (!proxy_take(&p->shm->proxy_upstream_conns, p->cfg->proxy_max_upstream_connections)) {
+		snprintf(p->down_why, sizeof(p->down_why),
+		         "no upstream connection is free ([proxy] max_upstream_connections)");
+		return false;
+	}
+	shm_store(p->shm->upstream_probe_us, now);
+	log_debug("client %s: connecting to the upstream again", c->addr);
+	c->reconnecting = true;
+	proxy_login_start(c);
+	return true;
+}
+
+/* The new upstream connection is up: the session's statements go there again. */
+static void
+proxy_reconnected(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+
+	c->reconnecting = false;
+	c->txn = 'I';
+	if (c->up_ssl == NULL)
+		proxy_up_detach(c);
+	c->ev_up_read = event_new(p->base, c->up_fd, EV_READ | EV_PERSIST, proxy_up_read_cb, c);
+	c->ev_up_write = event_new(p->base, c->up_fd, EV_WRITE | EV_PERSIST, proxy_up_write_cb, c);
+	if (c->ev_up_read == NULL || c->ev_up_write == NULL) {
+		log_error("cannot create upstream events");
+		c->dead = true;
+		return;
+	}
+	log_info("client %s (user \"%s\"): connected to the upstream again", c->addr, c->st.user);
+	if (c->held)
+		proxy_local_release_upstream(c);
+	else
+		proxy_client_process(c);
+}
+
 static void
 proxy_up_lost(struct proxy_client *c, const char *why)
 {
 	if (c->state == PC_DRAIN) {
 		c->dead = true;
+	} else if (proxy_session_keeps(c) && c->msg_left == 0 && c->scan == c->cout.len) {
+		log_info(
+		        "client %s (user \"%s\"): connection to the upstream lost: %s; the session "
+		        "goes on with the local copy",
+		        c->addr, c->st.user, why);
+		proxy_session_detach(c);
+		return;
 	} else if (c->up_fatal) {
 		log_debug("client %s: upstream closed the session after a FATAL error", c->addr);
 		c->state = PC_CLOSING;
@@ -891,7 +1020,7 @@ proxy_up_flush(struct proxy_client *c)
 	char why[256];
 	ssize_t n;
 
-	while (proxy_buf_pending(&c->uout) > 0) {
+	while (c->up_fd >= 0 && proxy_buf_pending(&c->uout) > 0) {
 		n = proxy_up_send(c, c->uout.data + c->uout.off, proxy_buf_pending(&c->uout), why,
 		                  sizeof(why));
 		if (n == SQE_AGAIN)
@@ -902,6 +1031,27 @@ proxy_up_flush(struct proxy_client *c)
 		}
 		proxy_buf_consume(&c->uout, (size_t)n);
 	}
+}
+
+/* Whether a whole ErrorResponse says the server is going away (57P01 admin shutdown, 57P02
+ * crash shutdown, 57P03 cannot connect now): the upstream, not the session, is at fault. */
+static bool
+proxy_error_is_shutdown(const uint8_t *m, size_t len)
+{
+	size_t i = PGW_HEADER_LEN, n;
+
+	while (i < len && m[i] != '\0') {
+		const char *v = (const char *)m + i + 1;
+
+		n = strnlen(v, len - i - 1);
+		if (i + 1 + n >= len)
+			break;
+		if (m[i] == 'C')
+			return strcmp(v, "57P01") == 0 || strcmp(v, "57P02") == 0 ||
+			       strcmp(v, "57P03") == 0;
+		i += n + 2;
+	}
+	return false;
 }
 
 /* Whether a whole ErrorResponse ends the session: its non-localized severity (V, sent since
@@ -979,8 +1129,18 @@ proxy_up_scan(struct proxy_client *c)
 			/* the rest of the segment is skipped: a Parse of the unnamed statement
 			 * in it may not have replaced the statement */
 			c->unnamed_kind = LOCALREAD_KIND_OTHER;
-			if (need > 0 && proxy_error_is_fatal(d + c->scan, need))
+			if (need > 0 && proxy_error_is_fatal(d + c->scan, need)) {
+				if (c->pending == 0 && proxy_error_is_shutdown(d + c->scan, need) &&
+				    proxy_session_keeps(c)) {
+					/* the upstream goes away while the session is idle: it
+					 * goes on without it, so the client does not hear it */
+					memmove(d + c->scan, d + c->scan + need,
+					        c->cout.len - c->scan - need);
+					c->cout.len -= need;
+					continue;
+				}
 				c->up_fatal = true;
+			}
 		}
 		c->scan += PGW_HEADER_LEN;
 		c->msg_left = mlen - 4;
@@ -1291,6 +1451,19 @@ proxy_local_release_upstream(struct proxy_client *c)
 	const uint8_t *m = (const uint8_t *)c->held_msg.data;
 	size_t off = 0, mlen;
 
+	if (c->up_fd < 0 && c->state == PC_READY) {
+		/* the upstream went away: a new connection first */
+		if (c->reconnecting || (!c->refuse && proxy_reconnect(c)))
+			return; /* released again once connected */
+		c->refuse = false;
+		if (c->blk == PROXY_BLK_LOCAL)
+			c->blk = PROXY_BLK_FAILED;
+		proxy_block_answer(c, NULL, false, "08006",
+		                   "sqledge cannot reach the upstream; the statement was not run",
+		                   "Reads of the local copy go on. Try again when the upstream is "
+		                   "back.");
+		return;
+	}
 	if (c->blk != PROXY_BLK_NONE && !proxy_block_leave(c)) {
 		proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message, c->blk_hint);
 		return;
@@ -1345,6 +1518,10 @@ proxy_local_check_start(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
 
+	if (c->up_fd < 0) {
+		proxy_local_release_upstream(c); /* a new connection first */
+		return;
+	}
 	/* a held simple Query drops the unnamed statement for the client too, as does a held
 	 * Parse of it */
 	proxy_local_check_send(c, c->held_batch && !c->held_parse, false);
@@ -1773,6 +1950,8 @@ proxy_copy_behind(const struct proxy *p)
 {
 	int64_t at;
 
+	if (shm_load(p->shm->upstream_down_us) != 0)
+		return !p->serve_stale; /* nothing fresher to be had: serve_stale, or error */
 	if (p->cfg->proxy_max_lag == 0)
 		return false;
 	at = shm_load(p->shm->caught_up_time_us);
@@ -1784,7 +1963,8 @@ proxy_copy_behind(const struct proxy *p)
 static void
 proxy_local_expire(struct proxy_client *c)
 {
-	if (c->lr.valid && time_mono_us() - c->lr.checked_us > PROXY_RECHECK_US)
+	/* without an upstream connection (serve_stale) the last answer stands */
+	if (c->lr.valid && c->up_fd >= 0 && time_mono_us() - c->lr.checked_us > PROXY_RECHECK_US)
 		c->lr.valid = false;
 }
 
@@ -2102,6 +2282,8 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 
 	switch (m->type) {
 	case PGW_PARSE:
+		if (m->u.parse.name[0] != '\0' || !localread_stateless(m->u.parse.query))
+			c->stateful = true;
 		k = localread_kind(m->u.parse.query, false);
 		if (m->u.parse.name[0] == '\0') {
 			c->unnamed_kind = (uint8_t)k;
@@ -2135,6 +2317,8 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 	case PGW_FLUSH:
 		break;
 	case PGW_QUERY:
+		if (!localread_stateless(m->u.query.sql))
+			c->stateful = true;
 		c->unnamed_kind = LOCALREAD_KIND_OTHER; /* dropped, as is the portal */
 		c->portal_kind = LOCALREAD_KIND_OTHER;
 		c->unnamed_select = false;
@@ -2147,6 +2331,8 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 		c->seg_ran = c->seg_other = false;
 		break;
 	default: /* FunctionCall, COPY's messages */
+		if (m->type == PGW_FUNCTION_CALL)
+			c->stateful = true;
 		c->seg_ok = false;
 		c->seg_other = true;
 		break;
@@ -2234,8 +2420,11 @@ proxy_local_intercept(struct proxy_client *c)
 			}
 			if (c->icpt.len - off < mlen + 1)
 				break;
-			if (m[0] == 'A' || m[0] == 'N' || m[0] == 'S' ||
-			    (m[0] == 'E' && proxy_error_is_fatal(m, mlen + 1))) {
+			if (m[0] == 'E' && c->pending == 0 && proxy_error_is_fatal(m, mlen + 1) &&
+			    proxy_error_is_shutdown(m, mlen + 1) && proxy_session_keeps(c)) {
+				; /* the upstream goes away while the session is idle */
+			} else if (m[0] == 'A' || m[0] == 'N' || m[0] == 'S' ||
+			           (m[0] == 'E' && proxy_error_is_fatal(m, mlen + 1))) {
 				/* asynchronous messages of the session, and its end: the
 				 * client's */
 				if (m[0] == 'E')
@@ -2483,6 +2672,31 @@ proxy_client_relay(struct proxy_client *c)
 				continue;
 			}
 		}
+		if (c->up_fd < 0 && c->state == PC_READY) {
+			/* the upstream went away: a new connection first */
+			if (c->reconnecting || (!c->refuse && proxy_reconnect(c)))
+				break;
+			c->refuse = false;
+			if (c->blk == PROXY_BLK_LOCAL)
+				c->blk = PROXY_BLK_FAILED; /* an error fails a block */
+			c->blk_code = "08006";
+			c->blk_message =
+			        "sqledge cannot reach the upstream; the statement was not run";
+			c->blk_hint =
+			        "Reads of the local copy go on. Try again when the upstream is "
+			        "back.";
+			log_debug("client %s: refused a statement for the upstream: %s", c->addr,
+			          p->down_why);
+			if (msg.type == PGW_QUERY || msg.type == PGW_SYNC) {
+				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
+				proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message,
+				                   c->blk_hint);
+			} else {
+				c->blk_skip = true;
+			}
+			proxy_buf_consume(&c->cin, total);
+			continue;
+		}
 		if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !proxy_block_leave(c)) {
 			/* a block served here that cannot move upstream: an error */
 			if (msg.type == PGW_QUERY || msg.type == PGW_SYNC) {
@@ -2594,7 +2808,9 @@ proxy_login_done(struct proxy_client *c)
 		        "pg_hba.conf, or set [proxy] auth = trust in sqledge.");
 		return;
 	}
-	proxy_wipe_password(c);
+	/* kept for a new upstream connection when the upstream goes away (serve_stale) */
+	proxy_wipe_password_keep(c, p->serve_stale);
+	proxy_upstream_up(p);
 
 	/* a success forgets the address's failures */
 	proxy_addr_host(c->addr, host, sizeof(host));
@@ -2615,6 +2831,10 @@ proxy_login_done(struct proxy_client *c)
 	c->cancel = xcalloc(1, sizeof(*c->cancel));
 	c->cancel->refs = 1;
 	c->cancel->pc = PQgetCancel(c->up);
+	if (c->reconnecting) {
+		proxy_reconnected(c);
+		return;
+	}
 
 	strbuf_init(&sb);
 	pgw_put_auth_ok(&sb);
@@ -2795,7 +3015,8 @@ proxy_conn_start(struct proxy_client *c, const char *hostaddr)
 	kw[n] = "keepalives_interval", val[n++] = "10";
 	kw[n] = NULL, val[n] = NULL;
 
-	c->state = PC_CONNECTING;
+	if (!c->reconnecting)
+		c->state = PC_CONNECTING;
 	proxy_event_free(&c->ev_timer);
 	c->ev_timer = evtimer_new(c->p->base, proxy_conn_timeout_cb, c);
 	if (c->ev_timer == NULL || evtimer_add(c->ev_timer, &tv) < 0) {
@@ -2844,7 +3065,8 @@ proxy_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 	}
 	if (res)
 		evutil_freeaddrinfo(res);
-	c->state = PC_CONNECTING;
+	if (!c->reconnecting)
+		c->state = PC_CONNECTING;
 	if (n == 0) {
 		snprintf(msg, sizeof(msg),
 		         "could not translate upstream host name \"%s\" to an address: %s",
@@ -2879,7 +3101,8 @@ proxy_login_start(struct proxy_client *c)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	c->state = PC_CONNECTING;
+	if (!c->reconnecting)
+		c->state = PC_CONNECTING;
 	/* an answer from /etc/hosts comes before this returns (and then req is NULL) */
 	c->dns_sync = true;
 	req = evdns_getaddrinfo(p->dns, p->cfg->upstream_address, NULL, &hints, proxy_dns_cb, c);
@@ -2983,6 +3206,20 @@ proxy_login_failed(struct proxy_client *c, const char *code, const char *message
 	struct timeval tv;
 	size_t i;
 
+	if (c->reconnecting && (strncmp(code, "08", 2) == 0 || strncmp(code, "57P", 3) == 0)) {
+		/* still unreachable: the statement gets an error, the session goes on */
+		proxy_up_close(c);
+		c->reconnecting = false;
+		c->refuse = true;
+		snprintf(p->down_why, sizeof(p->down_why), "%s", message);
+		proxy_upstream_down(p);
+		if (c->held)
+			proxy_local_release_upstream(c); /* answers the error */
+		else
+			proxy_client_process(c);
+		return;
+	}
+	c->reconnecting = false;
 	proxy_up_close(c);
 	proxy_wipe_password(c);
 	p->logins_failed++;
@@ -3678,6 +3915,7 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	p->accepting = true;
 	p->wait_efd = -1;
 	p->eventual = strcmp(cfg->proxy_consistency, "eventual") == 0;
+	p->serve_stale = strcmp(cfg->proxy_on_upstream_down, "serve_stale") == 0;
 	pthread_mutex_init(&p->wait_lock, NULL);
 	pthread_cond_init(&p->wait_cond, NULL);
 	if (proxy_devnull < 0)

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x53514c45u /* "SQLE" */
-#define SHM_VERSION 4
+#define SHM_VERSION 5
 #define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
 
 enum repl_state {
@@ -69,7 +69,12 @@ struct shm_state {
 	uint64_t flushed_lsn;         /* last position reported upstream as flushed */
 	uint64_t upstream_lsn;        /* latest walEnd the server reported */
 	int64_t upstream_lsn_time_us; /* when it was received (local realtime) */
-	int64_t caught_up_time_us;    /* last time applied_lsn >= upstream_lsn (local realtime) */
+	int64_t caught_up_time_us;    /* when the copy was last known current: it had applied a
+	                               * position the upstream reported then (local realtime) */
+	/* the proxies' shared view of the upstream: when a session found it unreachable (local
+	 * realtime, 0 while it answers), and when a worker last tried to reach it */
+	int64_t upstream_down_us;
+	int64_t upstream_probe_us;
 	int64_t last_commit_time_us; /* upstream commit timestamp of the last applied txn (unix µs)
 	                              */
 	uint64_t txns_applied;

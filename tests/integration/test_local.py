@@ -219,6 +219,26 @@ def test_seed_step4_select_is_answered_locally(db, sqledge_factory):
     assert counters(sq)[0] == local + 1
 
 
+def test_seed_insert_then_select_always_shows_the_new_rows(db, sqledge_factory):
+    """The original try-it-out's INSERT then SELECT, in one psql session, many times: each
+    SELECT shows the row just inserted, and is answered from the copy (it waits for it)."""
+    db.execute("CREATE TABLE my_table (id serial not null primary key, names text)")
+    sq = start(sqledge_factory, db)
+    env = db.cluster.client_env()
+    env.update(PGPASSWORD=db.password)
+    script = "".join("INSERT INTO my_table (names) VALUES ('name %d');\n"
+                     "SELECT * FROM my_table WHERE id = %d;\n" % (i, i) for i in range(1, 31))
+    local, _ = counters(sq)
+    out = subprocess.run([os.path.join(harness.PG_BINDIR, "psql"), "-X", "-v",
+                          "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(sq.proxy_port), "-U",
+                          db.user, db.name], input=script, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout
+    for i in range(1, 31):
+        assert "%3d | name %d\n(1 row)" % (i, i) in out.stdout, (i, out.stdout)
+    assert counters(sq)[0] - local >= 25, counters(sq)
+
+
 def test_notifications_interleave_with_local_answers(db, sqledge_factory, items):
     import threading
     sq = start(sqledge_factory, db)

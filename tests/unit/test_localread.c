@@ -247,6 +247,23 @@ test_kind(void)
 	}
 }
 
+static void
+test_stateless(void)
+{
+	CHECK(localread_stateless("INSERT INTO t VALUES (1)"));
+	CHECK(localread_stateless("begin read only"));
+	CHECK(localread_stateless("ROLLBACK TO SAVEPOINT a"));
+	CHECK(localread_stateless("COPY t FROM STDIN"));
+	CHECK(localread_stateless("show search_path;"));
+	CHECK(!localread_stateless("SET search_path = other"));
+	CHECK(!localread_stateless("BEGIN; SET LOCAL x = 1; COMMIT"));
+	CHECK(!localread_stateless("PREPARE s AS SELECT 1"));
+	CHECK(!localread_stateless("LISTEN ch"));
+	CHECK(!localread_stateless("CREATE TEMP TABLE x (a int)"));
+	CHECK(!localread_stateless("DISCARD ALL"));
+	CHECK(!localread_stateless("/* unterminated"));
+}
+
 /* Binds one parameter given as text (or NULL) for the statement's $1. */
 static int
 bind1(const struct translate_result *tr, uint32_t type, int fmt, const char *val, size_t len,
@@ -422,6 +439,7 @@ main(void)
 	RUN(test_answers_that_keep_it_upstream);
 	RUN(test_names);
 	RUN(test_kind);
+	RUN(test_stateless);
 	RUN(test_check_describes);
 	RUN(test_statements);
 	localcat_free(cat);
