@@ -59,8 +59,9 @@
 #define PROXY_SNAPSHOT_MS 20     /* the longest a read transaction is kept for the next reads */
 #define PROXY_RECHECK_US INT64_C(1000000) /* a session's check is asked again this often */
 #define PROXY_CHECKS_MAX 4                /* checks of a session in flight at once */
-#define PROXY_PROBE_US INT64_C(1000000)   /* an unreachable upstream is tried this often */
-#define PROXY_BATCH_WAIT_MS 20    /* for the rest of a batch, then what came goes upstream */
+#define PROXY_QUERY_SELECT1 "Q\0\0\0\015SELECT 1\0"
+#define PROXY_PROBE_US INT64_C(1000000) /* an unreachable upstream is tried this often */
+#define PROXY_BATCH_WAIT_MS 20          /* for the rest of a batch, then what came goes upstream */
 #define PROXY_STMT_CACHE 32       /* SQLite statements kept prepared for the loop's point reads */
 #define PROXY_MAX_ADDRS 4         /* resolved upstream addresses tried per login */
 #define PROXY_ERROR_SCAN_MAX 8192 /* ErrorResponses up to this size are read for severity */
@@ -195,6 +196,10 @@ struct proxy_client {
 	bool blk_skip;     /* an error in the extended protocol: messages are dropped up to Sync */
 	const char *blk_code, *blk_message, *blk_hint; /* that error */
 	sqlite3 *blk_db;
+	char **blk_sp; /* its savepoints, oldest first */
+	size_t blk_nsp;
+	uint32_t blk_gen; /* the generation and schema version of its snapshot */
+	int64_t blk_schema;
 	struct proxy_msg blk_begin;
 	int64_t blk_idle_us; /* when it last answered */
 	struct event *ev_blk_timer;
@@ -303,6 +308,9 @@ static bool proxy_local_try(struct proxy_client *c, const char *sql, const uint8
                             size_t len);
 static void proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t len);
 static void proxy_block_end(struct proxy_client *c);
+static void proxy_block_drain(struct proxy_client *c);
+static void proxy_block_savepoints_drop(struct proxy_client *c, size_t from);
+static void proxy_block_replay(struct proxy_client *c, bool swallow);
 static bool proxy_block_leave(struct proxy_client *c);
 static void proxy_block_answer(struct proxy_client *c, const char *tag, bool nodata,
                                const char *code, const char *message, const char *hint);
@@ -1651,6 +1659,7 @@ static int
 proxy_block_snapshot(struct proxy_client *c)
 {
 	uint32_t gen = shm_load(c->p->shm->generation);
+	sqlite3_stmt *st = NULL;
 	sqlite3 *db = NULL;
 	char *path;
 	int rc;
@@ -1663,22 +1672,34 @@ proxy_block_snapshot(struct proxy_client *c)
 	if (rc < 0)
 		return -1;
 	if (sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
+	            SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
 		log_warn("client %s: cannot begin a read transaction on the copy: %s", c->addr,
 		         sqlite3_errmsg(db));
+		sqlite3_finalize(st);
 		sqlite3_close(db);
 		return -1;
 	}
+	c->blk_schema = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	c->blk_gen = gen;
 	c->blk_db = db;
 	return 0;
 }
 
-/* Hands a job to the executor: in a block, on the block's snapshot. */
+/* Hands a job to the executor: in a REPEATABLE READ block, on the block's snapshot (a READ
+ * COMMITTED block's statements each have one of their own, as in PostgreSQL). */
 static void
 proxy_local_run(struct proxy_client *c, struct localexec_job *job)
 {
-	if (c->blk != PROXY_BLK_NONE) {
-		if (c->blk_db == NULL && proxy_block_snapshot(c) < 0) {
+	struct proxy *p = c->p;
+
+	if (c->blk != PROXY_BLK_NONE && c->blk_rr) {
+		if ((c->blk_db == NULL && proxy_block_snapshot(c) < 0) ||
+		    p->cat_gen != c->blk_gen || p->cat_version != c->blk_schema) {
+			/* no snapshot, or it no longer has the tables the statement was
+			 * translated for */
 			job->status = LOCALEXEC_UNAVAILABLE;
 			snprintf(job->errmsg, sizeof(job->errmsg), "no snapshot of the copy");
 			proxy_local_finish(c, job);
@@ -1732,6 +1753,7 @@ proxy_block_begin(struct proxy_client *c, const char *sql)
 	bool read_only;
 
 	if (!(localread_starts_with(sql, "begin") || localread_starts_with(sql, "start")) ||
+	    strstr(sql, LOCALREAD_FORCE_UPSTREAM) != NULL ||
 	    translate_transaction(sql, &t) != TRANSLATE_TXN_BEGIN)
 		return -1;
 	if (!c->lr.valid)
@@ -1746,13 +1768,15 @@ proxy_block_begin(struct proxy_client *c, const char *sql)
 	c->blk_rr = iso == TRANSLATE_ISO_REPEATABLE_READ;
 	c->blk_answered = false;
 	proxy_msg_set(&c->blk_begin, (const uint8_t *)c->held_msg.data, c->held_msg.len);
-	if (cfg->proxy_idle_in_transaction_timeout > 0 &&
+	/* only a REPEATABLE READ block holds a snapshot of the copy between its statements */
+	if (c->blk_rr && cfg->proxy_idle_in_transaction_timeout > 0 &&
 	    proxy_timer(c, &c->ev_blk_timer, cfg->proxy_idle_in_transaction_timeout,
 	                proxy_block_timeout_cb) < 0) {
 		proxy_block_end(c);
 		return -1;
 	}
-	proxy_block_answer(c, "BEGIN", false, NULL, NULL, NULL);
+	proxy_block_answer(c, localread_starts_with(sql, "start") ? "START TRANSACTION" : "BEGIN",
+	                   false, NULL, NULL, NULL);
 	return 1;
 }
 
@@ -1769,6 +1793,9 @@ proxy_block_end(struct proxy_client *c)
 		c->blk_db = NULL;
 	}
 	proxy_msg_clear(&c->blk_begin);
+	proxy_block_savepoints_drop(c, 0);
+	free(c->blk_sp);
+	c->blk_sp = NULL;
 	proxy_event_free(&c->ev_blk_timer);
 	c->blk = PROXY_BLK_NONE;
 	c->blk_rr = c->blk_answered = c->blk_skip = false;
@@ -1783,8 +1810,7 @@ proxy_block_leave(struct proxy_client *c)
 {
 	if (c->blk == PROXY_BLK_LOCAL && (!c->blk_rr || !c->blk_answered) && !c->unsynced &&
 	    c->pending == 0 && c->up_fd >= 0) {
-		proxy_buf_append(&c->uout, c->blk_begin.data, c->blk_begin.len);
-		c->swallow++;
+		proxy_block_replay(c, true);
 		c->txn = 'T';
 		proxy_block_end(c);
 		return true;
@@ -1805,6 +1831,26 @@ proxy_block_leave(struct proxy_client *c)
 	return false;
 }
 
+/* The client left with a block served here open: what it sent after goes upstream, so the
+ * block does too, as it stands (a failed one failed there as well), for PostgreSQL to end
+ * it as it would: rolled back, unless a COMMIT follows. */
+static void
+proxy_block_drain(struct proxy_client *c)
+{
+	struct strbuf sb;
+
+	if (c->up_fd >= 0 && c->blk_begin.data != NULL) {
+		proxy_block_replay(c, false);
+		if (c->blk == PROXY_BLK_FAILED) {
+			strbuf_init(&sb);
+			pgw_put_query(&sb, "sqledge: the transaction block failed");
+			proxy_buf_append(&c->uout, sb.data, sb.len);
+			strbuf_free(&sb);
+		}
+	}
+	proxy_block_end(c);
+}
+
 /* Answers the held statement here with a CommandComplete (after NoData when the batch
  * described its portal), or an error; the ReadyForQuery shows the block's state after it. */
 static void
@@ -1820,7 +1866,7 @@ proxy_block_answer(struct proxy_client *c, const char *tag, bool nodata, const c
 
 		pgw_put_error(&job->out, &e);
 		c->blk_code = NULL;
-	} else {
+	} else if (tag != NULL) {
 		if (nodata)
 			strbuf_append(&job->out, "n\0\0\0\4", 5);
 		pgw_put_command_complete(&job->out, tag);
@@ -1832,29 +1878,108 @@ proxy_block_answer(struct proxy_client *c, const char *tag, bool nodata, const c
 		localexec_job_free(job);
 }
 
-/* The end of a block served from the copy, as a Query or a batch's statement: answered here.
- * True when sql is one (the block is over). */
+/* Where the block's savepoint called name is, the last of that name; -1 when none is. */
+static int
+proxy_block_savepoint(const struct proxy_client *c, const char *name)
+{
+	int i;
+
+	for (i = (int)c->blk_nsp - 1; i >= 0; i--)
+		if (strcmp(c->blk_sp[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* Forgets the block's savepoints from the one at from on. */
+static void
+proxy_block_savepoints_drop(struct proxy_client *c, size_t from)
+{
+	while (c->blk_nsp > from)
+		free(c->blk_sp[--c->blk_nsp]);
+}
+
+/* Transaction control in a block served from the copy, as a Query or a batch's statement:
+ * its end, and savepoints (which a read-only block keeps by name only, for ROLLBACK TO to
+ * recover a failed block, and for the upstream if the block moves there). Returns true when
+ * sql was one and is answered. */
 static bool
-proxy_block_try_end(struct proxy_client *c, const char *sql, bool nodata)
+proxy_block_txn(struct proxy_client *c, const char *sql, bool nodata)
 {
 	struct translate_txn t;
+	char msg[128];
 	bool commit;
+	int i;
 
 	if (!(localread_starts_with(sql, "commit") || localread_starts_with(sql, "end") ||
-	      localread_starts_with(sql, "rollback") || localread_starts_with(sql, "abort")))
+	      localread_starts_with(sql, "rollback") || localread_starts_with(sql, "abort") ||
+	      localread_starts_with(sql, "savepoint") || localread_starts_with(sql, "release")))
 		return false;
 	switch (translate_transaction(sql, &t)) {
 	case TRANSLATE_TXN_COMMIT:
 	case TRANSLATE_TXN_ROLLBACK:
-		break;
+		/* COMMIT of a failed block is a ROLLBACK, as PostgreSQL reports it */
+		commit = t.kind == TRANSLATE_TXN_COMMIT && c->blk == PROXY_BLK_LOCAL;
+		proxy_block_end(c);
+		proxy_block_answer(c, commit ? "COMMIT" : "ROLLBACK", nodata, NULL, NULL, NULL);
+		return true;
+	case TRANSLATE_TXN_SAVEPOINT:
+		if (c->blk != PROXY_BLK_LOCAL)
+			return false; /* ignored in a failed block: 25P02 */
+		c->blk_sp = xrealloc(c->blk_sp, sizeof(*c->blk_sp) * (c->blk_nsp + 1));
+		c->blk_sp[c->blk_nsp++] = xstrdup(t.name);
+		proxy_block_answer(c, "SAVEPOINT", nodata, NULL, NULL, NULL);
+		return true;
+	case TRANSLATE_TXN_RELEASE:
+	case TRANSLATE_TXN_ROLLBACK_TO:
+		if (t.kind == TRANSLATE_TXN_RELEASE && c->blk != PROXY_BLK_LOCAL)
+			return false;
+		if ((i = proxy_block_savepoint(c, t.name)) < 0) {
+			snprintf(msg, sizeof(msg), "savepoint \"%s\" does not exist", t.name);
+			c->blk = PROXY_BLK_FAILED;
+			proxy_block_answer(c, NULL, false, "3B001", msg, NULL);
+			return true;
+		}
+		if (t.kind == TRANSLATE_TXN_RELEASE) {
+			proxy_block_savepoints_drop(c, (size_t)i);
+			proxy_block_answer(c, "RELEASE", nodata, NULL, NULL, NULL);
+		} else {
+			proxy_block_savepoints_drop(c, (size_t)i + 1);
+			c->blk = PROXY_BLK_LOCAL; /* as the block was at the savepoint */
+			proxy_block_answer(c, "ROLLBACK", nodata, NULL, NULL, NULL);
+		}
+		return true;
 	default:
 		return false;
 	}
-	/* COMMIT of a failed block is a ROLLBACK, as PostgreSQL reports it */
-	commit = t.kind == TRANSLATE_TXN_COMMIT && c->blk == PROXY_BLK_LOCAL;
-	proxy_block_end(c);
-	proxy_block_answer(c, commit ? "COMMIT" : "ROLLBACK", nodata, NULL, NULL, NULL);
-	return true;
+}
+
+/* The block's BEGIN and savepoints, for the upstream. swallow: as segments of ours. */
+static void
+proxy_block_replay(struct proxy_client *c, bool swallow)
+{
+	struct strbuf sb, q;
+	size_t i;
+
+	proxy_buf_append(&c->uout, c->blk_begin.data, c->blk_begin.len);
+	c->swallow += swallow;
+	if (c->blk_answered) {
+		/* the block has read: upstream too, or a SET TRANSACTION would pass */
+		proxy_buf_append(&c->uout, PROXY_QUERY_SELECT1, sizeof(PROXY_QUERY_SELECT1) - 1);
+		c->swallow += swallow;
+	}
+	strbuf_init(&sb);
+	strbuf_init(&q);
+	for (i = 0; i < c->blk_nsp; i++) {
+		strbuf_reset(&sb);
+		strbuf_reset(&q);
+		strbuf_puts(&sb, "SAVEPOINT ");
+		strbuf_quote_ident(&sb, c->blk_sp[i]);
+		pgw_put_query(&q, strbuf_str(&sb));
+		proxy_buf_append(&c->uout, q.data, q.len);
+		c->swallow += swallow;
+	}
+	strbuf_free(&sb);
+	strbuf_free(&q);
 }
 
 static void
@@ -1872,11 +1997,16 @@ proxy_wait_wake_cb(evutil_socket_t fd, short what, void *arg)
 		if (c->waiting_job == NULL)
 			continue;
 		if (c->state != PC_READY) {
-			/* the session is ending: nobody takes the answer */
+			/* the session is ending: nobody takes the answer, and what the client
+			 * sent after it still goes upstream */
 			localexec_job_free(proxy_wait_end(c));
 			c->ticket = 0;
+			c->held = false;
+			strbuf_reset(&c->held_msg);
+			proxy_client_done(c);
 		} else if (applied >= proxy_local_min_lsn(c)) {
 			proxy_local_run(c, proxy_wait_end(c));
+			proxy_client_done(c); /* it may have answered, or gone upstream */
 		}
 	}
 }
@@ -1895,6 +2025,9 @@ proxy_local_wait_timeout_cb(evutil_socket_t fd, short what, void *arg)
 			          "upstream",
 			          c->addr);
 			proxy_local_release_upstream(c);
+		} else {
+			c->held = false; /* the session is ending: nobody takes the answer */
+			strbuf_reset(&c->held_msg);
 		}
 	}
 	proxy_client_done(c);
@@ -1909,17 +2042,19 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 {
 	struct proxy *p = c->p;
 	struct localexec_job *job = localexec_job_new(++p->ticket_seq, tr, settings, binds);
+	uint64_t applied;
 
 	job->binary = binary;
 	job->row_description = row_description;
 	job->timeout_ms = c->lr.statement_timeout_ms;
 	c->ticket = job->ticket;
-	if (c->blk != PROXY_BLK_NONE &&
-	    (c->blk_db != NULL || shm_load(p->shm->applied_lsn) >= proxy_local_min_lsn(c))) {
-		proxy_local_run(c, job); /* in the block's snapshot */
-		return;
-	}
-	if (shm_load(p->shm->applied_lsn) >= proxy_local_min_lsn(c)) {
+	applied = shm_load(p->shm->applied_lsn);
+	if (c->blk != PROXY_BLK_NONE && c->blk_rr) {
+		if (c->blk_db != NULL || applied >= proxy_local_min_lsn(c)) {
+			proxy_local_run(c, job); /* in the block's snapshot */
+			return;
+		}
+	} else if (applied >= proxy_local_min_lsn(c)) {
 		/* one row through the key's index: cheaper here than a trip to the thread; in
 		 * the loop's snapshot, which is renewed if older than the session's writes */
 		if (tr->point && p->cat_db != NULL && proxy_snapshot(p) >= proxy_local_min_lsn(c)) {
@@ -1982,7 +2117,7 @@ proxy_local_try(struct proxy_client *c, const char *sql, const uint8_t *msg, siz
 	/* the end of a block served here, or anything in one that failed, is answered here */
 	if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !c->held) {
 		proxy_local_hold(c, msg, len, false, false);
-		if (proxy_block_try_end(c, sql, false))
+		if (proxy_block_txn(c, sql, false))
 			return true;
 		if (c->blk == PROXY_BLK_FAILED) {
 			proxy_block_leave(c); /* the error */
@@ -2207,15 +2342,20 @@ proxy_local_try_batch(struct proxy_client *c)
 	struct proxy_batch b;
 	int r;
 
-	if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !c->held &&
-	    proxy_batch_read(p, data, proxy_buf_pending(&c->cin), &b) == 1 && b.parse &&
-	    b.bind.nparams == 0) {
-		/* the end of a block served here */
-		proxy_local_hold(c, data, b.len, true, true);
-		if (proxy_block_try_end(c, b.sql, b.describe))
-			return (ssize_t)b.len;
-		c->held = false;
-		strbuf_reset(&c->held_msg);
+	if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !c->held) {
+		r = proxy_batch_read(p, data, proxy_buf_pending(&c->cin), &b);
+		if (r == SQE_AGAIN && !c->batch_waited) {
+			proxy_client_timer(c, PROXY_BATCH_WAIT_MS, proxy_batch_wait_cb);
+			return SQE_AGAIN;
+		}
+		if (r == 1 && b.parse && b.bind.stmt[0] == '\0' && b.bind.nparams == 0) {
+			/* the end of a block served here */
+			proxy_local_hold(c, data, b.len, true, true);
+			if (proxy_block_txn(c, b.sql, b.describe))
+				return (ssize_t)b.len;
+			c->held = false;
+			strbuf_reset(&c->held_msg);
+		}
 	}
 	if (p->ex == NULL || c->txn != 'I' || c->pending > 0 || c->unsynced || c->checking ||
 	    c->swallow > 0 || c->blk == PROXY_BLK_FAILED ||
@@ -2546,7 +2686,7 @@ proxy_local_finish(struct proxy_client *c, struct localexec_job *job)
 			proxy_msg_set(&c->unnamed_parse, (const uint8_t *)c->held_msg.data,
 			              be_get_u32((const uint8_t *)c->held_msg.data + 1) + 1);
 			c->unnamed_select = true;
-		} else if (!c->held_batch) {
+		} else if (!c->held_batch && c->held_msg.data[0] == PGW_QUERY) {
 			/* a simple Query: PostgreSQL drops the unnamed statement (the proxy answers
 			 * one locally only when the upstream holds none) */
 			proxy_msg_clear(&c->unnamed_parse);
@@ -2565,10 +2705,12 @@ static void
 proxy_local_done(struct localexec_job *job, void *arg)
 {
 	struct proxy *p = arg;
-	struct proxy_client *c;
+	struct proxy_client *c = NULL;
 
-	for (c = p->clients; c != NULL && !(c->held && c->ticket == job->ticket); c = c->next)
-		;
+	if (job->close_db == NULL) /* a block's snapshot closed: nobody's answer */
+		for (c = p->clients; c != NULL && !(c->held && c->ticket == job->ticket);
+		     c = c->next)
+			;
 	if (c != NULL) {
 		proxy_local_finish(c, job);
 		if (c->finished_job == job)
@@ -2697,9 +2839,22 @@ proxy_client_relay(struct proxy_client *c)
 			proxy_buf_consume(&c->cin, total);
 			continue;
 		}
+		if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !c->unsynced &&
+		    (msg.type == PGW_SYNC || msg.type == PGW_FLUSH)) {
+			/* nothing to run: a Sync gets the block's status, a Flush nothing */
+			if (msg.type == PGW_SYNC) {
+				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
+				proxy_block_answer(c, NULL, false, NULL, NULL, NULL);
+			}
+			proxy_buf_consume(&c->cin, total);
+			continue;
+		}
+		if (c->blk != PROXY_BLK_NONE && c->state == PC_DRAIN)
+			proxy_block_drain(c);
 		if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !proxy_block_leave(c)) {
 			/* a block served here that cannot move upstream: an error */
-			if (msg.type == PGW_QUERY || msg.type == PGW_SYNC) {
+			if (msg.type == PGW_QUERY || msg.type == PGW_SYNC ||
+			    msg.type == PGW_FUNCTION_CALL) {
 				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
 				proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message,
 				                   c->blk_hint);

@@ -699,6 +699,19 @@ translate_transaction(const char *sql, struct translate_txn *out)
 		if (!ts->chain)
 			out->kind = TRANSLATE_TXN_ROLLBACK;
 		break;
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
+		if (ts->savepoint_name == NULL || ts->savepoint_name[0] == '\0' ||
+		    strlen(ts->savepoint_name) >= sizeof(out->name))
+			break;
+		snprintf(out->name, sizeof(out->name), "%s", ts->savepoint_name);
+		out->kind = ts->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT
+		                    ? TRANSLATE_TXN_SAVEPOINT
+		            : ts->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE
+		                    ? TRANSLATE_TXN_RELEASE
+		                    : TRANSLATE_TXN_ROLLBACK_TO;
+		break;
 	default:
 		break;
 	}

@@ -54,10 +54,13 @@ void translate_result_free(struct translate_result *out);
 
 /* A transaction statement, as a simple Query may carry it. */
 enum translate_txn_kind {
-	TRANSLATE_TXN_OTHER = 0, /* anything else, several statements, or not parsed */
-	TRANSLATE_TXN_BEGIN,     /* BEGIN or START TRANSACTION */
-	TRANSLATE_TXN_COMMIT,    /* COMMIT or END, without AND CHAIN */
-	TRANSLATE_TXN_ROLLBACK,  /* ROLLBACK or ABORT, without AND CHAIN */
+	TRANSLATE_TXN_OTHER = 0,   /* anything else, several statements, or not parsed */
+	TRANSLATE_TXN_BEGIN,       /* BEGIN or START TRANSACTION */
+	TRANSLATE_TXN_COMMIT,      /* COMMIT or END, without AND CHAIN */
+	TRANSLATE_TXN_ROLLBACK,    /* ROLLBACK or ABORT, without AND CHAIN */
+	TRANSLATE_TXN_SAVEPOINT,   /* SAVEPOINT name */
+	TRANSLATE_TXN_RELEASE,     /* RELEASE [SAVEPOINT] name */
+	TRANSLATE_TXN_ROLLBACK_TO, /* ROLLBACK [WORK|TRANSACTION] TO [SAVEPOINT] name */
 };
 
 enum translate_isolation {
@@ -72,6 +75,7 @@ struct translate_txn {
 	enum translate_isolation isolation;
 	int read_only;  /* -1: not given (default_transaction_read_only), 0: READ WRITE, 1 */
 	int deferrable; /* -1: not given, 0, 1 */
+	char name[64];  /* a savepoint's, as the parser folded it */
 };
 
 /* Reads a transaction statement. Returns its kind (also in out->kind). */

@@ -165,6 +165,16 @@ def test_pgjdbc_same_through_proxy(db, sqledge_factory, jdbc):
     assert sum(line.startswith("fetch ") for line in lines) >= 10, lines
 
 
+def jdbc_mode(classpath, db, port, table, mode):
+    """JdbcCheck's output lines for one of its modes (setup, reads, ryw)."""
+    res = subprocess.run(["java", "-cp", classpath, "JdbcCheck", *client_args(db, port, table),
+                          mode], env=client_env(), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         timeout=RUN_TIMEOUT)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.splitlines()
+
+
 def test_pgjdbc_binary_reads_from_the_copy(db, sqledge_factory, jdbc):
     """Server-prepared statements with binary results, answered from the copy: the same
     values through sqledge as straight from PostgreSQL."""
@@ -175,12 +185,7 @@ def test_pgjdbc_binary_reads_from_the_copy(db, sqledge_factory, jdbc):
     sq = started_proxy(db, sqledge_factory)
 
     def jdbc_run(port, mode):
-        res = subprocess.run(["java", "-cp", classpath, "JdbcCheck",
-                              *client_args(db, port, table), mode], env=client_env(),
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, timeout=RUN_TIMEOUT)
-        assert res.returncode == 0, res.stderr
-        return res.stdout.splitlines()
+        return jdbc_mode(classpath, db, port, table, mode)
 
     jdbc_run(db.cluster.port, "setup")
     sq.wait_caught_up()
@@ -194,6 +199,30 @@ def test_pgjdbc_binary_reads_from_the_copy(db, sqledge_factory, jdbc):
     assert sq.proxy_workers()["queries_local"] - before >= 10
 
 
+def test_pgjdbc_reads_its_own_writes_from_the_copy(db, sqledge_factory, jdbc):
+    """INSERT then SELECT of the new row, thirty times, through server-prepared statements:
+    every read sees its write, and the reads are the copy's."""
+    if jdbc.problem:
+        pytest.fail("pgjdbc check cannot run: " + jdbc.problem, pytrace=False)
+    classpath = jdbc.classes + os.pathsep + JDBC_JAR
+    table = "drv_ryw_" + harness.unique_suffix()
+    sq = started_proxy(db, sqledge_factory)
+
+    def jdbc_run(port, mode):
+        return jdbc_mode(classpath, db, port, table, mode)
+
+    jdbc_run(db.cluster.port, "setup")
+    sq.wait_caught_up()
+    before = sq.proxy_workers()["queries_local"]
+    lines = jdbc_run(sq.proxy_port, "ryw")
+    rows = [line for line in lines if line.startswith("ryw ")]
+    assert len(rows) == 30, lines
+    for i, line in enumerate(rows):
+        assert '"row": "%d|ryw %d"' % (100000 + i, i) in line, line
+    # the statements are prepared upstream on first use; the reads after are the copy's
+    assert sq.proxy_workers()["queries_local"] - before >= 25
+
+
 def test_node_postgres_same_through_proxy(db, sqledge_factory):
     problem = node_problem()
     if problem:
@@ -204,3 +233,31 @@ def test_node_postgres_same_through_proxy(db, sqledge_factory):
         lambda port, table: ["node", script, *client_args(db, port, table)])
     assert any('"code":"23505"' in line for line in lines), lines
     assert sum(line.startswith("notification ") for line in lines) == 4, lines
+
+
+def test_node_postgres_reads_its_own_writes_from_the_copy(db, sqledge_factory):
+    """INSERT then SELECT of the new row, thirty times, with parameters (the unnamed
+    statement): every read sees its write, and the reads are the copy's."""
+    problem = node_problem()
+    if problem:
+        pytest.fail("node-postgres check cannot run: " + problem, pytrace=False)
+    script = os.path.join(CLIENTS, "node_check.js")
+    table = "drv_nryw_" + harness.unique_suffix()
+    sq = started_proxy(db, sqledge_factory)
+
+    def node_run(port, mode):
+        res = subprocess.run(["node", script, *client_args(db, port, table), mode],
+                             env=client_env(), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             timeout=RUN_TIMEOUT)
+        assert res.returncode == 0, res.stderr
+        return res.stdout.splitlines()
+
+    node_run(db.cluster.port, "setup")
+    sq.wait_caught_up()
+    before = sq.proxy_workers()["queries_local"]
+    rows = [line for line in node_run(sq.proxy_port, "ryw") if line.startswith("ryw ")]
+    assert len(rows) == 30, rows
+    for i, line in enumerate(rows):
+        assert '"row":"%d|ryw %d"' % (100000 + i, i) in line, line
+    assert sq.proxy_workers()["queries_local"] - before >= 25

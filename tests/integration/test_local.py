@@ -6,6 +6,7 @@ statement a role may not read, goes upstream."""
 import contextlib
 import os
 import signal
+import socket
 import struct
 import subprocess
 import threading
@@ -717,6 +718,11 @@ def status_of(conn):
             psycopg2.extensions.TRANSACTION_STATUS_INERROR: "E"}[conn.info.transaction_status]
 
 
+def read_one(cur, id_):
+    cur.execute("SELECT body FROM notes WHERE id = %d" % id_)
+    return cur.fetchall()
+
+
 def test_read_only_blocks_are_served_from_one_snapshot(db, sqledge_factory):
     """BEGIN READ ONLY blocks read the copy: REPEATABLE READ ones from one SQLite snapshot
     for the whole block, READ COMMITTED ones until a statement needs the upstream, where the
@@ -756,6 +762,33 @@ def test_read_only_blocks_are_served_from_one_snapshot(db, sqledge_factory):
             cur.execute("SELECT body FROM notes WHERE id = 2")
         cur.execute("COMMIT")
         assert cur.statusmessage == "ROLLBACK" and status_of(conn) == "I"
+        # savepoints are kept by name: ROLLBACK TO recovers a failed block, as upstream
+        local, forwarded = counters(sq)
+        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        cur.execute("SELECT body FROM notes WHERE id = 2")
+        cur.execute("SAVEPOINT a")
+        with pytest.raises(psycopg2.errors.FeatureNotSupported):
+            cur.execute("SELECT count(*) FROM notes")
+        cur.execute("ROLLBACK TO SAVEPOINT a")
+        assert cur.statusmessage == "ROLLBACK" and status_of(conn) == "T"
+        assert read_one(cur, 2) == [("two",)]
+        cur.execute("RELEASE a")
+        with pytest.raises(psycopg2.errors.InvalidSavepointSpecification):
+            cur.execute("RELEASE a")
+        assert status_of(conn) == "E"
+        cur.execute("ROLLBACK")
+        assert counters(sq)[1] == forwarded
+        # a READ COMMITTED block moves upstream with its savepoints
+        cur.execute("BEGIN READ ONLY")
+        cur.execute("SAVEPOINT \"Sp 1\"")
+        assert read_one(cur, 2) == [("two",)]
+        cur.execute("SELECT count(*) FROM notes")
+        with pytest.raises(psycopg2.errors.DivisionByZero):
+            cur.execute("SELECT 1 / 0")
+        cur.execute("ROLLBACK TO \"Sp 1\"")  # upstream's savepoint
+        cur.execute("SELECT count(*) FROM notes")
+        assert cur.fetchall() == [(2,)]
+        cur.execute("COMMIT")
         # ... but before any answer, the whole block goes upstream
         cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         cur.execute("SELECT count(*) FROM notes")
@@ -765,6 +798,27 @@ def test_read_only_blocks_are_served_from_one_snapshot(db, sqledge_factory):
         with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
             cur.execute("INSERT INTO notes VALUES (9, 'nine')")  # upstream's own error
         cur.execute("ROLLBACK")
+        # the comment sends a block upstream
+        local, forwarded = counters(sq)
+        cur.execute("/* sqledge:upstream */ BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        cur.execute("SELECT body FROM notes WHERE id = 2")
+        cur.execute("SELECT count(*) FROM notes")
+        cur.execute("COMMIT")
+        assert counters(sq) == (local, forwarded + 4), counters(sq)
+        # READ COMMITTED READ ONLY: each statement reads the copy as it is then
+        cur.execute("START TRANSACTION READ ONLY")
+        assert cur.statusmessage == "START TRANSACTION"
+        cur.execute("SELECT body FROM notes WHERE id = 2")
+        assert cur.fetchall() == [("two",)]
+        ocur.execute("UPDATE notes SET body = 'dos' WHERE id = 2")
+        sq.wait_caught_up()
+        cur.execute("SELECT body FROM notes WHERE id = 2")
+        assert cur.fetchall() == [("dos",)]
+        with pytest.raises(psycopg2.errors.ActiveSqlTransaction):
+            cur.execute("SET TRANSACTION READ WRITE")  # after a query, as upstream
+        cur.execute("ROLLBACK")
+        ocur.execute("UPDATE notes SET body = 'two' WHERE id = 2")
+        sq.wait_caught_up()
         # READ COMMITTED READ ONLY: local reads, then the block moves upstream
         local, forwarded = counters(sq)
         cur.execute("BEGIN READ ONLY")
@@ -823,9 +877,16 @@ def test_read_only_blocks_in_the_extended_protocol_and_their_timeout(db, sqledge
         assert b"0A000" in got[0][1]
         got = raw_batch(through, P("", "ROLLBACK"), B("", ""), E(""))
         assert got[-2:] == [("C", b"ROLLBACK\0"), ("Z", b"I")], got
-        # a block left idle longer than idle_in_transaction_timeout ends the session, so
-        # that it cannot hold a snapshot of the copy for ever
-        raw_answer(through, "BEGIN READ ONLY")
+        # a Sync alone, or a Flush, runs nothing: the block goes on
+        raw_answer(through, "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        raw_batch(through, *sel)
+        through.send_raw(pgproto.FLUSH + pgproto.SYNC)
+        assert through.recv_until("Z") == [("Z", b"T")]
+        assert raw_answer(through, "COMMIT") == [("C", b"COMMIT\0"), ("Z", b"I")]
+        # a REPEATABLE READ block left idle longer than idle_in_transaction_timeout ends the
+        # session, so that it cannot hold a snapshot of the copy for ever
+        assert raw_answer(through, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") == [
+            ("C", b"BEGIN\0"), ("Z", b"T")]
         raw_answer(through, "SELECT body FROM notes WHERE id = 1")
         time.sleep(1.5)
         got = through.recv_until("E")
@@ -851,11 +912,24 @@ def test_read_committed_local_reads_until_the_first_write(db, sqledge_factory):
         assert cur.fetchall() == [("uno",)]  # its own write, upstream
         cur.execute("COMMIT")
         assert counters(sq) == (local + 2, forwarded + 3), counters(sq)
+        # a client that leaves with a block open: its write is not committed
+        r = Raw(port=sq.proxy_port)
+        r.login(db.user, db.name, db.password, params={"application_name": "leaver"})
+        raw_answer(r, "SELECT body FROM notes WHERE id = 1")
+        r.send_raw(pgproto.query("BEGIN") + pgproto.query("SELECT body FROM notes ORDER BY id") +
+                   pgproto.query("INSERT INTO notes VALUES (77, 'uncommitted')"))
+        r.sock.shutdown(socket.SHUT_WR)  # leaves, taking the answers (PostgreSQL rolls back)
+        harness.wait_for(lambda: db.query("SELECT count(*) FROM pg_stat_activity WHERE "
+                                          "application_name = 'leaver'") == [(0,)], 10,
+                         "the leaving client's upstream session to end")
+        r.close()
+        assert db.query("SELECT count(*) FROM notes WHERE id = 77") == [(0,)]
+        local, _ = counters(sq)
         cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # not READ COMMITTED: upstream
         cur.execute("SELECT body FROM notes WHERE id = 1")
         assert cur.fetchall() == [("uno",)]
         cur.execute("COMMIT")
-        assert counters(sq)[0] == local + 2
+        assert counters(sq)[0] == local
     assert db.query("SELECT body FROM notes WHERE id = 1") == [("uno",)]
 
 

@@ -173,15 +173,21 @@ test_transactions(void)
 	        {"abort", TRANSLATE_TXN_ROLLBACK, 0, 0, 0},
 	        {"COMMIT AND CHAIN", TRANSLATE_TXN_OTHER, 0, 0, 0},
 	        {"ROLLBACK AND CHAIN", TRANSLATE_TXN_OTHER, 0, 0, 0},
-	        {"ROLLBACK TO SAVEPOINT a", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	        {"ROLLBACK TO SAVEPOINT a", TRANSLATE_TXN_ROLLBACK_TO, 0, 0, 0},
 	        {"COMMIT PREPARED 'x'", TRANSLATE_TXN_OTHER, 0, 0, 0},
-	        {"SAVEPOINT a", TRANSLATE_TXN_OTHER, 0, 0, 0},
+	        {"SAVEPOINT a", TRANSLATE_TXN_SAVEPOINT, 0, 0, 0},
+	        {"release savepoint \"A b\"", TRANSLATE_TXN_RELEASE, 0, 0, 0},
 	        {"BEGIN; SELECT 1", TRANSLATE_TXN_OTHER, 0, 0, 0},
 	        {"SELECT 1", TRANSLATE_TXN_OTHER, 0, 0, 0},
 	        {"BEGIN READ ONLY garbage", TRANSLATE_TXN_OTHER, 0, 0, 0},
 	};
 	struct translate_txn t;
 	size_t i;
+
+	CHECK_INT(translate_transaction("RELEASE \"A b\"", &t), TRANSLATE_TXN_RELEASE);
+	CHECK_STR(t.name, "A b");
+	CHECK_INT(translate_transaction("rollback work to Sp1", &t), TRANSLATE_TXN_ROLLBACK_TO);
+	CHECK_STR(t.name, "sp1");
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		translate_transaction(cases[i].sql, &t);

@@ -57,10 +57,10 @@ public class JdbcCheck {
     }
 
     public static void main(String[] args) {
-        if (args.length != 6 && !(args.length == 7
-                && (args[6].equals("setup") || args[6].equals("reads")))) {
+        if (args.length != 6 && !(args.length == 7 && (args[6].equals("setup")
+                || args[6].equals("reads") || args[6].equals("ryw")))) {
             System.err.println("usage: JdbcCheck HOST PORT DBNAME USER PASSWORD TABLE"
-                + " [setup | reads]");
+                + " [setup | reads | ryw]");
             System.exit(2);
         }
         // the driver sends the JVM's time zone as the session's TimeZone
@@ -79,6 +79,8 @@ public class JdbcCheck {
             } else if (args[6].equals("setup")) {
                 check.createTable();
                 check.insertRows();
+            } else if (args[6].equals("ryw")) {
+                check.readYourWrites();
             } else {
                 check.selectRows();
             }
@@ -180,6 +182,29 @@ public class JdbcCheck {
             for (Object[] r : ROWS) {
                 bindRow(ps, r);
                 out("insert", "id", r[0], "update_count", ps.executeUpdate());
+            }
+        }
+    }
+
+    // Each row read right after it was written, through server-prepared statements: the
+    // read must see the write (read-your-writes).
+    private void readYourWrites() throws SQLException {
+        String ins = "INSERT INTO " + table + " (id, txt) VALUES (?, ?)";
+        String sel = "SELECT id, txt FROM " + table + " WHERE id = ?";
+        try (PreparedStatement pi = conn.prepareStatement(ins);
+             PreparedStatement ps = conn.prepareStatement(sel)) {
+            for (int i = 0; i < 30; i++) {
+                int id = 100000 + i;
+                pi.setInt(1, id);
+                pi.setString(2, "ryw " + i);
+                pi.executeUpdate();
+                ps.setInt(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    StringBuilder got = new StringBuilder();
+                    while (rs.next())
+                        got.append(rs.getInt(1)).append('|').append(rs.getString(2));
+                    out("ryw", "id", id, "row", got.toString());
+                }
             }
         }
     }

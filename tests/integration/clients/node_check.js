@@ -280,12 +280,40 @@ async function scenario(a, b, table) {
   out('drop', { command: r.command });
 }
 
+// setup: create TABLE (id, txt); ryw: each row read right after it was written, with
+// parameters (the unnamed statement): the read must see the write.
+async function readYourWrites(args, mode) {
+  const [host, port, database, user, password, table] = args;
+  const c = new Client({
+    host, port: Number(port), database, user, password,
+    ssl: false, connectionTimeoutMillis: 10000, query_timeout: 60000,
+  });
+  await c.connect();
+  try {
+    if (mode === 'setup') {
+      // a row, so that the copy has the table when the reads begin
+      await c.query(`CREATE TABLE ${table} (id int4 PRIMARY KEY, txt text)`);
+      await c.query(`INSERT INTO ${table} VALUES (0, 'setup')`);
+      return;
+    }
+    for (let i = 0; i < 30; i++) {
+      const id = 100000 + i;
+      await c.query(`INSERT INTO ${table} (id, txt) VALUES ($1, $2)`, [id, `ryw ${i}`]);
+      const r = await c.query(`SELECT id, txt FROM ${table} WHERE id = $1`, [id]);
+      out('ryw', { id, row: r.rows.map((row) => `${row.id}|${row.txt}`).join(',') });
+    }
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
 const args = process.argv.slice(2);
-if (args.length !== 6) {
-  console.error('usage: node node_check.js HOST PORT DBNAME USER PASSWORD TABLE');
+const mode = args.length === 7 ? args.pop() : null;
+if (args.length !== 6 || (mode !== null && mode !== 'setup' && mode !== 'ryw')) {
+  console.error('usage: node node_check.js HOST PORT DBNAME USER PASSWORD TABLE [setup | ryw]');
   process.exit(2);
 }
-run(args).then(
+(mode ? readYourWrites(args, mode) : run(args)).then(
   () => process.exit(0),
   (err) => {
     console.error('node_check failed: ' + (err && err.stack ? err.stack : err));
