@@ -29,6 +29,7 @@ enum cfg_type {
 };
 
 #define CFG_SECRET 0x1 /* never echoed in messages or dumps; wiped before it is freed */
+#define CFG_LIVE 0x2   /* a reload changes it while sqledge runs; the others need a restart */
 
 /* Marks a value that the reader stashed: inih sees "key = \x01<n>" instead of the real value. */
 #define CFG_STASH_MARK '\x01'
@@ -74,18 +75,26 @@ static const char *cfg_check_upstream_down(char **value);
 	{                                                                                          \
 		sec, key, CFG_BOOL, #def, 0, 0, offsetof(struct cfg, field), 0, NULL               \
 	}
+#define KEY_INT_LIVE(sec, key, field, def, min, max)                                               \
+	{                                                                                          \
+		sec, key, CFG_INT, #def, min, max, offsetof(struct cfg, field), CFG_LIVE, NULL     \
+	}
+#define KEY_BOOL_LIVE(sec, key, field, def)                                                        \
+	{                                                                                          \
+		sec, key, CFG_BOOL, #def, 0, 0, offsetof(struct cfg, field), CFG_LIVE, NULL        \
+	}
 
 /* Sections appear in this order in cfg_dump(); keep each section's keys together. */
 static const struct cfg_key cfg_keys[] = {
         KEY_STR("upstream", "user", upstream_user, "postgres", 0, NULL),
-        KEY_STR("upstream", "password", upstream_password, "", CFG_SECRET, NULL),
-        KEY_STR("upstream", "password_file", upstream_password_file, "", 0, NULL),
+        KEY_STR("upstream", "password", upstream_password, "", CFG_SECRET | CFG_LIVE, NULL),
+        KEY_STR("upstream", "password_file", upstream_password_file, "", CFG_LIVE, NULL),
         KEY_STR("upstream", "address", upstream_address, "localhost", 0, NULL),
         KEY_INT("upstream", "port", upstream_port, 5432, 1, 65535),
         KEY_STR("upstream", "name", upstream_name, "postgres", 0, NULL),
         KEY_STR("upstream", "schema", upstream_schema, "public", 0, cfg_check_schema),
         KEY_STR("upstream", "sslmode", upstream_sslmode, "prefer", 0, cfg_check_sslmode),
-        KEY_INT("upstream", "connect_timeout", upstream_connect_timeout, 10, 1, 3600),
+        KEY_INT_LIVE("upstream", "connect_timeout", upstream_connect_timeout, 10, 1, 3600),
 
         KEY_STR("replication", "plugin", replication_plugin, "pgoutput", 0, cfg_check_plugin),
         KEY_STR("replication", "slot_name", replication_slot_name, "sqledge", 0,
@@ -96,36 +105,40 @@ static const struct cfg_key cfg_keys[] = {
         KEY_BOOL("replication", "temp_slot", replication_temp_slot, false),
         KEY_BOOL("replication", "create_publication", replication_create_publication, true),
         KEY_INT("replication", "status_interval", replication_status_interval, 10, 1, 3600),
-        KEY_INT("replication", "batch_max_ms", replication_batch_max_ms, 200, 1, 60000),
-        KEY_INT("replication", "batch_max_rows", replication_batch_max_rows, 50000, 1, 10000000),
-        KEY_INT("replication", "reconnect_max", replication_reconnect_max, 30, 1, 3600),
+        KEY_INT_LIVE("replication", "batch_max_ms", replication_batch_max_ms, 200, 1, 60000),
+        KEY_INT_LIVE("replication", "batch_max_rows", replication_batch_max_rows, 50000, 1,
+                     10000000),
+        KEY_INT_LIVE("replication", "reconnect_max", replication_reconnect_max, 30, 1, 3600),
         KEY_INT("replication", "slot_timeout", replication_slot_timeout, 60, 1, 86400),
 
         KEY_STR("local", "db_path", local_db_path, "./sqledge.db", 0, cfg_check_nonempty),
 
         KEY_STR("proxy", "address", proxy_address, "localhost", 0, NULL),
         KEY_INT("proxy", "port", proxy_port, 5433, 1, 65535),
-        KEY_INT("proxy", "workers", proxy_workers, 0, 0, CFG_MAX_PROXY_WORKERS),
+        KEY_INT_LIVE("proxy", "workers", proxy_workers, 0, 0, CFG_MAX_PROXY_WORKERS),
         KEY_STR("proxy", "unix_socket_dir", proxy_unix_socket_dir, "", 0, NULL),
-        KEY_STR("proxy", "auth", proxy_auth, "password", 0, cfg_check_auth),
-        KEY_INT("proxy", "max_clients", proxy_max_clients, 1000, 1, 1000000),
-        KEY_INT("proxy", "max_upstream_connections", proxy_max_upstream_connections, 0, 0, 1000000),
-        KEY_INT("proxy", "queue_timeout", proxy_queue_timeout, 60, 1, 86400),
-        KEY_INT("proxy", "max_message_size", proxy_max_message_size, 268435456, 10000, 1073741823),
+        KEY_STR("proxy", "auth", proxy_auth, "password", CFG_LIVE, cfg_check_auth),
+        KEY_INT_LIVE("proxy", "max_clients", proxy_max_clients, 1000, 1, 1000000),
+        KEY_INT_LIVE("proxy", "max_upstream_connections", proxy_max_upstream_connections, 0, 0,
+                     1000000),
+        KEY_INT_LIVE("proxy", "queue_timeout", proxy_queue_timeout, 60, 1, 86400),
+        KEY_INT_LIVE("proxy", "max_message_size", proxy_max_message_size, 268435456, 10000,
+                     1073741823),
         KEY_BOOL("proxy", "local_reads", proxy_local_reads, true),
-        KEY_STR("proxy", "consistency", proxy_consistency, "session", 0, cfg_check_consistency),
-        KEY_INT("proxy", "max_wait", proxy_max_wait, 1000, 0, 3600000),
-        KEY_INT("proxy", "max_lag", proxy_max_lag, 30000, 0, 86400000),
-        KEY_INT("proxy", "idle_in_transaction_timeout", proxy_idle_in_transaction_timeout, 60000, 0,
-                86400000),
-        KEY_BOOL("proxy", "read_committed_local", proxy_read_committed_local, false),
-        KEY_STR("proxy", "on_upstream_down", proxy_on_upstream_down, "serve_stale", 0,
+        KEY_STR("proxy", "consistency", proxy_consistency, "session", CFG_LIVE,
+                cfg_check_consistency),
+        KEY_INT_LIVE("proxy", "max_wait", proxy_max_wait, 1000, 0, 3600000),
+        KEY_INT_LIVE("proxy", "max_lag", proxy_max_lag, 30000, 0, 86400000),
+        KEY_INT_LIVE("proxy", "idle_in_transaction_timeout", proxy_idle_in_transaction_timeout,
+                     60000, 0, 86400000),
+        KEY_BOOL_LIVE("proxy", "read_committed_local", proxy_read_committed_local, false),
+        KEY_STR("proxy", "on_upstream_down", proxy_on_upstream_down, "serve_stale", CFG_LIVE,
                 cfg_check_upstream_down),
 
         /* empty means "sqledge.sock next to db_path", filled in by cfg_load() */
         KEY_STR("control", "socket", control_socket, "", 0, NULL),
 
-        KEY_STR("log", "level", log_level, "info", 0, cfg_check_log_level),
+        KEY_STR("log", "level", log_level, "info", CFG_LIVE, cfg_check_log_level),
 };
 
 #define CFG_NKEYS ARRAY_SIZE(cfg_keys)
@@ -912,6 +925,100 @@ cfg_free(struct cfg *cfg)
 	}
 	free(cfg->source);
 	free(cfg);
+}
+
+int
+cfg_reload(struct cfg *cur, struct cfg *next)
+{
+	int changed = 0;
+	size_t k;
+
+	for (k = 0; k < CFG_NKEYS; k++) {
+		const struct cfg_key *key = &cfg_keys[k];
+		void *a = (char *)cur + key->offset, *b = (char *)next + key->offset;
+		bool same, secret = key->flags & CFG_SECRET;
+		char was[32], now[32];
+		const char *ws = was, *ns = now;
+
+		switch (key->type) {
+		case CFG_STRING:
+			same = strcmp(*(char **)a, *(char **)b) == 0;
+			ws = *(char **)a;
+			ns = *(char **)b;
+			break;
+		case CFG_INT:
+			same = *(int *)a == *(int *)b;
+			snprintf(was, sizeof(was), "%d", *(int *)a);
+			snprintf(now, sizeof(now), "%d", *(int *)b);
+			break;
+		default:
+			same = *(bool *)a == *(bool *)b;
+			ws = *(bool *)a ? "true" : "false";
+			ns = *(bool *)b ? "true" : "false";
+			break;
+		}
+		if (same)
+			continue;
+		if (!(key->flags & CFG_LIVE)) {
+			if (secret)
+				log_warn("[%s] %s changed, which needs a restart: the old value "
+				         "stays "
+				         "until then",
+				         key->section, key->name);
+			else
+				log_warn("[%s] %s changed from \"%s\" to \"%s\", which needs a "
+				         "restart: \"%s\" stays until then",
+				         key->section, key->name, ws, ns, ws);
+			continue;
+		}
+		if (secret)
+			log_info("[%s] %s changed", key->section, key->name);
+		else
+			log_info("[%s] %s changed from \"%s\" to \"%s\"", key->section, key->name,
+			         ws, ns);
+		changed++;
+		if (key->type == CFG_STRING) {
+			char *old = *(char **)a;
+
+			*(char **)a = *(char **)b;
+			*(char **)b = old; /* freed with next, wiped first when secret */
+		} else if (key->type == CFG_INT) {
+			*(int *)a = *(int *)b;
+		} else {
+			*(bool *)a = *(bool *)b;
+		}
+	}
+	return changed;
+}
+
+int
+cfg_reload_file(struct cfg *cur, struct strbuf *errors)
+{
+	struct cfg *next = NULL;
+	enum log_level level;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&text, &len);
+	int rc;
+
+	if (err == NULL) {
+		strbuf_printf(errors, "cannot collect the configuration's errors: %s\n",
+		              strerror(errno));
+		return -1;
+	}
+	rc = cfg_load(cur->source, err, &next);
+	fclose(err);
+	if (rc < 0) {
+		strbuf_puts(errors, text ? text : "");
+		free(text);
+		return -1;
+	}
+	free(text);
+	rc = cfg_reload(cur, next);
+	cfg_free(next);
+	if (log_level_parse(cur->log_level, &level) == 0)
+		log_set_level(level);
+	return rc;
 }
 
 /* Writes s so that the reader gives back exactly s: bare when that is safe, else quoted. */

@@ -72,6 +72,17 @@ struct cfg {
 int cfg_load(const char *path, FILE *err, struct cfg **out);
 void cfg_free(struct cfg *cfg);
 
+/* A reload: takes from next (loaded from the same sources) the values that may change while
+ * sqledge runs into cur, and logs each key that changed, or that changed but needs a restart
+ * (cur keeps its value then). Returns how many keys took a new value. */
+int cfg_reload(struct cfg *cur, struct cfg *next);
+
+struct strbuf;
+/* cfg_reload() from cur's own sources (its file, then the environment), and the log level
+ * applied. Returns the number of keys changed, or -1 when the new configuration is invalid:
+ * errors gets its problems (one line each) and cur is left as it was. */
+int cfg_reload_file(struct cfg *cur, struct strbuf *errors);
+
 /* Writes the effective configuration as ini text, passwords masked. */
 void cfg_dump(const struct cfg *cfg, FILE *out);
 

@@ -15,6 +15,7 @@ enum chan_msg_type {
 	CHAN_MSG_STATUS_REQ, /* master -> worker: send your counters */
 	CHAN_MSG_STATUS_ANS, /* worker -> master: counters (worker-defined payload) */
 	CHAN_MSG_CANCEL_FWD, /* either way: a CancelRequest for another worker */
+	CHAN_MSG_RETIRE,     /* master -> proxy worker: take no new clients, leave after the last */
 };
 
 /* Creates the pair with FD_CLOEXEC on both ends. fds[0] is the master's, fds[1] the worker's. */

@@ -346,13 +346,22 @@ localread_stateless(const char *sql)
 	        "commit",  "end",    "abort",     "show",     "copy",
 	        "explain", "vacuum", "analyze",   "truncate", "checkpoint",
 	};
+	/* functions that leave state in the session when called from a plain statement */
+	static const char *const calls[] = {"set_config", "pg_advisory", "nextval",
+	                                    "setval",     "lo_open",     "dblink"};
 	const char *p, *semi;
 	size_t i;
 
-	if (localread_kind(sql, true) != LOCALREAD_KIND_OTHER)
-		return true;
+	for (i = 0; i < ARRAY_SIZE(calls); i++)
+		if (strcasestr(sql, calls[i]) != NULL)
+			return false;
 	if ((p = localread_skip_blanks(sql)) == NULL)
 		return false;
+	if (localread_word(p, "call"))
+		return false; /* a procedure may do anything, SET included */
+	if (localread_kind(sql, true) != LOCALREAD_KIND_OTHER)
+		/* SELECT ... INTO makes a table, a temporary one perhaps */
+		return !(localread_word(p, "select") && strcasestr(p, "into") != NULL);
 	semi = strchr(p, ';');
 	if (semi != NULL && *localread_skip_spaces(semi + 1) != '\0')
 		return false; /* several statements: any of them may be a SET */

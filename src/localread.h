@@ -121,8 +121,9 @@ enum localread_kind {
 enum localread_kind localread_kind(const char *sql, bool simple);
 
 /* Whether a statement leaves no state in the session that a new connection would not have
- * (SET, PREPARE, LISTEN, CREATE TEMP... do; so may anything not known). A function that
- * changes settings, called from a SELECT, is not seen. */
+ * (SET, PREPARE, LISTEN, CREATE TEMP, CALL, SELECT INTO, set_config(), advisory locks,
+ * nextval()... do; so may anything not known). A function of the application's own that
+ * changes such state is not seen. */
 bool localread_stateless(const char *sql);
 
 /* Notes a Parse of a named statement (forgetting an earlier one of that name): the text of a

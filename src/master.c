@@ -47,6 +47,7 @@
 #define MASTER_LISTEN_BACKLOG 1024
 
 struct master;
+static int master_reload(struct master *m, struct strbuf *answer);
 
 /* One control socket connection: read a line, write the answer, close. */
 struct master_client {
@@ -78,6 +79,7 @@ struct master_proc {
 	struct event *chan_ev;
 	struct event *respawn_timer;
 	bool spawned;       /* the first incarnation has been forked */
+	bool retiring;      /* a reload lowered the number of proxy workers: no respawn */
 	int64_t started_us; /* time_mono_us() at fork */
 	int64_t backoff_us; /* delay before the next respawn */
 	uint32_t restarts;
@@ -308,6 +310,8 @@ master_client_answer(struct master_client *c)
 		ctl_render_status(m->cfg, m->shm, 0, &c->out);
 	} else if (strcmp(req, "status json") == 0) {
 		ctl_render_status(m->cfg, m->shm, 1, &c->out);
+	} else if (strcmp(req, "reload") == 0) {
+		master_reload(m, &c->out);
 	} else if (strcmp(req, "stop") == 0) {
 		log_info("stop requested over the control socket");
 		strbuf_puts(&c->out, "stopping\n");
@@ -676,6 +680,16 @@ master_any_running(struct master *m)
 	return false;
 }
 
+/* The slots past the last proxy worker wanted or still running go. */
+static void
+master_trim_procs(struct master *m)
+{
+	while (m->nprocs > 1 && m->procs[m->nprocs - 1].retiring &&
+	       m->procs[m->nprocs - 1].pid <= 0)
+		m->nprocs--;
+	m->shm->proxy_nworkers = (uint32_t)(m->nprocs - 1);
+}
+
 static void
 master_proc_exited(struct master_proc *w, int status)
 {
@@ -708,6 +722,11 @@ master_proc_exited(struct master_proc *w, int status)
 	if (m->stopping) {
 		if (!master_any_running(m))
 			event_base_loopbreak(m->base);
+		return;
+	}
+	if (w->retiring) {
+		log_info("%s retired", name);
+		master_trim_procs(m);
 		return;
 	}
 	if (code == EXIT_FATAL) {
@@ -773,6 +792,111 @@ master_begin_stop(struct master *m, int exit_code)
 	evtimer_add(m->stop_timer, &tv);
 }
 
+static int master_proxy_workers(const struct cfg *cfg);
+
+/* As many proxy workers as the configuration says: new ones start; extra ones stop taking
+ * clients and leave once their last client has (no client is dropped). */
+static void
+master_resize_proxies(struct master *m)
+{
+	int want = 1 + master_proxy_workers(m->cfg), k;
+
+	for (k = 1; k < want; k++) {
+		struct master_proc *w = &m->procs[k];
+
+		if (k < m->nprocs && !w->retiring)
+			continue;
+		if (w->retiring && w->pid > 0) {
+			/* a retiring worker cannot take clients again: the slot waits for it */
+			continue;
+		}
+		w->retiring = false;
+		if (k >= m->nprocs)
+			m->nprocs = k + 1;
+		if (w->pid <= 0 && !evtimer_pending(w->respawn_timer, NULL)) {
+			log_info("starting proxy worker %d", w->index);
+			master_proxy_slot_reset(m, w->index);
+			if (master_spawn(w) < 0)
+				master_schedule_respawn(w);
+		}
+	}
+	for (k = want; k < m->nprocs; k++) {
+		struct master_proc *w = &m->procs[k];
+
+		if (w->retiring)
+			continue;
+		w->retiring = true;
+		evtimer_del(w->respawn_timer);
+		if (w->pid > 0 && w->chan_fd >= 0) {
+			log_info("proxy worker %d stops taking clients and leaves after its last "
+			         "one",
+			         w->index);
+			if (chan_send(w->chan_fd, CHAN_MSG_RETIRE, NULL, 0, -1) != 0)
+				log_warn("cannot tell the %s worker to retire", w->role);
+		}
+	}
+	master_trim_procs(m);
+}
+
+/* SIGHUP or "reload": the configuration is read again and validated first; an invalid one
+ * changes nothing. What may change live is taken (the other changes are logged as needing a
+ * restart), the workers reload it too, and the proxy workers are as many as it says. answer,
+ * when not NULL, gets the outcome for a control client. */
+static int
+master_reload(struct master *m, struct strbuf *answer)
+{
+	struct strbuf errs;
+	int changed, k;
+
+	if (m->stopping) {
+		if (answer)
+			strbuf_puts(answer, "error: sqledge is stopping\n");
+		return -1;
+	}
+	sdnotify("RELOADING=1");
+	log_info("reloading the configuration (%s)",
+	         m->cfg->source ? m->cfg->source : "defaults and environment");
+	strbuf_init(&errs);
+	changed = cfg_reload_file(m->cfg, &errs);
+	if (changed < 0) {
+		char *line = errs.data, *nl;
+
+		while (line && *line) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			log_error("%s", line);
+			line = nl ? nl + 1 : NULL;
+		}
+		log_error("the new configuration is invalid: sqledge goes on with the one it has");
+		if (answer) {
+			strbuf_puts(answer,
+			            "error: the new configuration is invalid, nothing changed\n");
+			if (errs.data)
+				for (k = 0; k < (int)errs.len; k++)
+					strbuf_putc(answer, errs.data[k] ? errs.data[k] : '\n');
+		}
+		strbuf_free(&errs);
+		sdnotify("READY=1");
+		return -1;
+	}
+	strbuf_free(&errs);
+	for (k = 0; k < m->nprocs; k++) {
+		struct master_proc *w = &m->procs[k];
+
+		if (w->pid > 0 && w->chan_fd >= 0 && !w->retiring &&
+		    chan_send(w->chan_fd, CHAN_MSG_RELOAD, NULL, 0, -1) != 0)
+			log_warn("cannot tell the %s worker to reload", w->role);
+	}
+	master_resize_proxies(m);
+	log_info("configuration reloaded: %d setting%s changed", changed, changed == 1 ? "" : "s");
+	if (answer)
+		strbuf_printf(answer, "reloaded: %d setting%s changed\n", changed,
+		              changed == 1 ? "" : "s");
+	sdnotify("READY=1");
+	return 0;
+}
+
 static void
 master_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -792,7 +916,8 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 		master_begin_stop(m, 0);
 		break;
 	case SIGHUP:
-		log_warn("received SIGHUP: configuration reload is not supported yet, ignoring it");
+		log_info("received SIGHUP");
+		master_reload(m, NULL);
 		break;
 	case SIGCHLD:
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -828,8 +953,9 @@ master_init_procs(struct master *m)
 	int k, nproxy = master_proxy_workers(m->cfg);
 
 	m->nprocs = 1 + nproxy;
-	m->procs = xcalloc((size_t)m->nprocs, sizeof(*m->procs));
-	for (k = 0; k < m->nprocs; k++) {
+	/* room for as many proxy workers as a reload may ask for: the slots do not move */
+	m->procs = xcalloc(1 + CFG_MAX_PROXY_WORKERS, sizeof(*m->procs));
+	for (k = 0; k < 1 + CFG_MAX_PROXY_WORKERS; k++) {
 		struct master_proc *w = &m->procs[k];
 
 		w->m = m;
@@ -897,7 +1023,7 @@ master_setup_events(struct master *m)
 			return -1;
 		}
 	}
-	for (k = 0; k < m->nprocs; k++) {
+	for (k = 0; k < 1 + CFG_MAX_PROXY_WORKERS; k++) {
 		m->procs[k].respawn_timer = evtimer_new(m->base, master_respawn_cb, &m->procs[k]);
 		if (m->procs[k].respawn_timer == NULL) {
 			log_error("cannot set up the master's events");
@@ -921,7 +1047,7 @@ master_cleanup(struct master *m)
 
 	while (m->clients)
 		master_client_free(m->clients);
-	for (k = 0; k < m->nprocs; k++) {
+	for (k = 0; m->procs && k < 1 + CFG_MAX_PROXY_WORKERS; k++) {
 		master_close_chan(&m->procs[k]);
 		if (m->procs[k].respawn_timer)
 			event_free(m->procs[k].respawn_timer);

@@ -60,6 +60,7 @@
 #define PROXY_RECHECK_US INT64_C(1000000) /* a session's check is asked again this often */
 #define PROXY_CHECKS_MAX 4                /* checks of a session in flight at once */
 #define PROXY_QUERY_SELECT1 "Q\0\0\0\015SELECT 1\0"
+#define PROXY_TCP_USER_TIMEOUT_MS "30000"
 #define PROXY_PROBE_US INT64_C(1000000) /* an unreachable upstream is tried this often */
 #define PROXY_BATCH_WAIT_MS 20          /* for the rest of a batch, then what came goes upstream */
 #define PROXY_STMT_CACHE 32       /* SQLite statements kept prepared for the loop's point reads */
@@ -251,6 +252,7 @@ struct proxy {
 	struct event *ev_accept_pause;
 	struct event *ev_queue;
 	bool accepting;
+	bool retiring; /* after its last client, it leaves (fewer workers after a reload) */
 	bool quit;
 
 	struct proxy_client *clients;
@@ -321,6 +323,8 @@ static struct localexec_job *proxy_wait_end(struct proxy_client *c);
 static void proxy_wait_remove(struct proxy_client *c);
 static void proxy_up_write_cb(evutil_socket_t fd, short what, void *arg);
 static void proxy_login_start(struct proxy_client *c);
+static void proxy_reload(struct proxy *p);
+static void proxy_retire(struct proxy *p);
 
 /* ---- buffers ---- */
 
@@ -713,6 +717,10 @@ proxy_client_free(struct proxy_client *c)
 	if (c->counted)
 		p->nheld--;
 	proxy_publish(p);
+	if (p->retiring && p->nclients == 0) {
+		p->quit = true;
+		event_base_loopbreak(p->base);
+	}
 	if (c->counted)
 		proxy_give(&p->shm->proxy_clients);
 	free(c);
@@ -950,7 +958,7 @@ static bool
 proxy_reconnect(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
-	int64_t now = time_real_us();
+	int64_t now = time_mono_us(); /* one clock for all processes, never stepped */
 
 	if (shm_load(p->shm->upstream_down_us) != 0 &&
 	    now - shm_load(p->shm->upstream_probe_us) < PROXY_PROBE_US)
@@ -2395,6 +2403,17 @@ proxy_kind_follows(const struct proxy_client *c, enum localread_kind k)
 	return k == LOCALREAD_KIND_END || (k == LOCALREAD_KIND_STMT && c->txn == 'I');
 }
 
+/* The session holds state a new upstream connection would not have: it ends with its
+ * connection, which needs the password no more. */
+static void
+proxy_stateful(struct proxy_client *c)
+{
+	if (!c->stateful) {
+		c->stateful = true;
+		proxy_wipe_password(c);
+	}
+}
+
 /* Whether a client message may begin a read the copy answers. */
 static bool
 proxy_may_read_locally(const struct proxy_client *c, const struct pgw_msg *m)
@@ -2423,7 +2442,7 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 	switch (m->type) {
 	case PGW_PARSE:
 		if (m->u.parse.name[0] != '\0' || !localread_stateless(m->u.parse.query))
-			c->stateful = true;
+			proxy_stateful(c);
 		k = localread_kind(m->u.parse.query, false);
 		if (m->u.parse.name[0] == '\0') {
 			c->unnamed_kind = (uint8_t)k;
@@ -2458,7 +2477,7 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 		break;
 	case PGW_QUERY:
 		if (!localread_stateless(m->u.query.sql))
-			c->stateful = true;
+			proxy_stateful(c);
 		c->unnamed_kind = LOCALREAD_KIND_OTHER; /* dropped, as is the portal */
 		c->portal_kind = LOCALREAD_KIND_OTHER;
 		c->unnamed_select = false;
@@ -2472,7 +2491,7 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 		break;
 	default: /* FunctionCall, COPY's messages */
 		if (m->type == PGW_FUNCTION_CALL)
-			c->stateful = true;
+			proxy_stateful(c);
 		c->seg_ok = false;
 		c->seg_other = true;
 		break;
@@ -2814,6 +2833,16 @@ proxy_client_relay(struct proxy_client *c)
 				continue;
 			}
 		}
+		if (c->up_fd < 0 && c->state == PC_READY && !c->unsynced &&
+		    (msg.type == PGW_SYNC || msg.type == PGW_FLUSH)) {
+			/* nothing to run: a Sync gets the session's status, a Flush nothing */
+			if (msg.type == PGW_SYNC) {
+				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
+				proxy_block_answer(c, NULL, false, NULL, NULL, NULL);
+			}
+			proxy_buf_consume(&c->cin, total);
+			continue;
+		}
 		if (c->up_fd < 0 && c->state == PC_READY) {
 			/* the upstream went away: a new connection first */
 			if (c->reconnecting || (!c->refuse && proxy_reconnect(c)))
@@ -2829,7 +2858,8 @@ proxy_client_relay(struct proxy_client *c)
 			        "back.";
 			log_debug("client %s: refused a statement for the upstream: %s", c->addr,
 			          p->down_why);
-			if (msg.type == PGW_QUERY || msg.type == PGW_SYNC) {
+			if (msg.type == PGW_QUERY || msg.type == PGW_SYNC ||
+			    msg.type == PGW_FUNCTION_CALL) {
 				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
 				proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message,
 				                   c->blk_hint);
@@ -3091,6 +3121,8 @@ proxy_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct proxy_client *c = arg;
 	char msg[200];
 
+	if (c->state != PC_CONNECTING && !c->reconnecting)
+		return; /* a timer of an attempt that is over */
 	snprintf(msg, sizeof(msg), "could not connect to the upstream: timeout expired after %d s",
 	         c->p->cfg->upstream_connect_timeout);
 	log_warn("client %s (user \"%s\"): %s", c->addr, c->st.user, msg);
@@ -3168,6 +3200,9 @@ proxy_conn_start(struct proxy_client *c, const char *hostaddr)
 		kw[n] = "options", val[n++] = strbuf_str(&options);
 	kw[n] = "keepalives_idle", val[n++] = "30";
 	kw[n] = "keepalives_interval", val[n++] = "10";
+	/* a link that stops answering fails the statement in flight, not after 15 minutes of
+	 * retransmission */
+	kw[n] = "tcp_user_timeout", val[n++] = PROXY_TCP_USER_TIMEOUT_MS;
 	kw[n] = NULL, val[n] = NULL;
 
 	if (!c->reconnecting)
@@ -3363,6 +3398,7 @@ proxy_login_failed(struct proxy_client *c, const char *code, const char *message
 
 	if (c->reconnecting && (strncmp(code, "08", 2) == 0 || strncmp(code, "57P", 3) == 0)) {
 		/* still unreachable: the statement gets an error, the session goes on */
+		proxy_event_free(&c->ev_timer);
 		proxy_up_close(c);
 		c->reconnecting = false;
 		c->refuse = true;
@@ -3372,11 +3408,16 @@ proxy_login_failed(struct proxy_client *c, const char *code, const char *message
 			proxy_local_release_upstream(c); /* answers the error */
 		else
 			proxy_client_process(c);
+		c->refuse = false; /* for that statement only */
 		return;
 	}
 	c->reconnecting = false;
 	proxy_up_close(c);
 	proxy_wipe_password(c);
+	if (strncmp(code, "08", 2) == 0) {
+		snprintf(p->down_why, sizeof(p->down_why), "%s", message);
+		proxy_upstream_down(p);
+	}
 	p->logins_failed++;
 	proxy_publish(p);
 	log_info("client %s: login of \"%s\" to database \"%s\" failed: %s", c->addr,
@@ -3894,8 +3935,7 @@ proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 		if (c->session == (pid & PROXY_SESSION_MASK))
 			break;
 	/* no timing hint: the key is compared in full whether the session exists or not */
-	if (c == NULL || ((c->key ^ key) | (c->state != PC_READY)) != 0 || c->cancel == NULL ||
-	    c->cancel->pc == NULL) {
+	if (c == NULL || ((c->key ^ key) | (c->state != PC_READY)) != 0) {
 		log_debug("CancelRequest for process %u does not match a session", pid);
 		return;
 	}
@@ -3914,6 +3954,8 @@ proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 		localexec_cancel(p->ex, c->ticket); /* the statement runs here, not upstream */
 		return;
 	}
+	if (c->cancel == NULL || c->cancel->pc == NULL)
+		return; /* no upstream connection (serve_stale): nothing runs there */
 	if (__atomic_add_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED) >
 	    PROXY_CANCEL_THREADS_MAX) {
 		__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
@@ -4014,6 +4056,10 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 		if (type == CHAN_MSG_CANCEL_FWD && len == sizeof(m)) {
 			memcpy(&m, buf, sizeof(m));
 			proxy_cancel_local(p, m.pid, m.key);
+		} else if (type == CHAN_MSG_RELOAD) {
+			proxy_reload(p);
+		} else if (type == CHAN_MSG_RETIRE) {
+			proxy_retire(p);
 		} else {
 			log_warn("unexpected channel message type %u (%zu bytes)", type, len);
 		}
@@ -4021,6 +4067,43 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- the worker ---- */
+
+/* The master reloaded the configuration: this worker reads it too, and takes what may change
+ * live (the master has logged the changes). Settings read at each use need nothing more. */
+static void
+proxy_reload(struct proxy *p)
+{
+	struct strbuf errs;
+
+	strbuf_init(&errs);
+	if (cfg_reload_file((struct cfg *)p->cfg, &errs) < 0)
+		log_error("the configuration changed again while reloading; this worker keeps "
+		          "the one it has: %s",
+		          strbuf_str(&errs));
+	strbuf_free(&errs);
+	p->eventual = strcmp(p->cfg->proxy_consistency, "eventual") == 0;
+	p->serve_stale = strcmp(p->cfg->proxy_on_upstream_down, "serve_stale") == 0;
+}
+
+/* Fewer workers after a reload: this one takes no new clients and leaves once its last client
+ * has (none is dropped). */
+static void
+proxy_retire(struct proxy *p)
+{
+	int k;
+
+	p->retiring = true;
+	p->accepting = false;
+	for (k = 0; k < p->ls->n; k++)
+		if (p->ev_listen[k])
+			event_del(p->ev_listen[k]);
+	log_info("no new clients for this worker; it leaves after its last client (%llu now)",
+	         (unsigned long long)p->nclients);
+	if (p->nclients == 0) {
+		p->quit = true;
+		event_base_loopbreak(p->base);
+	}
+}
 
 /* libpq reads PG* variables of the daemon's environment; none of them may shape a client's
  * session (PGOPTIONS, PGTZ) or log a client in (PGPASSWORD). */

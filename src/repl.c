@@ -131,6 +131,16 @@ on_chan(evutil_socket_t fd, short what, void *arg)
 			log_info("master went away; stopping");
 		r->quit = true;
 		event_base_loopbreak(r->base);
+	} else if (type == CHAN_MSG_RELOAD) {
+		struct strbuf errs;
+
+		/* the master has logged the changes; the new values apply at their next use */
+		strbuf_init(&errs);
+		if (cfg_reload_file((struct cfg *)r->cfg, &errs) < 0)
+			log_error("the configuration changed again while reloading; the "
+			          "replication worker keeps the one it has: %s",
+			          strbuf_str(&errs));
+		strbuf_free(&errs);
 	}
 }
 

@@ -30,10 +30,11 @@ static void
 sqledgectl_usage(FILE *out)
 {
 	fprintf(out, "usage: sqledgectl [-c FILE] status [--json]\n"
-	             "       sqledgectl [-c FILE] stop\n"
+	             "       sqledgectl [-c FILE] reload | stop\n"
 	             "       sqledgectl --version | --help\n"
 	             "\n"
 	             "  status [--json]  show the state of the running sqledge\n"
+	             "  reload           read the configuration file again (as SIGHUP does)\n"
 	             "  stop             stop it gracefully\n"
 	             "\n"
 	             "  -c, --config FILE  find the control socket through FILE (default: "
@@ -173,6 +174,8 @@ main(int argc, char **argv)
 		request = "status json\n";
 	} else if (argc == 1 && strcmp(argv[0], "stop") == 0) {
 		request = "stop\n";
+	} else if (argc == 1 && strcmp(argv[0], "reload") == 0) {
+		request = "reload\n";
 	} else {
 		if (argc == 0)
 			fprintf(stderr, "sqledgectl: no command given\n");

@@ -38,16 +38,19 @@ def read(cur, id_):
 def test_sessions_read_the_copy_while_the_upstream_is_stopped(db, sqledge_factory):
     db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
                "INSERT INTO notes VALUES (1, 'one')")
-    sq = start(sqledge_factory, db)
+    sq = start(sqledge_factory, db, SQLEDGE_UPSTREAM_CONNECT_TIMEOUT="1")
     conns = [sq.proxy_connect() for _ in range(4)]  # over both workers
-    stateful = sq.proxy_connect()
+    stateful = [sq.proxy_connect(), sq.proxy_connect()]
     try:
         for conn in conns:
             with conn.cursor() as cur:
                 assert read(cur, 1) == [("one",)]
-        with stateful.cursor() as cur:
-            cur.execute("SET search_path = public")  # a new connection would not have it
-            assert read(cur, 1) == [("one",)]
+        # state a new connection would not have
+        for conn, sql in zip(stateful, ("SET search_path = public",
+                                        "SELECT set_config('app.tenant', '7', false)")):
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                assert read(cur, 1) == [("one",)]
         db.cluster.stop("fast")
         try:
             for n, conn in enumerate(conns):
@@ -64,9 +67,14 @@ def test_sessions_read_the_copy_while_the_upstream_is_stopped(db, sqledge_factor
                     assert conn.closed == 0
                     assert read(cur, 1) == [("one",)]  # still usable, still local
             # a session with state a new connection would lack ended with the upstream's
-            with pytest.raises(psycopg2.OperationalError):
-                with stateful.cursor() as cur:
-                    read(cur, 1)
+            for conn in stateful:
+                with pytest.raises(psycopg2.OperationalError):
+                    with conn.cursor() as cur:
+                        read(cur, 1)
+            # the timer of the failed attempt does not end the session later
+            time.sleep(1.5)
+            with conns[0].cursor() as cur:
+                assert read(cur, 1) == [("one",)] and conns[0].closed == 0
             # the shared view: refused at once by every worker, the next probe a second on
             st = sq.status()
             assert st["upstream"]["reachable"] is False, st["upstream"]
@@ -90,7 +98,7 @@ def test_sessions_read_the_copy_while_the_upstream_is_stopped(db, sqledge_factor
         assert sq.status()["upstream"]["reachable"] is True
         assert db.query("SELECT count(*) FROM notes WHERE body = 'back'") == [(4,)]
     finally:
-        for conn in conns + [stateful]:
+        for conn in conns + stateful:
             conn.close()
 
 

@@ -262,6 +262,12 @@ test_stateless(void)
 	CHECK(!localread_stateless("CREATE TEMP TABLE x (a int)"));
 	CHECK(!localread_stateless("DISCARD ALL"));
 	CHECK(!localread_stateless("/* unterminated"));
+	CHECK(!localread_stateless("CALL refresh()"));
+	CHECK(!localread_stateless("SELECT * INTO TEMP t FROM x"));
+	CHECK(!localread_stateless("SELECT pg_advisory_lock(1)"));
+	CHECK(!localread_stateless("select set_config('app.tenant', '1', false)"));
+	CHECK(!localread_stateless("INSERT INTO t VALUES (nextval('s'))"));
+	CHECK(localread_stateless("INSERT INTO t SELECT * FROM u"));
 }
 
 /* Binds one parameter given as text (or NULL) for the statement's $1. */

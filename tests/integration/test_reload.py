@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: MIT
+"""Reloading the configuration (SIGHUP, `sqledgectl reload`): an invalid file changes nothing,
+live settings change without dropping a client, the number of proxy workers follows the file,
+and the keys that need a restart are named in the log. systemd hears RELOADING and READY."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+
+import harness
+
+
+def write_config(path, **proxy):
+    lines = ["[proxy]"] + ["%s = %s" % kv for kv in proxy.pop("proxy_keys").items()]
+    lines += ["[log]", "level = %s" % proxy.pop("level", "info")]
+    for section, keys in proxy.items():
+        lines += ["[%s]" % section] + ["%s = %s" % kv for kv in keys.items()]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def ctl(sq, *args):
+    env = sq.process_env({"SQLEDGE_CONTROL_SOCKET": sq.socket_path})
+    return subprocess.run([harness.sqledgectl_binary(), *args], cwd=sq.workdir, env=env,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=30)
+
+
+def log_text(sq):
+    with open(sq.logfile) as f:
+        return f.read()
+
+
+def workers_running(sq):
+    return [w for w in sq.proxy_workers()["workers"] if w["pid"]]
+
+
+def test_reload_changes_live_settings_without_dropping_clients(db, sqledge_factory, tmp_path):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes VALUES (1, 'one')")
+    config = str(tmp_path / "sqledge.ini")
+    write_config(config, proxy_keys={"workers": 1, "max_lag": 30000})
+    notify_path = str(tmp_path / "notify")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(10)
+    sq = sqledge_factory(db, env={"SQLEDGE_PROXY_WORKERS": None,
+                                  "SQLEDGE_PROXY_LOCAL_READS": "true"})
+    sq.start(env={"NOTIFY_SOCKET": notify_path}, args=("-c", config))
+    try:
+        assert notify.recv(4096) == b"READY=1"
+        sq.wait_caught_up()
+        clients = [sq.proxy_connect() for _ in range(3)]
+        for conn in clients:
+            with conn.cursor() as cur:
+                cur.execute("SELECT body FROM notes WHERE id = 1")
+        assert len(workers_running(sq)) == 1
+
+        # invalid: nothing changes, the answer says why
+        with open(config, "a") as f:
+            f.write("[proxy]\nmax_clients = -5\n")
+        out = ctl(sq, "reload")
+        assert out.returncode == 1 and out.stdout.startswith("error:"), out.stdout
+        assert "max_clients" in out.stdout, out.stdout
+        assert notify.recv(4096) == b"RELOADING=1" and notify.recv(4096) == b"READY=1"
+        assert "the new configuration is invalid" in log_text(sq)
+
+        # live: log level, worker count, lag; a restart key is named and kept
+        write_config(config, proxy_keys={"workers": 2, "max_lag": 5000}, level="debug",
+                     upstream={"schema": "elsewhere"})
+        out = ctl(sq, "reload")
+        assert out.returncode == 0 and out.stdout.startswith("reloaded: 3 settings changed"), \
+            out.stdout
+        assert notify.recv(4096) == b"RELOADING=1" and notify.recv(4096) == b"READY=1"
+        harness.wait_for(lambda: len(workers_running(sq)) == 2, 30, "a second proxy worker")
+        text = log_text(sq)
+        assert '[upstream] schema changed from "public" to "elsewhere", which needs a restart' \
+            in text, text
+        assert '[proxy] max_lag changed from "30000" to "5000"' in text
+        for conn in clients:  # none dropped
+            with conn.cursor() as cur:
+                cur.execute("SELECT body FROM notes WHERE id = 1")
+                assert cur.fetchall() == [("one",)]
+        # the workers log at the new level
+        with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+            cur.execute("SELECT body FROM notes WHERE id = 1")
+        harness.wait_for(lambda: "DEBUG: client" in log_text(sq), 10, "a worker's DEBUG line")
+
+        # fewer workers by SIGHUP: the extra one takes no new client, keeps its clients and
+        # leaves after the last
+        more = [sq.proxy_connect() for _ in range(6)]
+        by_worker = sq.proxy_workers()["workers"]
+        assert by_worker[1]["clients"] > 0, by_worker
+        write_config(config, proxy_keys={"workers": 1, "max_lag": 5000}, level="debug",
+                     upstream={"schema": "elsewhere"})
+        os.kill(sq.proc.pid, signal.SIGHUP)
+        assert notify.recv(4096) == b"RELOADING=1" and notify.recv(4096) == b"READY=1"
+        for conn in clients + more:
+            with conn.cursor() as cur:
+                cur.execute("SELECT body FROM notes WHERE id = 1")
+                assert cur.fetchall() == [("one",)]
+        for conn in more:
+            conn.close()
+        harness.wait_for(lambda: len(workers_running(sq)) == 1, 30,
+                         "the retired worker to leave after its clients")
+        assert "proxy worker 1 retired" in log_text(sq)
+        for conn in clients:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+            conn.close()
+        sq.stop()
+        assert notify.recv(4096) == b"STOPPING=1"
+    finally:
+        notify.close()
