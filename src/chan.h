@@ -16,6 +16,9 @@ enum chan_msg_type {
 	CHAN_MSG_STATUS_ANS, /* worker -> master: counters (worker-defined payload) */
 	CHAN_MSG_CANCEL_FWD, /* either way: a CancelRequest for another worker */
 	CHAN_MSG_RETIRE,     /* master -> proxy worker: take no new clients, leave after the last */
+	CHAN_MSG_RESYNC,     /* master -> repl: make a new copy (sqledgectl resync) */
+	CHAN_MSG_DECOMMISSION,   /* master -> repl: drop the slot (sqledgectl decommission) */
+	CHAN_MSG_DECOMMISSIONED, /* repl -> master: done (empty payload) or why not (text) */
 };
 
 /* Creates the pair with FD_CLOEXEC on both ends. fds[0] is the master's, fds[1] the worker's. */

@@ -48,6 +48,7 @@
 
 struct master;
 static int master_reload(struct master *m, struct strbuf *answer);
+static void master_decommissioned(struct master *m, const char *why, size_t len);
 
 /* One control socket connection: read a line, write the answer, close. */
 struct master_client {
@@ -61,6 +62,7 @@ struct master_client {
 	struct strbuf out; /* the answer */
 	size_t out_off;    /* bytes of it already written */
 	bool stop_after;   /* "stop": begin the graceful stop once answered */
+	bool deferred;     /* answered later ("decommission", by the replication worker) */
 };
 
 enum master_proc_kind {
@@ -110,6 +112,7 @@ struct master {
 
 	bool stopping;
 	int exit_code;
+	struct master_client *decommissioning; /* waits for the replication worker's word */
 };
 
 static void master_begin_stop(struct master *m, int exit_code);
@@ -241,6 +244,8 @@ master_client_free(struct master_client *c)
 
 	if (c == NULL)
 		return;
+	if (c->m->decommissioning == c)
+		c->m->decommissioning = NULL;
 	for (pp = &c->m->clients; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -312,6 +317,27 @@ master_client_answer(struct master_client *c)
 		ctl_render_status(m->cfg, m->shm, 1, &c->out);
 	} else if (strcmp(req, "reload") == 0) {
 		master_reload(m, &c->out);
+	} else if (strcmp(req, "resync") == 0 || strcmp(req, "decommission") == 0) {
+		struct master_proc *repl = &m->procs[0];
+		bool resync = req[0] == 'r';
+
+		if (m->stopping || repl->pid <= 0 || repl->chan_fd < 0) {
+			strbuf_puts(&c->out, "error: the replication worker is not running\n");
+		} else if (m->decommissioning) {
+			strbuf_puts(&c->out, "error: decommissioning is under way\n");
+		} else if (chan_send(repl->chan_fd,
+		                     resync ? CHAN_MSG_RESYNC : CHAN_MSG_DECOMMISSION, NULL, 0,
+		                     -1) != 0) {
+			strbuf_puts(&c->out, "error: cannot reach the replication worker\n");
+		} else if (resync) {
+			log_info("resync requested over the control socket");
+			strbuf_puts(&c->out, "resyncing: a new copy is being made; the current one "
+			                     "keeps serving until it is done\n");
+		} else {
+			log_info("decommission requested over the control socket");
+			c->deferred = true;
+			m->decommissioning = c;
+		}
 	} else if (strcmp(req, "stop") == 0) {
 		log_info("stop requested over the control socket");
 		strbuf_puts(&c->out, "stopping\n");
@@ -383,6 +409,8 @@ master_client_cb(evutil_socket_t fd, short what, void *arg)
 		strbuf_puts(&c->out, "error: request too long\n");
 	} else {
 		master_client_answer(c);
+		if (c->deferred)
+			return; /* no timeout: the answer comes when the work is done */
 	}
 
 write:
@@ -589,6 +617,35 @@ master_forward_cancel(struct master *m, const void *buf, size_t len)
 		log_debug("dropping a cancel request for proxy worker %d: not running", target);
 }
 
+/* The replication worker dropped the slot (len 0), or says why it could not: the waiting
+ * control client hears it, and sqledge stops on success. */
+static void
+master_decommissioned(struct master *m, const char *why, size_t len)
+{
+	struct master_client *c = m->decommissioning;
+	bool ok = len == 0;
+
+	m->decommissioning = NULL;
+	if (ok)
+		log_info("decommissioned: the replication slot is gone upstream; stopping");
+	else
+		log_error("decommissioning failed: %.*s", (int)len, why);
+	if (c != NULL) {
+		c->deferred = false;
+		c->deadline_us = time_mono_us() + MASTER_CTL_TIMEOUT_US;
+		if (ok)
+			strbuf_puts(&c->out,
+			            "decommissioned: the replication slot is gone upstream; "
+			            "sqledge stops\n");
+		else
+			strbuf_printf(&c->out, "error: %.*s\n", (int)len, why);
+		c->stop_after = ok;
+		master_client_cb(c->fd, EV_WRITE, c);
+	} else if (ok) {
+		master_begin_stop(m, 0);
+	}
+}
+
 static void
 master_chan_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -611,6 +668,8 @@ master_chan_cb(evutil_socket_t fd, short what, void *arg)
 			close(pass_fd);
 		if (type == CHAN_MSG_CANCEL_FWD && w->kind == MASTER_PROC_PROXY)
 			master_forward_cancel(w->m, buf, len);
+		else if (type == CHAN_MSG_DECOMMISSIONED && w->kind == MASTER_PROC_REPL)
+			master_decommissioned(w->m, buf, len);
 		else
 			log_warn(
 			        "unexpected channel message type %u (%zu bytes) from the %s worker",
@@ -723,6 +782,11 @@ master_proc_exited(struct master_proc *w, int status)
 		if (!master_any_running(m))
 			event_base_loopbreak(m->base);
 		return;
+	}
+	if (w->kind == MASTER_PROC_REPL && m->decommissioning) {
+		static const char why[] = "the replication worker exited while decommissioning";
+
+		master_decommissioned(m, why, sizeof(why) - 1);
 	}
 	if (w->retiring) {
 		log_info("%s retired", name);

@@ -62,6 +62,8 @@ struct repl {
 	int session_result;       /* set when the stream loop ends */
 	int64_t silence_limit_us; /* no message for this long: the link is dead */
 	bool quit;
+	bool resync_requested; /* sqledgectl resync: the next session makes a new copy */
+	bool decommission;     /* sqledgectl decommission: drop the slot, then wait for QUIT */
 	bool was_streaming;
 	bool outage_logged;
 	int failures;
@@ -130,6 +132,21 @@ on_chan(evutil_socket_t fd, short what, void *arg)
 		if (rc == 0)
 			log_info("master went away; stopping");
 		r->quit = true;
+		event_base_loopbreak(r->base);
+	} else if (type == CHAN_MSG_RESYNC || type == CHAN_MSG_DECOMMISSION) {
+		if (type == CHAN_MSG_RESYNC) {
+			log_info("a new copy was asked for (sqledgectl resync); the current one "
+			         "keeps "
+			         "serving until it is done");
+			r->resync_requested = true;
+		} else {
+			log_info(
+			        "decommissioning: dropping replication slot \"%s\" on the upstream",
+			        r->cfg->replication_slot_name);
+			r->decommission = true;
+		}
+		/* the streaming session ends; the loop takes it from there */
+		r->session_result = UPSTREAM_RETRY;
 		event_base_loopbreak(r->base);
 	} else if (type == CHAN_MSG_RELOAD) {
 		struct strbuf errs;
@@ -561,7 +578,14 @@ session_run(struct repl *r)
 		if (have_pos < 0)
 			return -1;
 		shm_store(r->shm->generation, gen);
+		if (r->resync_requested && have_pos == 1) {
+			/* marked in the copy: a crash before the new one is done resyncs too */
+			if (store_require_resync(r->db, "asked for with sqledgectl resync") < 0)
+				return -1;
+			pos.resync_required = true;
+		}
 	}
+	r->resync_requested = false;
 	if (upstream_slot_info(cfg, r->conn, &slot) < 0)
 		return UPSTREAM_RETRY;
 	if (slot.exists && (strcmp(slot.plugin, "pgoutput") != 0 ||
@@ -719,6 +743,40 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(r->base);
 }
 
+/* sqledgectl decommission: the slot goes (this node will hold no WAL upstream) and the
+ * master is told, which then stops sqledge; on failure the master is told why and streaming
+ * goes on. */
+static void
+repl_decommission(struct repl *r)
+{
+	struct strbuf err;
+	PGconn *conn = NULL;
+	int rc = UPSTREAM_RETRY, tries;
+
+	r->decommission = false;
+	strbuf_init(&err);
+	if (upstream_connect(r->cfg, true, &conn, &err) == 0) {
+		/* the walsender of the session just ended may still hold the slot a moment */
+		for (tries = 0; tries < 20 && (rc = upstream_drop_slot(r->cfg, conn)) != 0; tries++)
+			usleep(250000);
+		if (rc != 0)
+			strbuf_printf(&err, "could not drop replication slot \"%s\": %s",
+			              r->cfg->replication_slot_name, log_last_error());
+	}
+	if (conn)
+		PQfinish(conn);
+	if (chan_send(r->chan_fd, CHAN_MSG_DECOMMISSIONED, rc == 0 ? "" : strbuf_str(&err),
+	              rc == 0 ? 0 : strlen(strbuf_str(&err)), -1) != 0)
+		log_warn("cannot tell the master how decommissioning went");
+	strbuf_free(&err);
+	if (rc == 0) {
+		/* nothing more to do: the master stops us */
+		repl_set_state(r, REPL_STATE_STOPPED);
+		while (!r->quit)
+			event_base_dispatch(r->base);
+	}
+}
+
 static void
 backoff_wait(struct repl *r, int64_t ms)
 {
@@ -755,7 +813,13 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 	event_add(r.ev_chan, NULL);
 
 	while (!r.quit) {
-		int rc = session_run(&r);
+		int rc;
+
+		if (r.decommission) {
+			repl_decommission(&r);
+			continue;
+		}
+		rc = session_run(&r);
 
 		session_close(&r);
 		if (r.quit)

@@ -20,6 +20,7 @@
 #include "version.h"
 
 #define SQLEDGECTL_TIMEOUT_MS 10000
+#define SQLEDGECTL_DECOMMISSION_TIMEOUT_MS 120000
 
 /* Exit codes. */
 #define SQLEDGECTL_EXIT_OK 0
@@ -30,11 +31,13 @@ static void
 sqledgectl_usage(FILE *out)
 {
 	fprintf(out, "usage: sqledgectl [-c FILE] status [--json]\n"
-	             "       sqledgectl [-c FILE] reload | stop\n"
+	             "       sqledgectl [-c FILE] reload | resync | decommission | stop\n"
 	             "       sqledgectl --version | --help\n"
 	             "\n"
 	             "  status [--json]  show the state of the running sqledge\n"
 	             "  reload           read the configuration file again (as SIGHUP does)\n"
+	             "  resync           make a new local copy; the current one serves meanwhile\n"
+	             "  decommission     drop this node's replication slot upstream, then stop\n"
 	             "  stop             stop it gracefully\n"
 	             "\n"
 	             "  -c, --config FILE  find the control socket through FILE (default: "
@@ -46,13 +49,13 @@ sqledgectl_usage(FILE *out)
 /* Sends request on the control socket at path and copies the answer to stdout. Returns an
  * exit code. */
 static int
-sqledgectl_send(const char *path, const char *request)
+sqledgectl_send(const char *path, const char *request, int timeout_ms)
 {
 	struct sockaddr_un addr;
 	struct timeval tv = {.tv_sec = SQLEDGECTL_TIMEOUT_MS / 1000};
 	struct pollfd pfd;
 	char buf[4096];
-	int64_t deadline = time_mono_us() + (int64_t)SQLEDGECTL_TIMEOUT_MS * 1000;
+	int64_t deadline = time_mono_us() + (int64_t)timeout_ms * 1000;
 	int64_t left;
 	size_t total = 0;
 	int first_error = 0;
@@ -89,7 +92,7 @@ sqledgectl_send(const char *path, const char *request)
 		left = (deadline - time_mono_us()) / 1000;
 		if (left <= 0) {
 			fprintf(stderr, "sqledgectl: no answer from \"%s\" within %d s\n", path,
-			        SQLEDGECTL_TIMEOUT_MS / 1000);
+			        timeout_ms / 1000);
 			goto out;
 		}
 		pfd.fd = fd;
@@ -144,6 +147,7 @@ main(int argc, char **argv)
 	};
 	const char *path = NULL;
 	const char *request;
+	int timeout_ms = SQLEDGECTL_TIMEOUT_MS;
 	const char *env;
 	struct cfg *cfg = NULL;
 	char *sock;
@@ -176,6 +180,11 @@ main(int argc, char **argv)
 		request = "stop\n";
 	} else if (argc == 1 && strcmp(argv[0], "reload") == 0) {
 		request = "reload\n";
+	} else if (argc == 1 && strcmp(argv[0], "resync") == 0) {
+		request = "resync\n";
+	} else if (argc == 1 && strcmp(argv[0], "decommission") == 0) {
+		request = "decommission\n";
+		timeout_ms = SQLEDGECTL_DECOMMISSION_TIMEOUT_MS; /* it waits for the upstream */
 	} else {
 		if (argc == 0)
 			fprintf(stderr, "sqledgectl: no command given\n");
@@ -197,7 +206,7 @@ main(int argc, char **argv)
 		return SQLEDGECTL_EXIT_USAGE; /* the problems are on stderr already */
 
 	sock = ctl_socket_path(cfg);
-	r = sqledgectl_send(sock, request);
+	r = sqledgectl_send(sock, request, timeout_ms);
 	free(sock);
 	cfg_free(cfg);
 	return r;

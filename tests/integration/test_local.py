@@ -933,6 +933,33 @@ def test_read_committed_local_reads_until_the_first_write(db, sqledge_factory):
     assert db.query("SELECT body FROM notes WHERE id = 1") == [("uno",)]
 
 
+def test_reads_go_upstream_until_the_first_copy_is_made(db, sqledge_factory):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes VALUES (1, 'one')")
+    # an open transaction with a write holds the slot's creation, so the initial sync
+    blocker = psycopg2.connect(host="127.0.0.1", port=db.cluster.port, user=db.user,
+                               password=db.password, dbname=db.name)
+    try:
+        with blocker.cursor() as bcur:
+            bcur.execute("INSERT INTO notes VALUES (2, 'two')")
+        sq = sqledge_factory(db, env={"SQLEDGE_PROXY_LOCAL_READS": "true",
+                                      "SQLEDGE_PROXY_WORKERS": "1"}).start()
+        harness.wait_for(lambda: sq.status()["replication"]["state"] == "initial_sync", 30,
+                         "the initial sync to wait for the open transaction")
+        with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+            for _ in range(3):
+                cur.execute("SELECT body FROM notes WHERE id = 1")
+                assert cur.fetchall() == [("one",)]
+            assert counters(sq) == (0, 3)
+            blocker.commit()
+            sq.wait_caught_up()
+            cur.execute("SELECT body FROM notes WHERE id = 2")
+            assert cur.fetchall() == [("two",)]
+            assert counters(sq)[0] == 1
+    finally:
+        blocker.close()
+
+
 def test_eventual_consistency_and_max_wait_settings(db, sqledge_factory):
     db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
                "INSERT INTO notes VALUES (1, 'one')")

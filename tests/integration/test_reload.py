@@ -115,3 +115,44 @@ def test_reload_changes_live_settings_without_dropping_clients(db, sqledge_facto
         assert notify.recv(4096) == b"STOPPING=1"
     finally:
         notify.close()
+
+
+def test_resync_makes_a_new_copy_while_the_old_one_serves(db, sqledge_factory):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 2000) g")
+    sq = sqledge_factory(db, env={"SQLEDGE_PROXY_LOCAL_READS": "true"}).start()
+    sq.wait_caught_up()
+    generation = sq.status()["replication"]["generation"]
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        out = ctl(sq, "resync")
+        assert out.returncode == 0 and out.stdout.startswith("resyncing:"), out.stdout
+
+        def new_copy():
+            cur.execute("SELECT body FROM notes WHERE id = 7")  # served all along
+            assert cur.fetchall() == [("n7",)]
+            return sq.status()["replication"]["generation"] > generation
+
+        harness.wait_for(new_copy, 60, "a new generation")
+        assert "starting an initial sync: the local copy was marked for resync" in \
+            log_text(sq)
+        db.execute("UPDATE notes SET body = 'after' WHERE id = 7")
+        sq.wait_caught_up()
+        cur.execute("SELECT body FROM notes WHERE id = 7")
+        assert cur.fetchall() == [("after",)]
+    harness.assert_all_tables_equal(db, sq)
+
+
+def test_decommission_drops_the_slot_and_stops(db, sqledge_factory):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    assert db.slot_info() is not None
+    out = ctl(sq, "decommission")
+    assert out.returncode == 0 and out.stdout.startswith("decommissioned:"), out.stdout
+    assert sq.proc.wait(timeout=60) == 0
+    assert db.slot_info() is None
+    # every command against a sqledge that is not running: exit status 1
+    for args in (("status",), ("status", "--json"), ("reload",), ("resync",),
+                 ("decommission",), ("stop",)):
+        out = ctl(sq, *args)
+        assert out.returncode == 1, (args, out.stdout)
