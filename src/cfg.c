@@ -62,6 +62,7 @@ static const char *cfg_check_log_level(char **value);
 static const char *cfg_check_auth(char **value);
 static const char *cfg_check_consistency(char **value);
 static const char *cfg_check_upstream_down(char **value);
+static const char *cfg_check_listen(char **value);
 
 #define KEY_STR(sec, key, field, def, flags, check)                                                \
 	{                                                                                          \
@@ -134,11 +135,14 @@ static const struct cfg_key cfg_keys[] = {
         KEY_BOOL_LIVE("proxy", "read_committed_local", proxy_read_committed_local, false),
         KEY_STR("proxy", "on_upstream_down", proxy_on_upstream_down, "serve_stale", CFG_LIVE,
                 cfg_check_upstream_down),
+        KEY_INT_LIVE("proxy", "shutdown_timeout", proxy_shutdown_timeout, 10, 0, 3600),
 
         /* empty means "sqledge.sock next to db_path", filled in by cfg_load() */
         KEY_STR("control", "socket", control_socket, "", 0, NULL),
 
         KEY_STR("log", "level", log_level, "info", CFG_LIVE, cfg_check_log_level),
+
+        KEY_STR("metrics", "listen", metrics_listen, "", 0, cfg_check_listen),
 };
 
 #define CFG_NKEYS ARRAY_SIZE(cfg_keys)
@@ -262,6 +266,23 @@ cfg_check_consistency(char **value)
 	if (strcmp(*value, "session") == 0 || strcmp(*value, "eventual") == 0)
 		return NULL;
 	return "must be session or eventual";
+}
+
+static const char *
+cfg_check_listen(char **value)
+{
+	const char *colon = strrchr(*value, ':');
+	char *end;
+	long port;
+
+	if (**value == '\0')
+		return NULL;
+	if (colon == NULL || colon == *value)
+		return "must be host:port (for example 127.0.0.1:9187), or empty";
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535)
+		return "must be host:port with a port from 1 to 65535, or empty";
+	return NULL;
 }
 
 static const char *

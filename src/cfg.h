@@ -56,12 +56,16 @@ struct cfg {
 	int proxy_idle_in_transaction_timeout; /* ms a block served locally may sit idle */
 	bool proxy_read_committed_local; /* READ COMMITTED blocks read locally until they write */
 	char *proxy_on_upstream_down;    /* serve_stale | error */
+	int proxy_shutdown_timeout;      /* s running statements may finish when sqledge stops */
 
 	/* [control] */
 	char *control_socket; /* socket = sqledge.sock next to db_path */
 
 	/* [log] */
 	char *log_level; /* level = info */
+
+	/* [metrics] */
+	char *metrics_listen; /* listen = (empty: no endpoint), host:port of GET /metrics */
 
 	char *source; /* the file read, or NULL for defaults + environment only */
 };

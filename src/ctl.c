@@ -448,6 +448,140 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	}
 }
 
+static double
+ctl_sum_restarts(const struct ctl_status *st)
+{
+	double n = 0;
+
+	for (uint32_t i = 0; i < st->nproxy; i++)
+		n += st->proxy[i].restarts;
+	return n;
+}
+
+/* One Prometheus sample; name has the sqledge_ prefix added, labels may be NULL. */
+static void
+ctl_metric(struct strbuf *out, const char *name, const char *labels, double v)
+{
+	strbuf_printf(out, "sqledge_%s%s%s%s %.17g\n", name, labels ? "{" : "",
+	              labels ? labels : "", labels ? "}" : "", v);
+}
+
+/* The HELP and TYPE lines of a family. */
+static void
+ctl_metric_family(struct strbuf *out, const char *name, const char *type, const char *help)
+{
+	strbuf_printf(out, "# HELP sqledge_%s %s\n# TYPE sqledge_%s %s\n", name, help, name, type);
+}
+
+void
+ctl_render_metrics(const struct cfg *cfg, const struct shm_state *shm, struct strbuf *out)
+{
+	static const char *const repl_states[] = {"starting",  "connecting",   "initial_sync",
+	                                          "streaming", "reconnecting", "stopped",
+	                                          "failed"};
+	struct ctl_status st;
+	char labels[64];
+	uint64_t logins_failed = 0, ahead = 0, held = 0;
+	size_t i;
+
+	ctl_status_read(cfg, shm, &st);
+	ctl_metric_family(out, "up", "gauge", "1 while sqledge answers.");
+	ctl_metric(out, "up", NULL, 1);
+	ctl_metric_family(out, "uptime_seconds", "gauge", "Seconds since the master started.");
+	ctl_metric(out, "uptime_seconds", NULL, (double)st.uptime_s);
+	ctl_metric_family(out, "replication_state", "gauge",
+	                  "1 for the replication worker's state, 0 for the others.");
+	for (i = 0; i < ARRAY_SIZE(repl_states); i++) {
+		snprintf(labels, sizeof(labels), "state=\"%s\"", repl_states[i]);
+		ctl_metric(out, "replication_state", labels,
+		           strcmp(st.repl_state, repl_states[i]) == 0);
+	}
+	ctl_metric_family(out, "upstream_reachable", "gauge",
+	                  "0 while the proxies find the upstream unreachable.");
+	ctl_metric(out, "upstream_reachable", NULL, st.unreachable_us == 0);
+	ctl_metric_family(out, "replication_lsn", "gauge",
+	                  "WAL positions as byte offsets: received, applied, flushed, upstream.");
+	ctl_metric(out, "replication_lsn", "kind=\"received\"", (double)st.received_lsn);
+	ctl_metric(out, "replication_lsn", "kind=\"applied\"", (double)st.applied_lsn);
+	ctl_metric(out, "replication_lsn", "kind=\"flushed\"", (double)st.flushed_lsn);
+	ctl_metric(out, "replication_lsn", "kind=\"upstream\"", (double)st.upstream_lsn);
+	ctl_metric_family(out, "replication_lag_bytes", "gauge",
+	                  "Upstream position minus applied position.");
+	ctl_metric(out, "replication_lag_bytes", NULL, (double)st.lag_bytes);
+	ctl_metric_family(out, "replication_lag_seconds", "gauge",
+	                  "0 when caught up, else seconds since the copy was last caught up.");
+	ctl_metric(out, "replication_lag_seconds", NULL, st.lag_seconds);
+	ctl_metric_family(out, "replication_current_as_of_seconds", "gauge",
+	                  "Unix time when the copy was last known current.");
+	ctl_metric(out, "replication_current_as_of_seconds", NULL,
+	           (double)st.current_as_of_us / 1e6);
+	ctl_metric_family(out, "replication_transactions_applied_total", "counter",
+	                  "Upstream transactions applied to the copy.");
+	ctl_metric(out, "replication_transactions_applied_total", NULL, (double)st.txns_applied);
+	ctl_metric_family(out, "replication_rows_applied_total", "counter",
+	                  "Row changes applied to the copy.");
+	ctl_metric(out, "replication_rows_applied_total", NULL, (double)st.rows_applied);
+	ctl_metric_family(out, "generation", "gauge", "The database generation in use.");
+	ctl_metric(out, "generation", NULL, st.generation);
+	ctl_metric_family(out, "initial_sync_running", "gauge", "1 while an initial sync runs.");
+	ctl_metric(out, "initial_sync_running", NULL, st.sync_running);
+	ctl_metric_family(out, "initial_sync_tables", "gauge", "Tables of the initial sync.");
+	ctl_metric(out, "initial_sync_tables", "kind=\"done\"", st.sync_tables_done);
+	ctl_metric(out, "initial_sync_tables", "kind=\"total\"", st.sync_tables_total);
+	ctl_metric_family(out, "initial_sync_rows", "gauge", "Rows of the initial sync.");
+	ctl_metric(out, "initial_sync_rows", "kind=\"done\"", (double)st.sync_rows_done);
+	ctl_metric(out, "initial_sync_rows", "kind=\"estimated\"", (double)st.sync_rows_estimated);
+	ctl_metric_family(out, "worker_restarts_total", "counter",
+	                  "Times the master restarted a worker.");
+	ctl_metric(out, "worker_restarts_total", "role=\"repl\"", st.repl_restarts);
+	for (i = 0; i < st.nproxy; i++) {
+		snprintf(labels, sizeof(labels), "role=\"proxy\",worker=\"%zu\"", i);
+		ctl_metric(out, "worker_restarts_total", labels, st.proxy[i].restarts);
+	}
+	ctl_metric_family(out, "proxy_clients", "gauge", "Clients connected, per proxy worker.");
+	for (i = 0; i < st.nproxy; i++) {
+		snprintf(labels, sizeof(labels), "worker=\"%zu\"", i);
+		ctl_metric(out, "proxy_clients", labels, (double)st.proxy[i].clients);
+	}
+	ctl_metric_family(out, "proxy_upstream_connections", "gauge",
+	                  "Upstream connections the proxy holds.");
+	ctl_metric(out, "proxy_upstream_connections", NULL, (double)st.proxy_upstream_conns);
+	ctl_metric_family(out, "proxy_queries_total", "counter",
+	                  "Statements answered from the local copy or forwarded upstream.");
+	ctl_metric(out, "proxy_queries_total", "route=\"local\"", (double)st.proxy_local);
+	ctl_metric(out, "proxy_queries_total", "route=\"forwarded\"", (double)st.proxy_queries);
+	for (i = 0; i < st.nproxy; i++) {
+		logins_failed += st.proxy[i].logins_failed;
+		ahead += st.proxy[i].checks_ahead;
+		held += st.proxy[i].checks_held;
+	}
+	ctl_metric_family(out, "proxy_session_checks_total", "counter",
+	                  "Session checks sent with a write (ahead) or waited for by a read "
+	                  "(held).");
+	ctl_metric(out, "proxy_session_checks_total", "kind=\"ahead\"", (double)ahead);
+	ctl_metric(out, "proxy_session_checks_total", "kind=\"held\"", (double)held);
+	ctl_metric_family(out, "errors_total", "counter", "Errors by kind.");
+	ctl_metric(out, "errors_total", "kind=\"login_failed\"", (double)logins_failed);
+	ctl_metric(out, "errors_total", "kind=\"worker_restart\"",
+	           (double)st.repl_restarts + ctl_sum_restarts(&st));
+}
+
+void
+ctl_render_brief(const struct cfg *cfg, const struct shm_state *shm, struct strbuf *out)
+{
+	struct ctl_status st;
+
+	ctl_status_read(cfg, shm, &st);
+	strbuf_printf(out,
+	              "replication %s, lag %llu bytes (%.1f s), %llu clients, %llu local / "
+	              "%llu forwarded",
+	              st.repl_state, (unsigned long long)st.lag_bytes, st.lag_seconds,
+	              (unsigned long long)st.proxy_clients, (unsigned long long)st.proxy_local,
+	              (unsigned long long)st.proxy_queries);
+	if (st.unreachable_us)
+		strbuf_puts(out, ", upstream unreachable");
+}
+
 void
 ctl_render_status(const struct cfg *cfg, const struct shm_state *shm, int json, struct strbuf *out)
 {

@@ -15,6 +15,10 @@ struct strbuf;
 char *ctl_socket_path(const struct cfg *cfg);
 
 /* Renders the status (json != 0: one JSON object) from the shared memory into out. */
+/* One line of the status for systemd's STATUS=: state, lag, clients, statements. */
+void ctl_render_brief(const struct cfg *cfg, const struct shm_state *shm, struct strbuf *out);
+/* The status as Prometheus text exposition (format 0.0.4). */
+void ctl_render_metrics(const struct cfg *cfg, const struct shm_state *shm, struct strbuf *out);
 void ctl_render_status(const struct cfg *cfg, const struct shm_state *shm, int json,
                        struct strbuf *out);
 

@@ -32,6 +32,7 @@
 #include "master.h"
 #include "proxy.h"
 #include "repl.h"
+#include "metrics.h"
 #include "sdnotify.h"
 #include "shm.h"
 #include "util.h"
@@ -40,11 +41,12 @@
 #define MASTER_BACKOFF_MIN_US INT64_C(500000)     /* first respawn delay */
 #define MASTER_BACKOFF_MAX_US INT64_C(30000000)   /* cap of the doubling */
 #define MASTER_BACKOFF_RESET_US INT64_C(60000000) /* a worker that ran this long was healthy */
-#define MASTER_STOP_TIMEOUT_S 10                  /* then the worker gets SIGKILL */
-#define MASTER_CTL_LINE_MAX 256                   /* request line, newline included */
-#define MASTER_CTL_TIMEOUT_US INT64_C(5000000)    /* per control connection */
+#define MASTER_STOP_TIMEOUT_S 10 /* past [proxy] shutdown_timeout, then a worker gets SIGKILL */
+#define MASTER_CTL_LINE_MAX 256  /* request line, newline included */
+#define MASTER_CTL_TIMEOUT_US INT64_C(5000000) /* per control connection */
 #define MASTER_CTL_CLIENTS_MAX 64
 #define MASTER_LISTEN_BACKLOG 1024
+#define MASTER_STATUS_INTERVAL_S 5 /* systemd's STATUS= line is renewed this often */
 
 struct master;
 static int master_reload(struct master *m, struct strbuf *answer);
@@ -113,6 +115,8 @@ struct master {
 	bool stopping;
 	int exit_code;
 	struct master_client *decommissioning; /* waits for the replication worker's word */
+	struct metrics *metrics;               /* [metrics] listen; NULL when off */
+	struct event *status_timer;            /* systemd's STATUS= line, when it listens */
 };
 
 static void master_begin_stop(struct master *m, int exit_code);
@@ -505,6 +509,7 @@ master_child(struct master_proc *w, int fds[2], pid_t master_pid, bool first)
 		close(m->listen_fd);
 	for (c = m->clients; c != NULL; c = c->next)
 		close(c->fd);
+	metrics_close_fd(m->metrics);
 	if (w->kind != MASTER_PROC_PROXY)
 		listen_close(&m->ls, false);
 	/* its own process group: a Ctrl-C in the terminal reaches the master alone, which then
@@ -814,18 +819,19 @@ master_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 		if (w->pid > 0) {
 			log_warn("%s worker (pid %d) did not stop within %d s, killing it", w->role,
-			         (int)w->pid, MASTER_STOP_TIMEOUT_S);
+			         (int)w->pid,
+			         m->cfg->proxy_shutdown_timeout + MASTER_STOP_TIMEOUT_S);
 			kill(w->pid, SIGKILL);
 		}
 	}
 }
 
 /* Starts the graceful stop: the workers are told to quit over their channels and the loop
- * ends once they have exited (or were killed after MASTER_STOP_TIMEOUT_S). */
+ * ends once they have exited (or were killed after shutdown_timeout + MASTER_STOP_TIMEOUT_S). */
 static void
 master_begin_stop(struct master *m, int exit_code)
 {
-	struct timeval tv = {.tv_sec = MASTER_STOP_TIMEOUT_S};
+	struct timeval tv = {.tv_sec = m->cfg->proxy_shutdown_timeout + MASTER_STOP_TIMEOUT_S};
 	int k;
 
 	if (m->stopping) {
@@ -959,6 +965,20 @@ master_reload(struct master *m, struct strbuf *answer)
 		              changed == 1 ? "" : "s");
 	sdnotify("READY=1");
 	return 0;
+}
+
+/* systemctl status shows this line. */
+static void
+master_status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	strbuf_puts(&sb, "STATUS=");
+	ctl_render_brief(m->cfg, m->shm, &sb);
+	sdnotify(strbuf_str(&sb));
+	strbuf_free(&sb);
 }
 
 static void
@@ -1111,6 +1131,11 @@ master_cleanup(struct master *m)
 
 	while (m->clients)
 		master_client_free(m->clients);
+	metrics_stop(m->metrics);
+	m->metrics = NULL;
+	if (m->status_timer)
+		event_free(m->status_timer);
+	m->status_timer = NULL;
 	for (k = 0; m->procs && k < 1 + CFG_MAX_PROXY_WORKERS; k++) {
 		master_close_chan(&m->procs[k]);
 		if (m->procs[k].respawn_timer)
@@ -1178,11 +1203,21 @@ master_run(struct cfg *cfg)
 	}
 	if (master_setup_events(m) < 0)
 		goto out;
+	if (m->cfg->metrics_listen[0] != '\0' &&
+	    (m->metrics = metrics_start(m->base, m->cfg, m->shm)) == NULL)
+		goto out;
 	for (k = 0; k < m->nprocs; k++)
 		if (master_spawn(&m->procs[k]) < 0)
 			goto out;
 	log_info("control socket listening on \"%s\"", m->sock_path);
 	sdnotify("READY=1");
+	if (getenv("NOTIFY_SOCKET") != NULL) {
+		struct timeval tv = {MASTER_STATUS_INTERVAL_S, 0};
+
+		m->status_timer = event_new(m->base, -1, EV_PERSIST, master_status_cb, m);
+		if (m->status_timer)
+			event_add(m->status_timer, &tv);
+	}
 
 	if (event_base_dispatch(m->base) < 0) {
 		log_error("event loop failed");

@@ -253,6 +253,8 @@ struct proxy {
 	struct event *ev_queue;
 	bool accepting;
 	bool retiring; /* after its last client, it leaves (fewer workers after a reload) */
+	bool stopping; /* the master stops sqledge: sessions end as their statements do */
+	struct event *ev_stop;
 	bool quit;
 
 	struct proxy_client *clients;
@@ -324,6 +326,8 @@ static void proxy_wait_remove(struct proxy_client *c);
 static void proxy_up_write_cb(evutil_socket_t fd, short what, void *arg);
 static void proxy_login_start(struct proxy_client *c);
 static void proxy_reload(struct proxy *p);
+static void proxy_begin_stop(struct proxy *p);
+static void proxy_stop_client(struct proxy_client *c);
 static void proxy_retire(struct proxy *p);
 
 /* ---- buffers ---- */
@@ -717,7 +721,7 @@ proxy_client_free(struct proxy_client *c)
 	if (c->counted)
 		p->nheld--;
 	proxy_publish(p);
-	if (p->retiring && p->nclients == 0) {
+	if ((p->retiring || p->stopping) && p->nclients == 0) {
 		p->quit = true;
 		event_base_loopbreak(p->base);
 	}
@@ -738,6 +742,8 @@ proxy_client_done(struct proxy_client *c)
 		proxy_client_process(c);
 	if (!c->dead && c->state == PC_DRAIN)
 		proxy_client_drain(c);
+	if (c->p->stopping && !c->dead)
+		proxy_stop_client(c);
 	/* a client that does not take its last message does not keep its slot */
 	if (!c->dead && c->state == PC_CLOSING && !c->delaying && !c->closing_armed) {
 		c->closing_armed = true;
@@ -4046,12 +4052,22 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 			close(rfd);
 		if (rc == SQE_AGAIN)
 			return;
-		if (rc <= 0 || type == CHAN_MSG_QUIT) {
+		if (rc <= 0) {
+			if (p->stopping) {
+				/* the master closes the channel after QUIT: the sessions still end
+				 * as their statements do (or at shutdown_timeout) */
+				event_del(p->ev_chan);
+				return;
+			}
 			if (rc == 0)
 				log_info("master went away; stopping");
 			p->quit = true;
 			event_base_loopbreak(p->base);
 			return;
+		}
+		if (type == CHAN_MSG_QUIT) {
+			proxy_begin_stop(p);
+			continue;
 		}
 		if (type == CHAN_MSG_CANCEL_FWD && len == sizeof(m)) {
 			memcpy(&m, buf, sizeof(m));
@@ -4083,6 +4099,71 @@ proxy_reload(struct proxy *p)
 	strbuf_free(&errs);
 	p->eventual = strcmp(p->cfg->proxy_consistency, "eventual") == 0;
 	p->serve_stale = strcmp(p->cfg->proxy_on_upstream_down, "serve_stale") == 0;
+}
+
+/* A session that is not running a statement ends now that the worker stops (FATAL 57P01, as
+ * PostgreSQL's fast shutdown); one that is ends when its statement is done. */
+static void
+proxy_stop_client(struct proxy_client *c)
+{
+	bool busy =
+	        c->state == PC_READY &&
+	        (c->pending > 0 || c->held || c->checking || c->swallow > 0 || c->reconnecting ||
+	         c->msg_left > 0 || c->scan != c->cout.len || proxy_buf_pending(&c->cout) > 0);
+
+	if (c->dead || busy || c->state == PC_CLOSING || c->state == PC_LINGER ||
+	    c->state == PC_DRAIN)
+		return;
+	proxy_client_error(c, "FATAL", "57P01",
+	                   "terminating connection due to administrator command", NULL, NULL);
+	proxy_client_flush(c);
+}
+
+static void
+proxy_stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *p = arg;
+
+	log_warn("statements still running after [proxy] shutdown_timeout (%d s): their sessions "
+	         "end now",
+	         p->cfg->proxy_shutdown_timeout);
+	p->quit = true;
+	event_base_loopbreak(p->base);
+}
+
+/* The master stops sqledge: no new clients; idle sessions end at once, the others when their
+ * statement is done, all of them after shutdown_timeout at the latest. */
+static void
+proxy_begin_stop(struct proxy *p)
+{
+	struct timeval tv = {p->cfg->proxy_shutdown_timeout, 0};
+	struct proxy_client *c, *next;
+	int k;
+
+	if (p->stopping)
+		return;
+	p->stopping = true;
+	p->accepting = false;
+	for (k = 0; k < p->ls->n; k++)
+		if (p->ev_listen[k])
+			event_del(p->ev_listen[k]);
+	for (c = p->clients; c != NULL; c = next) {
+		next = c->next;
+		proxy_stop_client(c);
+		proxy_client_done(c);
+	}
+	if (p->nclients == 0 || p->cfg->proxy_shutdown_timeout == 0) {
+		p->quit = true;
+		event_base_loopbreak(p->base);
+		return;
+	}
+	log_info("stopping: %llu sessions end when their statements are done",
+	         (unsigned long long)p->nclients);
+	p->ev_stop = evtimer_new(p->base, proxy_stop_timeout_cb, p);
+	if (p->ev_stop == NULL || evtimer_add(p->ev_stop, &tv) < 0) {
+		p->quit = true;
+		event_base_loopbreak(p->base);
+	}
 }
 
 /* Fewer workers after a reload: this one takes no new clients and leaves once its last client
@@ -4224,6 +4305,7 @@ out:
 	proxy_event_free(&p->ev_chan);
 	proxy_event_free(&p->ev_queue);
 	proxy_event_free(&p->ev_accept_pause);
+	proxy_event_free(&p->ev_stop);
 	proxy_event_free(&p->ev_snap);
 	proxy_wait_stop(p);
 	if (p->dns)

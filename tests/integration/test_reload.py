@@ -8,9 +8,18 @@ import os
 import signal
 import socket
 import subprocess
-import tempfile
+
+import pytest
 
 import harness
+
+
+def next_state(notify):
+    """The next notification that is not a STATUS= line."""
+    while True:
+        msg = notify.recv(4096)
+        if not msg.startswith(b"STATUS="):
+            return msg
 
 
 def write_config(path, **proxy):
@@ -51,7 +60,7 @@ def test_reload_changes_live_settings_without_dropping_clients(db, sqledge_facto
                                   "SQLEDGE_PROXY_LOCAL_READS": "true"})
     sq.start(env={"NOTIFY_SOCKET": notify_path}, args=("-c", config))
     try:
-        assert notify.recv(4096) == b"READY=1"
+        assert next_state(notify) == b"READY=1"
         sq.wait_caught_up()
         clients = [sq.proxy_connect() for _ in range(3)]
         for conn in clients:
@@ -65,7 +74,7 @@ def test_reload_changes_live_settings_without_dropping_clients(db, sqledge_facto
         out = ctl(sq, "reload")
         assert out.returncode == 1 and out.stdout.startswith("error:"), out.stdout
         assert "max_clients" in out.stdout, out.stdout
-        assert notify.recv(4096) == b"RELOADING=1" and notify.recv(4096) == b"READY=1"
+        assert next_state(notify) == b"RELOADING=1" and next_state(notify) == b"READY=1"
         assert "the new configuration is invalid" in log_text(sq)
 
         # live: log level, worker count, lag; a restart key is named and kept
@@ -74,7 +83,7 @@ def test_reload_changes_live_settings_without_dropping_clients(db, sqledge_facto
         out = ctl(sq, "reload")
         assert out.returncode == 0 and out.stdout.startswith("reloaded: 3 settings changed"), \
             out.stdout
-        assert notify.recv(4096) == b"RELOADING=1" and notify.recv(4096) == b"READY=1"
+        assert next_state(notify) == b"RELOADING=1" and next_state(notify) == b"READY=1"
         harness.wait_for(lambda: len(workers_running(sq)) == 2, 30, "a second proxy worker")
         text = log_text(sq)
         assert '[upstream] schema changed from "public" to "elsewhere", which needs a restart' \
@@ -97,7 +106,7 @@ def test_reload_changes_live_settings_without_dropping_clients(db, sqledge_facto
         write_config(config, proxy_keys={"workers": 1, "max_lag": 5000}, level="debug",
                      upstream={"schema": "elsewhere"})
         os.kill(sq.proc.pid, signal.SIGHUP)
-        assert notify.recv(4096) == b"RELOADING=1" and notify.recv(4096) == b"READY=1"
+        assert next_state(notify) == b"RELOADING=1" and next_state(notify) == b"READY=1"
         for conn in clients + more:
             with conn.cursor() as cur:
                 cur.execute("SELECT body FROM notes WHERE id = 1")
@@ -111,8 +120,11 @@ def test_reload_changes_live_settings_without_dropping_clients(db, sqledge_facto
             with conn.cursor() as cur:
                 cur.execute("SELECT 1")
             conn.close()
+        # the status line systemctl shows, renewed every few seconds
+        harness.wait_for(lambda: notify.recv(4096).startswith(b"STATUS=replication streaming"),
+                         20, "a STATUS= line")
         sq.stop()
-        assert notify.recv(4096) == b"STOPPING=1"
+        assert next_state(notify) == b"STOPPING=1"
     finally:
         notify.close()
 
@@ -156,3 +168,95 @@ def test_decommission_drops_the_slot_and_stops(db, sqledge_factory):
                  ("decommission",), ("stop",)):
         out = ctl(sq, *args)
         assert out.returncode == 1, (args, out.stdout)
+
+
+def test_metrics_endpoint(db, sqledge_factory):
+    import urllib.error
+    import urllib.request
+
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text);"
+               "INSERT INTO notes VALUES (1, 'one')")
+    port = harness.free_port()
+    sq = sqledge_factory(db, env={"SQLEDGE_PROXY_LOCAL_READS": "true",
+                                  "SQLEDGE_METRICS_LISTEN": "127.0.0.1:%d" % port}).start()
+    sq.wait_caught_up()
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT body FROM notes WHERE id = 1")
+        cur.execute("INSERT INTO notes VALUES (2, 'two')")
+    sq.wait_caught_up()
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as resp:
+        assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = resp.read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    st = sq.status()
+    applied = harness.parse_lsn(st["replication"]["applied_lsn"])
+    assert samples['sqledge_replication_lsn{kind="applied"}'] >= applied > 0
+    assert samples['sqledge_replication_state{state="streaming"}'] == 1
+    assert samples["sqledge_replication_transactions_applied_total"] >= 1
+    assert samples['sqledge_proxy_queries_total{route="local"}'] >= 1
+    assert samples['sqledge_proxy_queries_total{route="forwarded"}'] >= 1
+    assert samples['sqledge_proxy_clients{worker="0"}'] >= 0
+    assert samples["sqledge_upstream_reachable"] == 1
+    assert 'sqledge_worker_restarts_total{role="repl"}' in samples
+    assert 'sqledge_errors_total{kind="login_failed"}' in samples
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen("http://127.0.0.1:%d/other" % port, timeout=10)
+    assert err.value.code == 404
+    # a bad listen value is a configuration error
+    out = subprocess.run([harness.sqledge_binary(), "--check-config"],
+                         env=sq.process_env({"SQLEDGE_METRICS_LISTEN": "nowhere"}),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30)
+    assert out.returncode != 0 and "must be host:port" in out.stdout, out.stdout
+
+
+def test_sigterm_lets_running_statements_finish(db, sqledge_factory):
+    import threading
+    import time
+
+    import psycopg2
+
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
+    for timeout, sleep, finishes in (("20", 2, True), ("1", 6, False)):
+        sq = sqledge_factory(db, env={"SQLEDGE_PROXY_SHUTDOWN_TIMEOUT": timeout}).start()
+        sq.wait_caught_up()
+        db.execute("INSERT INTO notes VALUES (%d, 'x')" % sleep)
+        idle, busy = sq.proxy_connect(), sq.proxy_connect()
+        result = {}
+
+        def run():
+            try:
+                with busy.cursor() as cur:
+                    cur.execute("SELECT pg_sleep(%d), 42" % sleep)
+                    result["row"] = cur.fetchone()
+            except psycopg2.Error as exc:
+                result["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        harness.wait_for(lambda: db.query("SELECT count(*) FROM pg_stat_activity WHERE "
+                                          "query LIKE 'SELECT pg_sleep%%'") == [(1,)], 10,
+                         "the statement to run upstream")
+        started = time.monotonic()
+        os.kill(sq.proc.pid, signal.SIGTERM)
+        harness.wait_for(lambda: "sessions end when their statements are done" in
+                         log_text(sq), 10, "the proxy worker to begin stopping")
+        # an idle session ends at once, as in PostgreSQL's fast shutdown
+        with pytest.raises(psycopg2.OperationalError) as err:
+            with idle.cursor() as cur:
+                cur.execute("SELECT 1")
+        assert "administrator command" in str(err.value) or "closed" in str(err.value)
+        thread.join(30)
+        if finishes:
+            assert result.get("row") == ("", 42), result
+        else:
+            assert "error" in result and time.monotonic() - started < sleep, result
+        assert sq.proc.wait(timeout=30) == 0
+        # the copy's position is the one confirmed upstream
+        assert harness.parse_lsn(sq.position()["lsn"]) == \
+            harness.parse_lsn(db.slot_info()["confirmed_flush_lsn"])
+        idle.close()
+        busy.close()
