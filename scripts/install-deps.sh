@@ -12,6 +12,7 @@ packages=(
 	clang clang-format libclang-rt-14-dev mandoc
 	python3-pytest python3-psycopg2
 	libpostgresql-jdbc-java pgbouncer
+	debhelper dpkg-dev fakeroot
 )
 # the client-driver checks (tests/integration/test_drivers.py) need a JDK and node with npm; a
 # JDK or a node installed some other way is used as it is
