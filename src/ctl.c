@@ -19,6 +19,8 @@
 
 /* Everything the status shows, read once from the shared memory so the text and JSON forms
  * agree. */
+#define CTL_BAR_WIDTH 30 /* characters of the initial sync's progress bar */
+
 struct ctl_status {
 	pid_t master_pid;
 	pid_t repl_pid;
@@ -46,6 +48,11 @@ struct ctl_status {
 	uint32_t nproxy;
 	uint64_t proxy_clients, proxy_upstream_conns, proxy_queries, proxy_local;
 	struct shm_proxy_worker proxy[SHM_MAX_PROXY_WORKERS];
+	struct ctl_shape {
+		char text[SHM_SHAPE_LEN];
+		uint64_t count;
+	} top[SHM_SHAPES]; /* the statements forwarded most, all workers together */
+	size_t ntop;
 };
 
 char *
@@ -135,6 +142,58 @@ ctl_utf8_clean(char *s)
 	}
 }
 
+/* Merges a worker's most forwarded statements into st->top (same text: counts added). */
+static void
+ctl_shapes_add(struct ctl_status *st, const struct shm_proxy_worker *w)
+{
+	struct ctl_shape mine[SHM_SHAPES], t;
+	uint32_t before, after;
+	size_t i, j, tries;
+
+	for (tries = 0; tries < 1000; tries++) {
+		before = __atomic_load_n(&w->shapes_seq, __ATOMIC_ACQUIRE);
+		if (before & 1)
+			continue; /* being written */
+		for (i = 0; i < SHM_SHAPES; i++) {
+			for (j = 0; j < SHM_SHAPE_LEN; j++)
+				mine[i].text[j] =
+				        __atomic_load_n(&w->shape[i][j], __ATOMIC_RELAXED);
+			mine[i].count = __atomic_load_n(&w->shape_count[i], __ATOMIC_RELAXED);
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		after = __atomic_load_n(&w->shapes_seq, __ATOMIC_RELAXED);
+		if (before == after)
+			break;
+	}
+	if (tries == 1000)
+		return; /* a worker that died while writing: its shapes are not shown */
+	for (i = 0; i < SHM_SHAPES; i++) {
+		mine[i].text[SHM_SHAPE_LEN - 1] = '\0';
+		if (mine[i].text[0] == '\0' || mine[i].count == 0)
+			continue;
+		ctl_utf8_clean(mine[i].text);
+		for (j = 0; j < st->ntop && strcmp(st->top[j].text, mine[i].text) != 0; j++)
+			;
+		if (j < st->ntop) {
+			st->top[j].count += mine[i].count;
+		} else if (st->ntop < SHM_SHAPES) {
+			st->top[st->ntop++] = mine[i];
+		} else if (st->top[SHM_SHAPES - 1].count < mine[i].count) {
+			st->top[SHM_SHAPES - 1] = mine[i];
+			j = SHM_SHAPES - 1;
+		} else {
+			continue;
+		}
+		/* kept in order, most first */
+		for (j = j < st->ntop ? j : st->ntop - 1;
+		     j > 0 && st->top[j - 1].count < st->top[j].count; j--) {
+			t = st->top[j - 1];
+			st->top[j - 1] = st->top[j];
+			st->top[j] = t;
+		}
+	}
+}
+
 static void
 ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_status *st)
 {
@@ -201,6 +260,7 @@ ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_s
 		st->proxy[i].upstream_conns = shm_load(w->upstream_conns);
 		st->proxy[i].checks_held = shm_load(w->checks_held);
 		st->proxy[i].checks_ahead = shm_load(w->checks_ahead);
+		ctl_shapes_add(st, w);
 		st->proxy_queries += st->proxy[i].queries_forwarded;
 	}
 
@@ -342,7 +402,37 @@ ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 		        (unsigned long long)w->queries_local, (unsigned long long)w->upstream_conns,
 		        (unsigned long long)w->checks_held, (unsigned long long)w->checks_ahead);
 	}
+	strbuf_puts(out, "],\"top_forwarded\":[");
+	for (size_t i = 0; i < st->ntop; i++) {
+		strbuf_puts(out, i ? ",{\"statement\":" : "{\"statement\":");
+		strbuf_json_string(out, st->top[i].text);
+		strbuf_printf(out, ",\"count\":%llu}", (unsigned long long)st->top[i].count);
+	}
 	strbuf_puts(out, "]}}\n");
+}
+
+/* A bar of the rows copied, with the time left at the current rate. */
+static void
+ctl_text_progress(struct strbuf *out, const struct ctl_status *st)
+{
+	char bar[CTL_BAR_WIDTH + 1];
+	double done = st->sync_rows_estimated > 0
+	                      ? (double)st->sync_rows_done / (double)st->sync_rows_estimated
+	                      : 0;
+	int i, n;
+
+	if (done > 1)
+		done = 1; /* the estimate is the planner's, and may be low */
+	n = (int)(done * CTL_BAR_WIDTH + 0.5);
+	for (i = 0; i < CTL_BAR_WIDTH; i++)
+		bar[i] = i < n ? '#' : '.';
+	bar[CTL_BAR_WIDTH] = '\0';
+	strbuf_printf(out, "  progress: [%s] %3.0f%%", bar, done * 100);
+	if (st->sync_rows_per_second > 0 && st->sync_rows_estimated > st->sync_rows_done)
+		strbuf_printf(out, ", about %.0f s left",
+		              (double)(st->sync_rows_estimated - st->sync_rows_done) /
+		                      st->sync_rows_per_second);
+	strbuf_putc(out, '\n');
 }
 
 static void
@@ -423,6 +513,8 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	              (unsigned long long)st->sync_rows_estimated, st->sync_rows_per_second);
 	strbuf_printf(out, "  current_table: %s\n",
 	              st->sync_running && st->sync_table[0] ? st->sync_table : "-");
+	if (st->sync_running)
+		ctl_text_progress(out, st);
 	ctl_text_time(out, "started_at", st->sync_started_us);
 	ctl_text_time(out, "finished_at", st->sync_finished_us);
 
@@ -446,16 +538,12 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 		        (unsigned long long)w->queries_forwarded,
 		        (unsigned long long)w->queries_local, (unsigned long long)w->logins_failed);
 	}
-}
-
-static double
-ctl_sum_restarts(const struct ctl_status *st)
-{
-	double n = 0;
-
-	for (uint32_t i = 0; i < st->nproxy; i++)
-		n += st->proxy[i].restarts;
-	return n;
+	if (st->ntop > 0) {
+		strbuf_puts(out, "  forwarded most (estimated from a sample):\n");
+		for (size_t i = 0; i < st->ntop; i++)
+			strbuf_printf(out, "    %8llu  %s\n", (unsigned long long)st->top[i].count,
+			              st->top[i].text);
+	}
 }
 
 /* One Prometheus sample; name has the sqledge_ prefix added, labels may be NULL. */
@@ -481,7 +569,6 @@ ctl_render_metrics(const struct cfg *cfg, const struct shm_state *shm, struct st
 	                                          "failed"};
 	struct ctl_status st;
 	char labels[64];
-	uint64_t logins_failed = 0, ahead = 0, held = 0;
 	size_t i;
 
 	ctl_status_read(cfg, shm, &st);
@@ -546,24 +633,35 @@ ctl_render_metrics(const struct cfg *cfg, const struct shm_state *shm, struct st
 	ctl_metric_family(out, "proxy_upstream_connections", "gauge",
 	                  "Upstream connections the proxy holds.");
 	ctl_metric(out, "proxy_upstream_connections", NULL, (double)st.proxy_upstream_conns);
+	/* counters per worker: a worker that restarts starts from 0, which Prometheus reads as
+	 * that series' reset */
 	ctl_metric_family(out, "proxy_queries_total", "counter",
 	                  "Statements answered from the local copy or forwarded upstream.");
-	ctl_metric(out, "proxy_queries_total", "route=\"local\"", (double)st.proxy_local);
-	ctl_metric(out, "proxy_queries_total", "route=\"forwarded\"", (double)st.proxy_queries);
 	for (i = 0; i < st.nproxy; i++) {
-		logins_failed += st.proxy[i].logins_failed;
-		ahead += st.proxy[i].checks_ahead;
-		held += st.proxy[i].checks_held;
+		snprintf(labels, sizeof(labels), "worker=\"%zu\",route=\"local\"", i);
+		ctl_metric(out, "proxy_queries_total", labels, (double)st.proxy[i].queries_local);
+		snprintf(labels, sizeof(labels), "worker=\"%zu\",route=\"forwarded\"", i);
+		ctl_metric(out, "proxy_queries_total", labels,
+		           (double)st.proxy[i].queries_forwarded);
 	}
 	ctl_metric_family(out, "proxy_session_checks_total", "counter",
 	                  "Session checks sent with a write (ahead) or waited for by a read "
 	                  "(held).");
-	ctl_metric(out, "proxy_session_checks_total", "kind=\"ahead\"", (double)ahead);
-	ctl_metric(out, "proxy_session_checks_total", "kind=\"held\"", (double)held);
-	ctl_metric_family(out, "errors_total", "counter", "Errors by kind.");
-	ctl_metric(out, "errors_total", "kind=\"login_failed\"", (double)logins_failed);
-	ctl_metric(out, "errors_total", "kind=\"worker_restart\"",
-	           (double)st.repl_restarts + ctl_sum_restarts(&st));
+	for (i = 0; i < st.nproxy; i++) {
+		snprintf(labels, sizeof(labels), "worker=\"%zu\",kind=\"ahead\"", i);
+		ctl_metric(out, "proxy_session_checks_total", labels,
+		           (double)st.proxy[i].checks_ahead);
+		snprintf(labels, sizeof(labels), "worker=\"%zu\",kind=\"held\"", i);
+		ctl_metric(out, "proxy_session_checks_total", labels,
+		           (double)st.proxy[i].checks_held);
+	}
+	ctl_metric_family(out, "proxy_logins_failed_total", "counter",
+	                  "Logins refused (wrong password, unknown user...).");
+	for (i = 0; i < st.nproxy; i++) {
+		snprintf(labels, sizeof(labels), "worker=\"%zu\"", i);
+		ctl_metric(out, "proxy_logins_failed_total", labels,
+		           (double)st.proxy[i].logins_failed);
+	}
 }
 
 void

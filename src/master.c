@@ -51,6 +51,7 @@
 struct master;
 static int master_reload(struct master *m, struct strbuf *answer);
 static void master_decommissioned(struct master *m, const char *why, size_t len);
+static int master_proxy_workers(const struct cfg *cfg);
 
 /* One control socket connection: read a line, write the answer, close. */
 struct master_client {
@@ -527,7 +528,7 @@ master_child(struct master_proc *w, int fds[2], pid_t master_pid, bool first)
 		_exit(EXIT_RESPAWN); /* the master died before prctl() took effect */
 
 	for (i = 0; i < ARRAY_SIZE(sigs); i++)
-		signal(sigs[i], SIG_DFL);
+		signal(sigs[i], sigs[i] == SIGHUP ? SIG_IGN : SIG_DFL); /* the master's to act on */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -644,11 +645,11 @@ master_decommissioned(struct master *m, const char *why, size_t len)
 			            "sqledge stops\n");
 		else
 			strbuf_printf(&c->out, "error: %.*s\n", (int)len, why);
-		c->stop_after = ok;
+		c->stop_after = false;
 		master_client_cb(c->fd, EV_WRITE, c);
-	} else if (ok) {
-		master_begin_stop(m, 0);
 	}
+	if (ok)
+		master_begin_stop(m, 0); /* whether or not the client took the answer */
 }
 
 static void
@@ -679,6 +680,8 @@ master_chan_cb(evutil_socket_t fd, short what, void *arg)
 			log_warn(
 			        "unexpected channel message type %u (%zu bytes) from the %s worker",
 			        type, len, w->role);
+		if (w->chan_fd != fd)
+			return; /* closed meanwhile (the master began to stop) */
 	}
 }
 
@@ -795,6 +798,14 @@ master_proc_exited(struct master_proc *w, int status)
 	}
 	if (w->retiring) {
 		log_info("%s retired", name);
+		if (w->index < master_proxy_workers(m->cfg)) {
+			/* a reload raised the count again meanwhile: the slot is wanted */
+			w->retiring = false;
+			master_proxy_slot_reset(m, w->index);
+			if (master_spawn(w) < 0)
+				master_schedule_respawn(w);
+			return;
+		}
 		master_trim_procs(m);
 		return;
 	}
@@ -841,7 +852,15 @@ master_begin_stop(struct master *m, int exit_code)
 	}
 	m->stopping = true;
 	m->exit_code = exit_code;
-	sdnotify("STOPPING=1");
+	{
+		char msg[96];
+
+		/* room for the statements still running, and the workers after them */
+		snprintf(msg, sizeof(msg), "STOPPING=1\nEXTEND_TIMEOUT_USEC=%lld",
+		         (long long)(m->cfg->proxy_shutdown_timeout + MASTER_STOP_TIMEOUT_S + 5) *
+		                 1000000LL);
+		sdnotify(msg);
+	}
 	for (k = 0; k < m->nprocs; k++)
 		evtimer_del(m->procs[k].respawn_timer);
 	if (!master_any_running(m)) {
@@ -861,8 +880,6 @@ master_begin_stop(struct master *m, int exit_code)
 	}
 	evtimer_add(m->stop_timer, &tv);
 }
-
-static int master_proxy_workers(const struct cfg *cfg);
 
 /* As many proxy workers as the configuration says: new ones start; extra ones stop taking
  * clients and leave once their last client has (no client is dropped). */

@@ -39,6 +39,8 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	strbuf_free(&sb);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	                  "text/plain; version=0.0.4; charset=utf-8");
+	/* no connection stays open: a worker forked meanwhile would hold it too */
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 	evhttp_send_reply(req, HTTP_OK, "OK", body);
 	evbuffer_free(body);
 }

@@ -26,6 +26,7 @@
 #include <libpq-fe.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <pg_query.h>
 
 #include "cfg.h"
 #include "chan.h"
@@ -61,8 +62,12 @@
 #define PROXY_CHECKS_MAX 4                /* checks of a session in flight at once */
 #define PROXY_QUERY_SELECT1 "Q\0\0\0\015SELECT 1\0"
 #define PROXY_TCP_USER_TIMEOUT_MS "30000"
-#define PROXY_PROBE_US INT64_C(1000000) /* an unreachable upstream is tried this often */
-#define PROXY_BATCH_WAIT_MS 20          /* for the rest of a batch, then what came goes upstream */
+#define PROXY_PROBE_US INT64_C(1000000)
+#define PROXY_SHAPES 32 /* statement shapes counted per worker */
+#define PROXY_SHAPE_SAMPLE                                                                         \
+	8 /* one forwarded statement in this many is looked at */ /* an unreachable upstream is    \
+	                                                             tried this often */
+#define PROXY_BATCH_WAIT_MS 20    /* for the rest of a batch, then what came goes upstream */
 #define PROXY_STMT_CACHE 32       /* SQLite statements kept prepared for the loop's point reads */
 #define PROXY_MAX_ADDRS 4         /* resolved upstream addresses tried per login */
 #define PROXY_ERROR_SCAN_MAX 8192 /* ErrorResponses up to this size are read for severity */
@@ -293,6 +298,12 @@ struct proxy {
 	struct event *ev_wait;
 	uint64_t queries_local;
 	uint64_t checks_held, checks_ahead;
+	/* the statements forwarded most (a sample, counted by the space-saving method) */
+	struct proxy_shape {
+		char *text; /* normalized, NULL when the slot is free */
+		uint64_t count;
+	} shapes[PROXY_SHAPES];
+	uint64_t shape_tick;
 	bool numeric_host; /* upstream address needs no name lookup */
 	bool unix_host;
 };
@@ -981,14 +992,12 @@ proxy_reconnect(struct proxy_client *c)
 	return true;
 }
 
-/* The new upstream connection is up: the session's statements go there again. */
-static void
-proxy_reconnected(struct proxy_client *c)
+/* The upstream connection is made: detached from libpq when it can be, and watched. */
+static int
+proxy_up_events(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
 
-	c->reconnecting = false;
-	c->txn = 'I';
 	if (c->up_ssl == NULL)
 		proxy_up_detach(c);
 	c->ev_up_read = event_new(p->base, c->up_fd, EV_READ | EV_PERSIST, proxy_up_read_cb, c);
@@ -996,8 +1005,19 @@ proxy_reconnected(struct proxy_client *c)
 	if (c->ev_up_read == NULL || c->ev_up_write == NULL) {
 		log_error("cannot create upstream events");
 		c->dead = true;
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/* The new upstream connection is up: the session's statements go there again. */
+static void
+proxy_reconnected(struct proxy_client *c)
+{
+	c->reconnecting = false;
+	c->txn = 'I';
+	if (proxy_up_events(c) < 0)
+		return;
 	log_info("client %s (user \"%s\"): connected to the upstream again", c->addr, c->st.user);
 	if (c->held)
 		proxy_local_release_upstream(c);
@@ -2401,6 +2421,90 @@ proxy_local_try_batch(struct proxy_client *c)
 	}
 }
 
+/* Publishes the most counted shapes in the worker's slot (sqledgectl status, metrics). */
+static void
+proxy_shapes_publish(struct proxy *p)
+{
+	struct shm_proxy_worker *w = p->slot;
+	const struct proxy_shape *top[SHM_SHAPES] = {0};
+	uint32_t seq = __atomic_load_n(&w->shapes_seq, __ATOMIC_RELAXED);
+	size_t i, j, k;
+
+	for (i = 0; i < PROXY_SHAPES; i++) {
+		const struct proxy_shape *sh = &p->shapes[i];
+
+		if (sh->text == NULL)
+			continue;
+		for (j = 0; j < SHM_SHAPES && top[j] && top[j]->count >= sh->count; j++)
+			;
+		if (j == SHM_SHAPES)
+			continue;
+		for (k = SHM_SHAPES - 1; k > j; k--)
+			top[k] = top[k - 1];
+		top[j] = sh;
+	}
+	if (seq & 1)
+		seq++; /* a predecessor killed while writing */
+	__atomic_store_n(&w->shapes_seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (j = 0; j < SHM_SHAPES; j++) {
+		const char *t = top[j] ? top[j]->text : "";
+		size_t n = strnlen(t, SHM_SHAPE_LEN - 1);
+
+		for (k = 0; k < SHM_SHAPE_LEN; k++)
+			__atomic_store_n(&w->shape[j][k], k < n ? t[k] : '\0', __ATOMIC_RELAXED);
+		__atomic_store_n(&w->shape_count[j], top[j] ? top[j]->count : 0, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&w->shapes_seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* Counts a forwarded statement's shape, for one statement in PROXY_SHAPE_SAMPLE: its text
+ * with the constants replaced by $n (PostgreSQL's own normalization), white space folded. */
+static void
+proxy_shape_note(struct proxy *p, const char *sql)
+{
+	PgQueryNormalizeResult r;
+	struct proxy_shape *sh, *least = NULL;
+	char *t, *o;
+	size_t i;
+
+	if (++p->shape_tick % PROXY_SHAPE_SAMPLE != 0)
+		return;
+	r = pg_query_normalize(sql);
+	if (r.error != NULL || r.normalized_query == NULL) {
+		pg_query_free_normalize_result(r);
+		return;
+	}
+	/* one line, at most what the slot holds */
+	for (t = o = r.normalized_query; *t && o - r.normalized_query < SHM_SHAPE_LEN - 1; t++) {
+		bool space = *t == ' ' || *t == '\n' || *t == '\t' || *t == '\r';
+
+		if (space && (o == r.normalized_query || o[-1] == ' '))
+			continue;
+		*o++ = space ? ' ' : *t;
+	}
+	while (o > r.normalized_query && o[-1] == ' ')
+		o--;
+	*o = '\0';
+	for (i = 0; i < PROXY_SHAPES; i++) {
+		sh = &p->shapes[i];
+		if (sh->text != NULL && strcmp(sh->text, r.normalized_query) == 0)
+			break;
+		if (least == NULL || sh->text == NULL ||
+		    (least->text != NULL && sh->count < least->count))
+			least = sh;
+	}
+	if (i == PROXY_SHAPES) {
+		/* space-saving: the least counted gives its place, and its count, to the new */
+		sh = least;
+		free(sh->text);
+		sh->text = xstrdup(r.normalized_query);
+	}
+	sh->count += PROXY_SHAPE_SAMPLE;
+	pg_query_free_normalize_result(r);
+	proxy_shapes_publish(p);
+}
+
 /* Whether a statement of kind k, run in the session's transaction state, may be followed by
  * the check. */
 static bool
@@ -2447,6 +2551,7 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 
 	switch (m->type) {
 	case PGW_PARSE:
+		proxy_shape_note(c->p, m->u.parse.query);
 		if (m->u.parse.name[0] != '\0' || !localread_stateless(m->u.parse.query))
 			proxy_stateful(c);
 		k = localread_kind(m->u.parse.query, false);
@@ -2482,6 +2587,7 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 	case PGW_FLUSH:
 		break;
 	case PGW_QUERY:
+		proxy_shape_note(c->p, m->u.query.sql);
 		if (!localread_stateless(m->u.query.sql))
 			proxy_stateful(c);
 		c->unnamed_kind = LOCALREAD_KIND_OTHER; /* dropped, as is the portal */
@@ -2760,6 +2866,21 @@ proxy_client_drain(struct proxy_client *c)
 		c->dead = true;
 }
 
+/* The client's next message (total bytes, of type) cannot run: the error in blk_code answers
+ * it now (a Query, a FunctionCall, a Sync), or at the Sync that ends its segment, the rest of
+ * which is skipped as PostgreSQL skips it after an error. */
+static void
+proxy_refuse(struct proxy_client *c, uint8_t type, size_t total)
+{
+	if (type == PGW_QUERY || type == PGW_SYNC || type == PGW_FUNCTION_CALL) {
+		proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
+		proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message, c->blk_hint);
+	} else {
+		c->blk_skip = true;
+	}
+	proxy_buf_consume(&c->cin, total);
+}
+
 static void
 proxy_client_relay(struct proxy_client *c)
 {
@@ -2839,8 +2960,8 @@ proxy_client_relay(struct proxy_client *c)
 				continue;
 			}
 		}
-		if (c->up_fd < 0 && c->state == PC_READY && !c->unsynced &&
-		    (msg.type == PGW_SYNC || msg.type == PGW_FLUSH)) {
+		if ((c->up_fd < 0 || c->blk != PROXY_BLK_NONE) && c->state == PC_READY &&
+		    !c->unsynced && (msg.type == PGW_SYNC || msg.type == PGW_FLUSH)) {
 			/* nothing to run: a Sync gets the session's status, a Flush nothing */
 			if (msg.type == PGW_SYNC) {
 				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
@@ -2864,40 +2985,14 @@ proxy_client_relay(struct proxy_client *c)
 			        "back.";
 			log_debug("client %s: refused a statement for the upstream: %s", c->addr,
 			          p->down_why);
-			if (msg.type == PGW_QUERY || msg.type == PGW_SYNC ||
-			    msg.type == PGW_FUNCTION_CALL) {
-				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
-				proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message,
-				                   c->blk_hint);
-			} else {
-				c->blk_skip = true;
-			}
-			proxy_buf_consume(&c->cin, total);
-			continue;
-		}
-		if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !c->unsynced &&
-		    (msg.type == PGW_SYNC || msg.type == PGW_FLUSH)) {
-			/* nothing to run: a Sync gets the block's status, a Flush nothing */
-			if (msg.type == PGW_SYNC) {
-				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
-				proxy_block_answer(c, NULL, false, NULL, NULL, NULL);
-			}
-			proxy_buf_consume(&c->cin, total);
+			proxy_refuse(c, msg.type, total);
 			continue;
 		}
 		if (c->blk != PROXY_BLK_NONE && c->state == PC_DRAIN)
 			proxy_block_drain(c);
 		if (c->blk != PROXY_BLK_NONE && c->state == PC_READY && !proxy_block_leave(c)) {
 			/* a block served here that cannot move upstream: an error */
-			if (msg.type == PGW_QUERY || msg.type == PGW_SYNC ||
-			    msg.type == PGW_FUNCTION_CALL) {
-				proxy_local_hold(c, c->cin.data + c->cin.off, total, false, false);
-				proxy_block_answer(c, NULL, false, c->blk_code, c->blk_message,
-				                   c->blk_hint);
-			} else {
-				c->blk_skip = true;
-			}
-			proxy_buf_consume(&c->cin, total);
+			proxy_refuse(c, msg.type, total);
 			continue;
 		}
 		if (msg.type == PGW_PARSE || msg.type == PGW_CLOSE)
@@ -3048,14 +3143,8 @@ proxy_login_done(struct proxy_client *c)
 		break;
 	}
 	pgw_put_ready_for_query(&sb, c->txn);
-	if (c->up_ssl == NULL)
-		proxy_up_detach(c);
-	c->ev_up_read = event_new(p->base, c->up_fd, EV_READ | EV_PERSIST, proxy_up_read_cb, c);
-	c->ev_up_write = event_new(p->base, c->up_fd, EV_WRITE | EV_PERSIST, proxy_up_write_cb, c);
-	if (c->ev_up_read == NULL || c->ev_up_write == NULL) {
-		log_error("cannot create upstream events");
+	if (proxy_up_events(c) < 0) {
 		strbuf_free(&sb);
-		c->dead = true;
 		return;
 	}
 	proxy_client_put(c, &sb);
@@ -4114,6 +4203,11 @@ proxy_stop_client(struct proxy_client *c)
 	if (c->dead || busy || c->state == PC_CLOSING || c->state == PC_LINGER ||
 	    c->state == PC_DRAIN)
 		return;
+	/* one waiting for an upstream connection, or logging in, gets none */
+	if (c->state == PC_QUEUED)
+		proxy_queue_remove(c);
+	if (c->state == PC_QUEUED || c->state == PC_CONNECTING)
+		proxy_up_close(c);
 	proxy_client_error(c, "FATAL", "57P01",
 	                   "terminating connection due to administrator command", NULL, NULL);
 	proxy_client_flush(c);
@@ -4318,6 +4412,8 @@ out:
 	sqlite3_finalize(p->cat_version_st);
 	sqlite3_close(p->cat_db);
 	strbuf_free(&p->check_sql);
+	for (k = 0; k < PROXY_SHAPES; k++)
+		free(p->shapes[k].text);
 	pgw_decoder_free(&p->dec);
 	pgw_decoder_free(&p->dec_parse);
 	pgw_decoder_free(&p->dec_bind);

@@ -112,6 +112,26 @@ repl_report(struct repl *r, const char *msg)
 	SHM_SET_STR(r->shm, last_error, msg);
 }
 
+/* How often a status asks the upstream for a reply, and the tick: an idle copy must hear from
+ * the upstream well within max_lag, or it would look behind. */
+static void
+repl_reply_every(struct repl *r, struct timeval *tick)
+{
+	const struct cfg *cfg = r->cfg;
+
+	r->reply_every_us = (int64_t)cfg->replication_status_interval * 1000000;
+	if (cfg->proxy_max_lag > 0 && r->reply_every_us > (int64_t)cfg->proxy_max_lag * 250)
+		r->reply_every_us = (int64_t)cfg->proxy_max_lag * 250;
+	if (r->reply_every_us < REPL_TICK_MIN_US)
+		r->reply_every_us = REPL_TICK_MIN_US;
+	tick->tv_sec = 1;
+	tick->tv_usec = 0;
+	if (r->reply_every_us < 1000000) {
+		tick->tv_sec = 0;
+		tick->tv_usec = (suseconds_t)r->reply_every_us;
+	}
+}
+
 /* ---- the channel and signals ---- */
 
 static void
@@ -158,6 +178,14 @@ on_chan(evutil_socket_t fd, short what, void *arg)
 			          "replication worker keeps the one it has: %s",
 			          strbuf_str(&errs));
 		strbuf_free(&errs);
+		if (r->ev_tick != NULL) {
+			/* max_lag may have changed how often the upstream is asked */
+			struct timeval tick;
+
+			repl_reply_every(r, &tick);
+			event_del(r->ev_tick);
+			event_add(r->ev_tick, &tick);
+		}
 	}
 }
 
@@ -704,17 +732,7 @@ session_run(struct repl *r)
 	if (r->silence_limit_us < 120 * INT64_C(1000000))
 		r->silence_limit_us = 120 * INT64_C(1000000);
 
-	/* an idle copy must hear from the upstream well within max_lag, or it would look behind
-	 */
-	r->reply_every_us = (int64_t)cfg->replication_status_interval * 1000000;
-	if (cfg->proxy_max_lag > 0 && r->reply_every_us > (int64_t)cfg->proxy_max_lag * 250)
-		r->reply_every_us = (int64_t)cfg->proxy_max_lag * 250;
-	if (r->reply_every_us < REPL_TICK_MIN_US)
-		r->reply_every_us = REPL_TICK_MIN_US;
-	if (r->reply_every_us < 1000000) {
-		tick.tv_sec = 0;
-		tick.tv_usec = (suseconds_t)r->reply_every_us;
-	}
+	repl_reply_every(r, &tick);
 	r->heard_n = 0;
 	r->ev_sock = event_new(r->base, PQsocket(r->conn), EV_READ | EV_PERSIST, on_sock, r);
 	r->ev_tick = event_new(r->base, -1, EV_PERSIST, on_tick, r);

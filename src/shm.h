@@ -9,7 +9,9 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x53514c45u /* "SQLE" */
-#define SHM_VERSION 5
+#define SHM_VERSION 6
+#define SHM_SHAPES 5             /* most forwarded statement shapes shown per worker */
+#define SHM_SHAPE_LEN 160        /* bytes of one, NUL included */
 #define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
 
 enum repl_state {
@@ -50,6 +52,11 @@ struct shm_proxy_worker {
 	uint64_t checks_held;       /* session checks a read waited for */
 	uint64_t checks_ahead;      /* session checks sent in the same flight as a write */
 	uint32_t waiting;           /* 1 while counted in applied_waiters */
+	/* the statements this worker forwards most, normalized (constants as $n), from a
+	 * sample; guarded by shapes_seq (odd while the worker writes them) */
+	uint32_t shapes_seq;
+	uint64_t shape_count[SHM_SHAPES];
+	char shape[SHM_SHAPES][SHM_SHAPE_LEN];
 };
 
 /* 64-bit fields are read and written with __atomic builtins (shm_load/shm_store); the strings

@@ -165,6 +165,23 @@ def test_pgjdbc_same_through_proxy(db, sqledge_factory, jdbc):
     assert sum(line.startswith("fetch ") for line in lines) >= 10, lines
 
 
+def jdbc_table(db, sqledge_factory, jdbc, prefix):
+    """sqledge, and a function that runs a JdbcCheck mode against a port, on a table that the
+    setup mode made straight upstream and the copy has."""
+    if jdbc.problem:
+        pytest.fail("pgjdbc check cannot run: " + jdbc.problem, pytrace=False)
+    classpath = jdbc.classes + os.pathsep + JDBC_JAR
+    table = prefix + harness.unique_suffix()
+    sq = started_proxy(db, sqledge_factory)
+
+    def jdbc_run(port, mode):
+        return jdbc_mode(classpath, db, port, table, mode)
+
+    jdbc_run(db.cluster.port, "setup")
+    sq.wait_caught_up()
+    return sq, jdbc_run
+
+
 def jdbc_mode(classpath, db, port, table, mode):
     """JdbcCheck's output lines for one of its modes (setup, reads, ryw)."""
     res = subprocess.run(["java", "-cp", classpath, "JdbcCheck", *client_args(db, port, table),
@@ -178,17 +195,7 @@ def jdbc_mode(classpath, db, port, table, mode):
 def test_pgjdbc_binary_reads_from_the_copy(db, sqledge_factory, jdbc):
     """Server-prepared statements with binary results, answered from the copy: the same
     values through sqledge as straight from PostgreSQL."""
-    if jdbc.problem:
-        pytest.fail("pgjdbc check cannot run: " + jdbc.problem, pytrace=False)
-    classpath = jdbc.classes + os.pathsep + JDBC_JAR
-    table = "drv_reads_" + harness.unique_suffix()
-    sq = started_proxy(db, sqledge_factory)
-
-    def jdbc_run(port, mode):
-        return jdbc_mode(classpath, db, port, table, mode)
-
-    jdbc_run(db.cluster.port, "setup")
-    sq.wait_caught_up()
+    sq, jdbc_run = jdbc_table(db, sqledge_factory, jdbc, "drv_reads_")
     direct = jdbc_run(db.cluster.port, "reads")
     before = sq.proxy_workers()["queries_local"]
     proxied = jdbc_run(sq.proxy_port, "reads")
@@ -202,17 +209,7 @@ def test_pgjdbc_binary_reads_from_the_copy(db, sqledge_factory, jdbc):
 def test_pgjdbc_reads_its_own_writes_from_the_copy(db, sqledge_factory, jdbc):
     """INSERT then SELECT of the new row, thirty times, through server-prepared statements:
     every read sees its write, and the reads are the copy's."""
-    if jdbc.problem:
-        pytest.fail("pgjdbc check cannot run: " + jdbc.problem, pytrace=False)
-    classpath = jdbc.classes + os.pathsep + JDBC_JAR
-    table = "drv_ryw_" + harness.unique_suffix()
-    sq = started_proxy(db, sqledge_factory)
-
-    def jdbc_run(port, mode):
-        return jdbc_mode(classpath, db, port, table, mode)
-
-    jdbc_run(db.cluster.port, "setup")
-    sq.wait_caught_up()
+    sq, jdbc_run = jdbc_table(db, sqledge_factory, jdbc, "drv_ryw_")
     before = sq.proxy_workers()["queries_local"]
     lines = jdbc_run(sq.proxy_port, "ryw")
     rows = [line for line in lines if line.startswith("ryw ")]

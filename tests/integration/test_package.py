@@ -15,7 +15,7 @@ import pytest
 import harness
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-UNIT = "/usr/lib/systemd/system/sqledge.service"
+UNIT = "/lib/systemd/system/sqledge.service"
 
 
 def as_root(*cmd, **kw):
@@ -76,8 +76,11 @@ def test_debian_package_installs_and_runs(db, tmp_path):
     assert len(debs) == 1, os.listdir(tmp_path)
     contents = subprocess.run(["dpkg-deb", "-c", debs[0]], stdout=subprocess.PIPE, text=True,
                               check=True).stdout
+    scripts = subprocess.run(["dpkg-deb", "-I", debs[0], "prerm"], stdout=subprocess.PIPE,
+                             text=True).stdout
+    assert "deb-systemd-invoke stop" in scripts, scripts  # removal stops the service
     for path in ("./usr/bin/sqledge", "./usr/bin/sqledgectl", "./etc/sqledge.ini",
-                 "./usr/lib/systemd/system/sqledge.service", "./usr/share/man/man8/sqledge.8",
+                 "./lib/systemd/system/sqledge.service", "./usr/share/man/man8/sqledge.8",
                  "./usr/share/man/man8/sqledgectl.8", "./usr/share/man/man5/sqledge.ini.5"):
         assert path in contents, (path, contents)
 

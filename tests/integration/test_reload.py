@@ -124,7 +124,7 @@ def test_reload_changes_live_settings_without_dropping_clients(db, sqledge_facto
         harness.wait_for(lambda: notify.recv(4096).startswith(b"STATUS=replication streaming"),
                          20, "a STATUS= line")
         sq.stop()
-        assert next_state(notify) == b"STOPPING=1"
+        assert next_state(notify).startswith(b"STOPPING=1\nEXTEND_TIMEOUT_USEC=25000000")
     finally:
         notify.close()
 
@@ -197,12 +197,13 @@ def test_metrics_endpoint(db, sqledge_factory):
     assert samples['sqledge_replication_lsn{kind="applied"}'] >= applied > 0
     assert samples['sqledge_replication_state{state="streaming"}'] == 1
     assert samples["sqledge_replication_transactions_applied_total"] >= 1
-    assert samples['sqledge_proxy_queries_total{route="local"}'] >= 1
-    assert samples['sqledge_proxy_queries_total{route="forwarded"}'] >= 1
+    assert samples['sqledge_proxy_queries_total{worker="0",route="local"}'] >= 1
+    assert samples['sqledge_proxy_queries_total{worker="0",route="forwarded"}'] >= 1
     assert samples['sqledge_proxy_clients{worker="0"}'] >= 0
     assert samples["sqledge_upstream_reachable"] == 1
     assert 'sqledge_worker_restarts_total{role="repl"}' in samples
-    assert 'sqledge_errors_total{kind="login_failed"}' in samples
+    assert 'sqledge_proxy_logins_failed_total{worker="0"}' in samples
+    assert 'sqledge_proxy_session_checks_total{worker="0",kind="ahead"}' in samples
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen("http://127.0.0.1:%d/other" % port, timeout=10)
     assert err.value.code == 404
@@ -260,3 +261,21 @@ def test_sigterm_lets_running_statements_finish(db, sqledge_factory):
             harness.parse_lsn(db.slot_info()["confirmed_flush_lsn"])
         idle.close()
         busy.close()
+
+
+def test_status_shows_the_statements_forwarded_most(db, sqledge_factory):
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
+    sq = sqledge_factory(db, env={"SQLEDGE_PROXY_WORKERS": "1"}).start()
+    sq.wait_caught_up()
+    with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
+        for i in range(80):
+            cur.execute("INSERT INTO notes VALUES (%d, 'n%d')" % (i, i))
+        for i in range(16):
+            cur.execute("SELECT count(*) FROM notes WHERE id > %d" % i)
+    top = sq.proxy_workers()["top_forwarded"]
+    assert top[0]["statement"] == "INSERT INTO notes VALUES ($1, $2)", top
+    assert 60 <= top[0]["count"] <= 100, top
+    assert any(t["statement"] == "SELECT count(*) FROM notes WHERE id > $1" for t in top), top
+    out = ctl(sq, "status")
+    assert "forwarded most (estimated from a sample):" in out.stdout, out.stdout
+    assert "INSERT INTO notes VALUES ($1, $2)" in out.stdout

@@ -821,7 +821,24 @@ test_ctl_lag_bytes_when_behind(void)
 	CHECK(strstr(text, "  lag: 256 bytes, 2.") != NULL);
 	CHECK(strstr(text, "  applied_lsn: 1/10\n") != NULL);
 	CHECK(strstr(text, "  upstream_lsn: 1/110\n") != NULL);
+	/* the initial sync's bar: 1000 of about 5000 rows */
+	CHECK(strstr(text, "  progress: [######........................]  20%") != NULL);
 	free(text);
+	{
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		ctl_render_metrics(cfg, shm, &sb);
+		CHECK(strstr(strbuf_str(&sb),
+		             "sqledge_replication_lsn{kind=\"applied\"} 4294967312\n") != NULL);
+		CHECK(strstr(strbuf_str(&sb),
+		             "sqledge_replication_state{state=\"initial_sync\"} 1\n") != NULL);
+		CHECK(strstr(strbuf_str(&sb), "sqledge_initial_sync_rows{kind=\"done\"} 1000\n") !=
+		      NULL);
+		CHECK(strstr(strbuf_str(&sb),
+		             "# TYPE sqledge_replication_rows_applied_total counter\n") != NULL);
+		strbuf_free(&sb);
+	}
 
 	/* across the 32-bit boundary of the text form */
 	shm_store(shm->applied_lsn, UINT64_C(0xFFFFFFF0));
