@@ -605,7 +605,7 @@ master_spawn(struct master_proc *w)
 
 /* A proxy worker passes on a CancelRequest that belongs to another worker. */
 static void
-master_forward_cancel(struct master *m, const void *buf, size_t len)
+master_forward_cancel(struct master *m, const void *buf, size_t len, int client_fd)
 {
 	struct proxy_cancel_msg cm;
 	struct master_proc *to;
@@ -618,8 +618,9 @@ master_forward_cancel(struct master *m, const void *buf, size_t len)
 	if (target < 0)
 		return;
 	to = &m->procs[1 + target];
+	/* the client's connection goes along: it is closed once the upstream has the cancel */
 	if (to->chan_fd < 0 ||
-	    chan_send(to->chan_fd, CHAN_MSG_CANCEL_FWD, &cm, sizeof(cm), -1) != 0)
+	    chan_send(to->chan_fd, CHAN_MSG_CANCEL_FWD, &cm, sizeof(cm), client_fd) != 0)
 		log_debug("dropping a cancel request for proxy worker %d: not running", target);
 }
 
@@ -670,16 +671,16 @@ master_chan_cb(evutil_socket_t fd, short what, void *arg)
 			master_close_chan(w);
 			return;
 		}
-		if (pass_fd >= 0)
-			close(pass_fd);
 		if (type == CHAN_MSG_CANCEL_FWD && w->kind == MASTER_PROC_PROXY)
-			master_forward_cancel(w->m, buf, len);
+			master_forward_cancel(w->m, buf, len, pass_fd);
 		else if (type == CHAN_MSG_DECOMMISSIONED && w->kind == MASTER_PROC_REPL)
 			master_decommissioned(w->m, buf, len);
 		else
 			log_warn(
 			        "unexpected channel message type %u (%zu bytes) from the %s worker",
 			        type, len, w->role);
+		if (pass_fd >= 0)
+			close(pass_fd);
 		if (w->chan_fd != fd)
 			return; /* closed meanwhile (the master began to stop) */
 	}

@@ -230,6 +230,20 @@ struct proxy_cancel {
 	int refs;
 };
 
+/* One cancel for a thread: the key, and the client's cancel connection, closed once the
+ * upstream has it (-1: none). */
+struct proxy_cancel_job {
+	struct proxy_cancel *cancel;
+	int hold_fd;
+};
+
+static void
+proxy_close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 struct proxy_fail {
 	char addr[INET6_ADDRSTRLEN + 8];
 	unsigned failures;
@@ -3562,7 +3576,7 @@ proxy_login_failed(struct proxy_client *c, const char *code, const char *message
 
 /* ---- the first packets ---- */
 
-static void proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key);
+static void proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key, int hold_fd);
 
 static void
 proxy_client_cancel(struct proxy_client *c)
@@ -3571,15 +3585,17 @@ proxy_client_cancel(struct proxy_client *c)
 	struct proxy_cancel_msg m = {c->st.cancel_pid, c->st.cancel_key};
 	int target = proxy_cancel_target(m.pid, (int)p->shm->proxy_nworkers);
 
-	/* a cancel gets no answer, whatever happens */
+	/* a cancel gets no answer, whatever happens; its connection closes once the upstream
+	 * has the cancel, as PostgreSQL's does (libpq waits for that: a statement the client
+	 * sends next is not the one canceled) */
 	c->dead = true;
 	if (target < 0) {
 		log_debug("client %s: CancelRequest for unknown process %u", c->addr, m.pid);
 		return;
 	}
 	if (target == p->index)
-		proxy_cancel_local(p, m.pid, m.key);
-	else if (chan_send(p->chan_fd, CHAN_MSG_CANCEL_FWD, &m, sizeof(m), -1) != 0)
+		proxy_cancel_local(p, m.pid, m.key, fcntl(c->fd, F_DUPFD_CLOEXEC, 0));
+	else if (chan_send(p->chan_fd, CHAN_MSG_CANCEL_FWD, &m, sizeof(m), c->fd) != 0)
 		log_warn("cannot pass a CancelRequest to worker %d", target);
 }
 
@@ -4006,12 +4022,15 @@ proxy_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
 static void *
 proxy_cancel_thread(void *arg)
 {
-	struct proxy_cancel *cancel = arg;
+	struct proxy_cancel_job *cj = arg;
 	char err[256];
 
-	if (!PQcancel(cancel->pc, err, sizeof(err)))
+	if (!PQcancel(cj->cancel->pc, err, sizeof(err)))
 		log_warn("could not send a cancel request to the upstream: %s", err);
-	proxy_cancel_unref(cancel);
+	/* the upstream has it: now the client's cancel connection may close */
+	proxy_close_fd(cj->hold_fd);
+	proxy_cancel_unref(cj->cancel);
+	free(cj);
 	__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
@@ -4019,10 +4038,10 @@ proxy_cancel_thread(void *arg)
 /* A CancelRequest for one of our clients: the upstream gets one for that client's session.
  * PQcancel() blocks, so it runs on a thread of its own. */
 static void
-proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
+proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key, int hold_fd)
 {
 	struct proxy_client *c;
-	struct proxy_cancel *cancel;
+	struct proxy_cancel_job *cj;
 	pthread_attr_t attr;
 	pthread_t th;
 
@@ -4032,6 +4051,7 @@ proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 	/* no timing hint: the key is compared in full whether the session exists or not */
 	if (c == NULL || ((c->key ^ key) | (c->state != PC_READY)) != 0) {
 		log_debug("CancelRequest for process %u does not match a session", pid);
+		proxy_close_fd(hold_fd);
 		return;
 	}
 	if (c->waiting_job != NULL) {
@@ -4043,28 +4063,38 @@ proxy_cancel_local(struct proxy *p, uint32_t pid, uint32_t key)
 		if (c->finished_job != job)
 			localexec_job_free(job);
 		proxy_client_done(c);
+		proxy_close_fd(hold_fd);
 		return;
 	}
 	if (c->held && c->ticket != 0) {
 		localexec_cancel(p->ex, c->ticket); /* the statement runs here, not upstream */
+		proxy_close_fd(hold_fd);
 		return;
 	}
-	if (c->cancel == NULL || c->cancel->pc == NULL)
-		return; /* no upstream connection (serve_stale): nothing runs there */
+	if (c->cancel == NULL || c->cancel->pc == NULL) {
+		proxy_close_fd(
+		        hold_fd); /* no upstream connection (serve_stale): nothing runs there */
+		return;
+	}
 	if (__atomic_add_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED) >
 	    PROXY_CANCEL_THREADS_MAX) {
 		__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
 		log_warn("too many cancel requests in flight, dropping one for client %s", c->addr);
+		proxy_close_fd(hold_fd);
 		return;
 	}
-	cancel = c->cancel;
-	__atomic_add_fetch(&cancel->refs, 1, __ATOMIC_ACQ_REL);
+	cj = xmalloc(sizeof(*cj));
+	cj->cancel = c->cancel;
+	cj->hold_fd = hold_fd;
+	__atomic_add_fetch(&cj->cancel->refs, 1, __ATOMIC_ACQ_REL);
 	log_debug("client %s: passing a cancel request to the upstream", c->addr);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &attr, proxy_cancel_thread, cancel) != 0) {
+	if (pthread_create(&th, &attr, proxy_cancel_thread, cj) != 0) {
 		log_warn("cannot start a thread for a cancel request");
-		proxy_cancel_unref(cancel);
+		proxy_cancel_unref(cj->cancel);
+		proxy_close_fd(cj->hold_fd);
+		free(cj);
 		__atomic_sub_fetch(&proxy_cancel_threads, 1, __ATOMIC_RELAXED);
 	}
 	pthread_attr_destroy(&attr);
@@ -4136,8 +4166,9 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 	int rfd = -1, rc;
 
 	for (;;) {
+		rfd = -1;
 		rc = chan_recv(fd, &type, buf, sizeof(buf), &len, &rfd);
-		if (rfd >= 0)
+		if (rc <= 0 && rfd >= 0)
 			close(rfd);
 		if (rc == SQE_AGAIN)
 			return;
@@ -4160,7 +4191,8 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (type == CHAN_MSG_CANCEL_FWD && len == sizeof(m)) {
 			memcpy(&m, buf, sizeof(m));
-			proxy_cancel_local(p, m.pid, m.key);
+			proxy_cancel_local(p, m.pid, m.key, rfd); /* the client's connection */
+			rfd = -1;
 		} else if (type == CHAN_MSG_RELOAD) {
 			proxy_reload(p);
 		} else if (type == CHAN_MSG_RETIRE) {
@@ -4168,6 +4200,8 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 		} else {
 			log_warn("unexpected channel message type %u (%zu bytes)", type, len);
 		}
+		if (rfd >= 0)
+			close(rfd);
 	}
 }
 

@@ -456,6 +456,24 @@ def test_cancel_reaches_the_query_on_any_worker(db, sqledge_factory):
                 assert cur.fetchone() == (2,)
 
 
+def test_a_cancel_with_nothing_running_touches_no_later_statement(db, sqledge_factory):
+    """The cancel connection closes once the upstream has the cancel, as PostgreSQL's does:
+    libpq waits for that, so the statement sent next is never the one canceled (on any
+    worker: the cancel may have to go to another one)."""
+    sq = start(sqledge_factory, db, workers=3)
+    conns = [sq.proxy_connect() for _ in range(3)]
+    try:
+        for _ in range(20):
+            for conn in conns:
+                conn.cancel()
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 3")
+                    assert cur.fetchone() == (3,)
+    finally:
+        for conn in conns:
+            conn.close()
+
+
 def test_max_clients_and_upstream_queue(db, sqledge_factory):
     sq = start(sqledge_factory, db, workers=2, max_clients=3, max_upstream_connections=2,
                queue_timeout=2)
