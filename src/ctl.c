@@ -25,7 +25,8 @@ struct ctl_status {
 	pid_t master_pid;
 	pid_t repl_pid;
 	uint32_t repl_restarts;
-	int64_t uptime_s;
+	int64_t uptime_s, repl_uptime_s;
+	int64_t proxy_uptime_s[SHM_MAX_PROXY_WORKERS];
 	const char *upstream_state;
 	const char *repl_state;
 	char slot[sizeof(((struct shm_state *)0)->slot_name)];
@@ -194,6 +195,13 @@ ctl_shapes_add(struct ctl_status *st, const struct shm_proxy_worker *w)
 	}
 }
 
+/* Whole seconds since a realtime start, 0 when not started. */
+static int64_t
+ctl_uptime(int64_t now, int64_t started)
+{
+	return started > 0 && now > started ? (now - started) / 1000000 : 0;
+}
+
 static void
 ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_status *st)
 {
@@ -207,6 +215,7 @@ ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_s
 	st->repl_pid = shm_load(shm->repl_pid);
 	st->repl_restarts = shm_load(shm->repl_restarts);
 	st->uptime_s = now > started ? (now - started) / 1000000 : 0;
+	st->repl_uptime_s = ctl_uptime(now, shm_load(shm->repl_started_us));
 	st->upstream_state = ctl_upstream_state_name(shm_load(shm->upstream_state));
 	st->repl_state = repl_state_name((enum repl_state)shm_load(shm->repl_state));
 
@@ -251,6 +260,7 @@ ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_s
 
 		st->proxy[i].pid = shm_load(w->pid);
 		st->proxy[i].restarts = shm_load(w->restarts);
+		st->proxy_uptime_s[i] = ctl_uptime(now, shm_load(w->started_us));
 		st->proxy[i].clients = shm_load(w->clients);
 		st->proxy[i].clients_total = shm_load(w->clients_total);
 		st->proxy[i].logins_failed = shm_load(w->logins_failed);
@@ -318,12 +328,16 @@ ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	strbuf_printf(out, ",\"pid\":%d,\"uptime_seconds\":%lld", (int)st->master_pid,
 	              (long long)st->uptime_s);
 	strbuf_printf(out,
-	              ",\"processes\":[{\"role\":\"master\",\"pid\":%d},"
-	              "{\"role\":\"repl\",\"pid\":%d,\"restarts\":%u}",
-	              (int)st->master_pid, (int)st->repl_pid, st->repl_restarts);
+	              ",\"processes\":[{\"role\":\"master\",\"pid\":%d,\"uptime_seconds\":%lld},"
+	              "{\"role\":\"repl\",\"pid\":%d,\"restarts\":%u,\"uptime_seconds\":%lld}",
+	              (int)st->master_pid, (long long)st->uptime_s, (int)st->repl_pid,
+	              st->repl_restarts, (long long)st->repl_uptime_s);
 	for (uint32_t i = 0; i < st->nproxy; i++)
-		strbuf_printf(out, ",{\"role\":\"proxy\",\"index\":%u,\"pid\":%d,\"restarts\":%u}",
-		              i, (int)st->proxy[i].pid, st->proxy[i].restarts);
+		strbuf_printf(out,
+		              ",{\"role\":\"proxy\",\"index\":%u,\"pid\":%d,\"restarts\":%u,"
+		              "\"uptime_seconds\":%lld}",
+		              i, (int)st->proxy[i].pid, st->proxy[i].restarts,
+		              (long long)st->proxy_uptime_s[i]);
 	strbuf_putc(out, ']');
 
 	strbuf_puts(out, ",\"upstream\":{\"state\":");
@@ -461,16 +475,18 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 	              (long long)up);
 
 	strbuf_puts(out, "\nprocesses:\n");
-	strbuf_printf(out, "  master: pid %d\n", (int)st->master_pid);
+	strbuf_printf(out, "  master: pid %d, up %lld s\n", (int)st->master_pid,
+	              (long long)st->uptime_s);
 	if (st->repl_pid > 0)
-		strbuf_printf(out, "  repl: pid %d, restarts %u\n", (int)st->repl_pid,
-		              st->repl_restarts);
+		strbuf_printf(out, "  repl: pid %d, restarts %u, up %lld s\n", (int)st->repl_pid,
+		              st->repl_restarts, (long long)st->repl_uptime_s);
 	else
 		strbuf_printf(out, "  repl: not running, restarts %u\n", st->repl_restarts);
 	for (uint32_t i = 0; i < st->nproxy; i++) {
 		if (st->proxy[i].pid > 0)
-			strbuf_printf(out, "  proxy%u: pid %d, restarts %u\n", i,
-			              (int)st->proxy[i].pid, st->proxy[i].restarts);
+			strbuf_printf(out, "  proxy%u: pid %d, restarts %u, up %lld s\n", i,
+			              (int)st->proxy[i].pid, st->proxy[i].restarts,
+			              (long long)st->proxy_uptime_s[i]);
 		else
 			strbuf_printf(out, "  proxy%u: not running, restarts %u\n", i,
 			              st->proxy[i].restarts);

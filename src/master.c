@@ -544,12 +544,16 @@ master_child(struct master_proc *w, int fds[2], pid_t master_pid, bool first)
 static void
 master_publish_proc(struct master *m, struct master_proc *w)
 {
+	int64_t started = w->pid > 0 ? time_real_us() : 0;
+
 	if (w->kind == MASTER_PROC_REPL) {
 		shm_store(m->shm->repl_pid, w->pid);
 		shm_store(m->shm->repl_restarts, w->restarts);
+		shm_store(m->shm->repl_started_us, started);
 	} else {
 		shm_store(m->shm->proxy[w->index].pid, w->pid);
 		shm_store(m->shm->proxy[w->index].restarts, w->restarts);
+		shm_store(m->shm->proxy[w->index].started_us, started);
 	}
 }
 

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x53514c45u /* "SQLE" */
-#define SHM_VERSION 6
+#define SHM_VERSION 7
 #define SHM_SHAPES 5             /* most forwarded statement shapes shown per worker */
 #define SHM_SHAPE_LEN 160        /* bytes of one, NUL included */
 #define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
@@ -42,7 +42,8 @@ enum sync_state {
 struct shm_proxy_worker {
 	pid_t pid; /* 0 when not running */
 	uint32_t restarts;
-	uint64_t clients;           /* connected now, logged in or not */
+	int64_t started_us; /* when the running worker started (realtime), written by the master */
+	uint64_t clients;   /* connected now, logged in or not */
 	uint64_t clients_held;      /* of them, those counted in proxy_clients */
 	uint64_t clients_total;     /* accepted since the worker started */
 	uint64_t logins_failed;     /* refused logins since the worker started */
@@ -101,6 +102,7 @@ struct shm_state {
 	pid_t master_pid;
 	pid_t repl_pid;
 	uint32_t repl_restarts;
+	int64_t repl_started_us; /* when the running replication worker started (realtime) */
 
 	/* proxy: the totals that the limits apply to, changed by the workers with atomic
 	 * read-modify-write and repaired by the master when a worker dies */

@@ -279,3 +279,23 @@ def test_status_shows_the_statements_forwarded_most(db, sqledge_factory):
     out = ctl(sq, "status")
     assert "forwarded most (estimated from a sample):" in out.stdout, out.stdout
     assert "INSERT INTO notes VALUES ($1, $2)" in out.stdout
+
+
+def test_a_crash_loop_backs_off(db, sqledge_factory):
+    import re
+
+    db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    for _ in range(3):
+        pid = sq.repl_pid()
+        os.kill(pid, signal.SIGKILL)
+        harness.wait_for(lambda: sq.repl_pid() not in (None, 0, pid), 30,
+                         "the replication worker to be started again")
+    delays = [float(d) for d in
+              re.findall(r"restarting the repl worker in ([0-9.]+) s", log_text(sq))]
+    assert delays[:3] == [0.5, 1.0, 2.0], delays
+    processes = sq.status()["processes"]
+    assert processes[1]["role"] == "repl" and processes[1]["restarts"] == 3
+    assert processes[0]["uptime_seconds"] >= processes[1]["uptime_seconds"] >= 0
+    sq.wait_caught_up()

@@ -626,6 +626,7 @@ test_ctl_status_json_has_contract_fields(void)
 	        {"processes[1].role", "s"},
 	        {"processes[1].pid", "n"},
 	        {"processes[1].restarts", "n"},
+	        {"processes[1].uptime_seconds", "n"},
 	        {"upstream", "o"},
 	        {"upstream.state", "s"},
 	        {"upstream.host", "s"},
