@@ -103,8 +103,8 @@ cat <<EOF_HELP
 ==== sqledge demo ====
 PostgreSQL 15 on localhost:$port (data in ./.demo/pg): database myappdatabase, superuser
 sqledger, password secret. sqledge replicates it into ./sqledge.db and serves it as PostgreSQL
-on localhost:5433 (every statement forwarded to the upstream, for now). In another terminal, in
-$top, try:
+on localhost:5433 (reads it can answer exactly from the copy, everything else from the
+upstream). In another terminal, in $top, try:
 
   psql postgresql://sqledger:secret@localhost:5433/myappdatabase \\
     -c "CREATE TABLE my_table (id serial not null primary key, names text)" \\

@@ -580,9 +580,6 @@ ctl_metric_family(struct strbuf *out, const char *name, const char *type, const 
 void
 ctl_render_metrics(const struct cfg *cfg, const struct shm_state *shm, struct strbuf *out)
 {
-	static const char *const repl_states[] = {"starting",  "connecting",   "initial_sync",
-	                                          "streaming", "reconnecting", "stopped",
-	                                          "failed"};
 	struct ctl_status st;
 	char labels[64];
 	size_t i;
@@ -594,10 +591,11 @@ ctl_render_metrics(const struct cfg *cfg, const struct shm_state *shm, struct st
 	ctl_metric(out, "uptime_seconds", NULL, (double)st.uptime_s);
 	ctl_metric_family(out, "replication_state", "gauge",
 	                  "1 for the replication worker's state, 0 for the others.");
-	for (i = 0; i < ARRAY_SIZE(repl_states); i++) {
-		snprintf(labels, sizeof(labels), "state=\"%s\"", repl_states[i]);
-		ctl_metric(out, "replication_state", labels,
-		           strcmp(st.repl_state, repl_states[i]) == 0);
+	for (i = REPL_STATE_STARTING; i <= REPL_STATE_FAILED; i++) {
+		const char *name = repl_state_name((enum repl_state)i);
+
+		snprintf(labels, sizeof(labels), "state=\"%s\"", name);
+		ctl_metric(out, "replication_state", labels, strcmp(st.repl_state, name) == 0);
 	}
 	ctl_metric_family(out, "upstream_reachable", "gauge",
 	                  "0 while the proxies find the upstream unreachable.");

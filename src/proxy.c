@@ -2527,6 +2527,14 @@ proxy_kind_follows(const struct proxy_client *c, enum localread_kind k)
 	return k == LOCALREAD_KIND_END || (k == LOCALREAD_KIND_STMT && c->txn == 'I');
 }
 
+/* Whether the session's state is worth following: only a session that may get a new upstream
+ * connection (serve_stale) needs to know, and once stateful it stays so. */
+static bool
+proxy_track_state(const struct proxy_client *c)
+{
+	return c->p->serve_stale && !c->stateful;
+}
+
 /* The session holds state a new upstream connection would not have: it ends with its
  * connection, which needs the password no more. */
 static void
@@ -2566,7 +2574,8 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 	switch (m->type) {
 	case PGW_PARSE:
 		proxy_shape_note(c->p, m->u.parse.query);
-		if (m->u.parse.name[0] != '\0' || !localread_stateless(m->u.parse.query))
+		if (proxy_track_state(c) &&
+		    (m->u.parse.name[0] != '\0' || !localread_stateless(m->u.parse.query)))
 			proxy_stateful(c);
 		k = localread_kind(m->u.parse.query, false);
 		if (m->u.parse.name[0] == '\0') {
@@ -2602,12 +2611,12 @@ proxy_note_segment(struct proxy_client *c, const struct pgw_msg *m)
 		break;
 	case PGW_QUERY:
 		proxy_shape_note(c->p, m->u.query.sql);
-		if (!localread_stateless(m->u.query.sql))
+		if (proxy_track_state(c) && !localread_stateless(m->u.query.sql))
 			proxy_stateful(c);
 		c->unnamed_kind = LOCALREAD_KIND_OTHER; /* dropped, as is the portal */
 		c->portal_kind = LOCALREAD_KIND_OTHER;
 		c->unnamed_select = false;
-		c->seg_ok = !c->seg_other &&
+		c->seg_ok = c->lr_reader && !c->seg_other &&
 		            proxy_kind_follows(c, localread_kind(m->u.query.sql, true));
 		c->seg_ran = c->seg_other = false;
 		break;
