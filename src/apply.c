@@ -1317,7 +1317,10 @@ apply_flush(struct apply *a)
 	 * that hold the WAL for long make it escalate to RESTART, which briefly waits for them */
 	if (a->wal_pages >= APPLY_CHECKPOINT_PAGES) {
 		int log = 0, done = 0;
-		int mode = a->wal_pages >= APPLY_CHECKPOINT_RESTART_PAGES
+		/* a verify reads from one snapshot for as long as it takes: RESTART would wait
+		 * for it at every batch */
+		int mode = a->wal_pages >= APPLY_CHECKPOINT_RESTART_PAGES &&
+		                           (a->shm == NULL || shm_load(a->shm->verify_reader) == 0)
 		                   ? SQLITE_CHECKPOINT_RESTART
 		                   : SQLITE_CHECKPOINT_PASSIVE;
 

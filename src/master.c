@@ -36,13 +36,14 @@
 #include "sdnotify.h"
 #include "shm.h"
 #include "util.h"
+#include "verify.h"
 #include "version.h"
 
 #define MASTER_BACKOFF_MIN_US INT64_C(500000)     /* first respawn delay */
 #define MASTER_BACKOFF_MAX_US INT64_C(30000000)   /* cap of the doubling */
 #define MASTER_BACKOFF_RESET_US INT64_C(60000000) /* a worker that ran this long was healthy */
 #define MASTER_STOP_TIMEOUT_S 10 /* past [proxy] shutdown_timeout, then a worker gets SIGKILL */
-#define MASTER_CTL_LINE_MAX 256  /* request line, newline included */
+#define MASTER_CTL_LINE_MAX 1024 /* request line, newline included */
 #define MASTER_CTL_TIMEOUT_US INT64_C(5000000) /* per control connection */
 #define MASTER_CTL_CLIENTS_MAX 64
 #define MASTER_LISTEN_BACKLOG 1024
@@ -66,6 +67,7 @@ struct master_client {
 	size_t out_off;    /* bytes of it already written */
 	bool stop_after;   /* "stop": begin the graceful stop once answered */
 	bool deferred;     /* answered later ("decommission", by the replication worker) */
+	bool handed_off;   /* answered by another process ("verify"): just close it */
 };
 
 enum master_proc_kind {
@@ -116,11 +118,14 @@ struct master {
 	bool stopping;
 	int exit_code;
 	struct master_client *decommissioning; /* waits for the replication worker's word */
+	pid_t verify_pid;                      /* sqledgectl verify's process, 0 when none */
 	struct metrics *metrics;               /* [metrics] listen; NULL when off */
 	struct event *status_timer;            /* systemd's STATUS= line, when it listens */
 };
 
 static void master_begin_stop(struct master *m, int exit_code);
+static void master_child_setup(struct master *m, int keep_fd, bool keep_listeners, const char *role,
+                               pid_t master_pid);
 
 /* ---- the database lock ---- */
 
@@ -298,6 +303,76 @@ master_client_sanitize(char *s)
 	}
 }
 
+static void master_verify_exited(struct master *m, int status);
+
+/* sqledgectl verify: a process of its own compares the copy with the upstream and writes its
+ * report to the client's connection, which the master then forgets. */
+static void
+master_verify(struct master_client *c, const char *args)
+{
+	struct master *m = c->m;
+	struct master_proc *repl = &m->procs[0];
+	sigset_t all, old;
+	pid_t pid;
+
+	if (m->stopping || repl->pid <= 0) {
+		strbuf_puts(&c->out, "error: the replication worker is not running\n");
+		return;
+	}
+	if (m->verify_pid > 0 && shm_load(m->shm->verify_exiting) == m->verify_pid) {
+		/* the last one is exiting: its client saw the end of the report before SIGCHLD
+		 * reached us */
+		int status;
+
+		if (waitpid(m->verify_pid, &status, 0) == m->verify_pid)
+			master_verify_exited(m, status);
+	}
+	if (m->verify_pid > 0) {
+		strbuf_printf(&c->out, "error: a verify is already running (pid %d)\n",
+		              (int)m->verify_pid);
+		return;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		master_child_setup(m, c->fd, false, "verify", m->shm->master_pid);
+		failpoint_init();
+		_exit(verify_main(m->cfg, m->shm, c->fd, args));
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		log_error("fork() of the verifier failed: %s", strerror(errno));
+		strbuf_printf(&c->out, "error: cannot start the verifier: %s\n", strerror(errno));
+		return;
+	}
+	/* a crash test's failpoint fires in the first verifier only */
+	unsetenv("SQLEDGE_FAILPOINTS");
+	log_info("verify requested over the control socket (pid %d)", (int)pid);
+	m->verify_pid = pid;
+	c->handed_off = true; /* the verifier answers */
+}
+
+/* The verifier exited: whatever hold it had on replication goes with it. */
+static void
+master_verify_exited(struct master *m, int status)
+{
+	pid_t repl = m->procs[0].pid;
+
+	if (shm_load(m->shm->hold_owner) == m->verify_pid) {
+		shm_store(m->shm->hold_req, 0);
+		shm_store(m->shm->hold_owner, 0);
+		if (repl > 0)
+			kill(repl, SIGUSR1);
+	}
+	shm_store(m->shm->verify_reader, 0);
+	shm_store(m->shm->verify_exiting, 0);
+	if (WIFSIGNALED(status))
+		log_warn("the verifier (pid %d) was killed by signal %d", (int)m->verify_pid,
+		         WTERMSIG(status));
+	m->verify_pid = 0;
+}
+
 static void
 master_client_answer(struct master_client *c)
 {
@@ -343,6 +418,8 @@ master_client_answer(struct master_client *c)
 			c->deferred = true;
 			m->decommissioning = c;
 		}
+	} else if (strcmp(req, "verify") == 0 || strncmp(req, "verify ", 7) == 0) {
+		master_verify(c, req + 6);
 	} else if (strcmp(req, "stop") == 0) {
 		log_info("stop requested over the control socket");
 		strbuf_puts(&c->out, "stopping\n");
@@ -414,6 +491,10 @@ master_client_cb(evutil_socket_t fd, short what, void *arg)
 		strbuf_puts(&c->out, "error: request too long\n");
 	} else {
 		master_client_answer(c);
+		if (c->handed_off) {
+			master_client_free(c);
+			return;
+		}
 		if (c->deferred)
 			return; /* no timeout: the answer comes when the work is done */
 	}
@@ -491,33 +572,34 @@ master_close_chan(struct master_proc *w)
 	}
 }
 
-/* In the child: drop what belongs to the master and become the worker. */
-static void __attribute__((noreturn))
-master_child(struct master_proc *w, int fds[2], pid_t master_pid, bool first)
+/* In a new child: drops what belongs to the master (keeping the descriptor keep_fd and, for
+ * a proxy worker, the listening sockets) and sets up the process. */
+static void
+master_child_setup(struct master *m, int keep_fd, bool keep_listeners, const char *role,
+                   pid_t master_pid)
 {
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE};
-	struct master *m = w->m;
 	struct master_client *c;
 	sigset_t none;
 	size_t i;
 	int k;
 
-	close(fds[0]);
 	for (k = 0; k < m->nprocs; k++)
 		if (m->procs[k].chan_fd >= 0)
 			close(m->procs[k].chan_fd);
 	if (m->listen_fd >= 0)
 		close(m->listen_fd);
 	for (c = m->clients; c != NULL; c = c->next)
-		close(c->fd);
+		if (c->fd != keep_fd)
+			close(c->fd);
 	metrics_close_fd(m->metrics);
-	if (w->kind != MASTER_PROC_PROXY)
+	if (!keep_listeners)
 		listen_close(&m->ls, false);
 	/* its own process group: a Ctrl-C in the terminal reaches the master alone, which then
 	 * stops the worker over the channel (the replication worker after its last complete
 	 * batch) */
 	setpgid(0, 0);
-	log_set_role(w->role);
+	log_set_role(role);
 	/* the channel's EOF covers a master that exits; this covers one killed with -9 while
 	 * the worker is busy */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
@@ -534,6 +616,16 @@ master_child(struct master_proc *w, int fds[2], pid_t master_pid, bool first)
 
 	/* only the master talks to systemd */
 	unsetenv("NOTIFY_SOCKET");
+}
+
+/* In the child: drop what belongs to the master and become the worker. */
+static void __attribute__((noreturn))
+master_child(struct master_proc *w, int fds[2], pid_t master_pid, bool first)
+{
+	struct master *m = w->m;
+
+	close(fds[0]);
+	master_child_setup(m, -1, w->kind == MASTER_PROC_PROXY, w->role, master_pid);
 	if (first)
 		failpoint_init();
 	if (w->kind == MASTER_PROC_REPL)
@@ -868,6 +960,8 @@ master_begin_stop(struct master *m, int exit_code)
 	}
 	for (k = 0; k < m->nprocs; k++)
 		evtimer_del(m->procs[k].respawn_timer);
+	if (m->verify_pid > 0)
+		kill(m->verify_pid, SIGTERM);
 	if (!master_any_running(m)) {
 		event_base_loopbreak(m->base);
 		return;
@@ -1031,6 +1125,8 @@ master_signal_cb(evutil_socket_t sig, short what, void *arg)
 				;
 			if (k < m->nprocs)
 				master_proc_exited(&m->procs[k], status);
+			else if (pid == m->verify_pid)
+				master_verify_exited(m, status);
 			else
 				log_debug("reaped unknown child process %d", (int)pid);
 		}
@@ -1205,6 +1301,9 @@ master_run(struct cfg *cfg)
 	log_info("sqledge %s starting (configuration: %s, database: \"%s\")", SQLEDGE_VERSION,
 	         cfg->source ? cfg->source : "defaults and environment", cfg->local_db_path);
 	signal(SIGPIPE, SIG_IGN);
+	/* a verifier wakes the replication worker with SIGUSR1: a worker that has not set up
+	 * its handler yet (and every other process) must not die of it */
+	signal(SIGUSR1, SIG_IGN);
 	master_raise_nofile();
 
 	if (master_lock(m) < 0)

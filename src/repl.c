@@ -20,6 +20,7 @@
 #include "chan.h"
 #include "log.h"
 #include "pgoutput.h"
+#include "rbuf.h"
 #include "repl.h"
 #include "shm.h"
 #include "store.h"
@@ -29,7 +30,9 @@
 
 #define REPL_HEARD_MAX 64
 #define REPL_TICK_MIN_US 100000
-#define REPL_HEARD_US 20000 /* positions heard within this long share one entry */
+#define REPL_HEARD_US 20000     /* positions heard within this long share one entry */
+#define REPL_HOLD_TICK_US 20000 /* how often a hold is looked at */
+#define REPL_HOLD_MAX_US (120 * INT64_C(1000000)) /* a verify may hold the copy this long */
 
 struct repl {
 	const struct cfg *cfg;
@@ -40,6 +43,8 @@ struct repl {
 	struct event *ev_sock;
 	struct event *ev_tick;
 	struct event *ev_wake;
+	struct event *ev_usr1; /* a verifier changed its hold */
+	struct event *ev_hold; /* looks at the hold while one is asked for */
 
 	PGconn *conn;
 	sqlite3 *db;
@@ -67,6 +72,14 @@ struct repl {
 	bool was_streaming;
 	bool outage_logged;
 	int failures;
+
+	/* sqledgectl verify's hold (shm hold_req): the Begin of the first transaction the hold
+	 * keeps out waits here, unapplied, and nothing more is read meanwhile */
+	char *held; /* the frame, from PQgetCopyData() */
+	int held_len;
+	uint64_t hold_req;     /* the request being served, 0 when none */
+	int64_t hold_since_us; /* when it was first seen */
+	uint64_t quiet_lsn;    /* walEnd of the last keepalive heard outside a transaction */
 };
 
 /* libpq's messages span lines; the log has one line per event */
@@ -188,6 +201,14 @@ on_chan(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 }
+
+static bool hold_admits(uint64_t req, uint64_t final_lsn);
+static uint64_t frame_final_lsn(const char *buf, int n);
+static void hold_settle(struct repl *r);
+static void hold_keep(struct repl *r, char *buf, int n);
+static void hold_update(struct repl *r);
+static void stream_end(struct repl *r, int result);
+static void stream_drain(struct repl *r);
 
 /* ---- position reporting ---- */
 
@@ -348,6 +369,13 @@ handle_keepalive(struct repl *r, const struct pgo_keepalive *ka)
 		if (ka->wal_end > r->received_lsn)
 			r->received_lsn = ka->wal_end;
 	}
+	if (!apply_in_transaction(r->apply)) {
+		/* every transaction that commits before walEnd has come */
+		if (ka->wal_end > r->quiet_lsn)
+			r->quiet_lsn = ka->wal_end;
+		if (r->hold_req != 0)
+			hold_settle(r);
+	}
 	update_lag(r);
 	return 0;
 }
@@ -359,18 +387,203 @@ stream_end(struct repl *r, int result)
 	event_base_loopbreak(r->base);
 }
 
+/* Handles one frame of the stream (and frees it). */
+static int
+handle_frame(struct repl *r, char *buf, int n)
+{
+	struct pgo_xlogdata xl;
+	struct pgo_keepalive ka;
+	int kind, rc = 0;
+
+	kind = pgo_parse_frame((const uint8_t *)buf, (size_t)n, &xl, &ka);
+	if (kind == 'w') {
+		if (xl.wal_end > r->upstream_lsn)
+			r->upstream_lsn = xl.wal_end;
+		heard_of(r, xl.wal_end);
+		rc = handle_xlogdata(r, &xl);
+	} else if (kind == 'k') {
+		heard_of(r, ka.wal_end);
+		rc = handle_keepalive(r, &ka);
+		if (rc == 0 && ka.reply_requested && send_status(r, false) < 0)
+			rc = -1;
+	} else {
+		log_error("unrecognized streaming frame (%d bytes, kind 0x%02x)", n,
+		          (unsigned char)buf[0]);
+		rc = -1;
+	}
+	PQfreemem(buf);
+	return rc;
+}
+
+/* ---- sqledgectl verify's hold ----
+ *
+ * The verifier asks for a pause (no transaction that has not begun is applied), makes a
+ * snapshot upstream at a position P, then asks to hold at P: every transaction that commits
+ * before P is applied and none after. That is the copy the snapshot stands for. */
+
+/* The commit position of the transaction a frame begins; 0 for any other frame. */
+static uint64_t
+frame_final_lsn(const char *buf, int n)
+{
+	struct pgo_xlogdata xl;
+	struct pgo_keepalive ka;
+
+	if (pgo_parse_frame((const uint8_t *)buf, (size_t)n, &xl, &ka) != 'w' || xl.len < 9 ||
+	    xl.data[0] != PGO_BEGIN)
+		return 0;
+	return be_get_u64(xl.data + 1);
+}
+
+/* Whether a transaction whose commit record is at final_lsn may be applied under req (0: not
+ * a transaction's beginning, always). */
+static bool
+hold_admits(uint64_t req, uint64_t final_lsn)
+{
+	return req == 0 || final_lsn == 0 || (req != SHM_HOLD_PAUSE && final_lsn < req);
+}
+
+static void
+hold_set_state(struct repl *r, enum hold_state st)
+{
+	pid_t owner = st == HOLD_NONE ? 0 : shm_load(r->shm->hold_owner);
+
+	/* the state first, then whose request it answers: a verifier that sees its own pid
+	 * reads a state meant for it */
+	shm_store(r->shm->hold_ack_owner, 0);
+	shm_store(r->shm->hold_state, (uint32_t)st);
+	shm_store(r->shm->hold_ack_owner, owner);
+}
+
+/* Nothing is being applied: the copy is paused, or at the held position once what it has
+ * is committed (a reader's snapshot must see it). */
+static void
+hold_settle(struct repl *r)
+{
+	if (r->hold_req == 0 || apply_in_transaction(r->apply))
+		return;
+	if (r->hold_req == SHM_HOLD_PAUSE) {
+		/* what has been applied is committed: readers and read-your-writes waits
+		 * need not wait for the pause to end */
+		if (flush_batch(r) < 0) {
+			stream_end(r, UPSTREAM_RETRY);
+			return;
+		}
+		if (shm_load(r->shm->hold_state) != HOLD_PAUSED ||
+		    shm_load(r->shm->hold_ack_owner) != shm_load(r->shm->hold_owner))
+			hold_set_state(r, HOLD_PAUSED);
+		return;
+	}
+	if (r->held == NULL && r->quiet_lsn < r->hold_req)
+		return; /* transactions before the position may still come */
+	if (flush_batch(r) < 0) {
+		stream_end(r, UPSTREAM_RETRY);
+		return;
+	}
+	if (shm_load(r->shm->hold_state) != HOLD_AT ||
+	    shm_load(r->shm->hold_ack_owner) != shm_load(r->shm->hold_owner))
+		hold_set_state(r, HOLD_AT);
+}
+
+/* Keeps back the Begin in buf: nothing more is read until the hold lets it through. */
+static void
+hold_keep(struct repl *r, char *buf, int n)
+{
+	r->held = buf;
+	r->held_len = n;
+	event_del(r->ev_sock); /* libpq would buffer the stream in memory meanwhile */
+	hold_settle(r);
+}
+
+/* Lets the held frame through and reads on. */
+static void
+hold_release(struct repl *r)
+{
+	char *buf = r->held;
+
+	r->held = NULL;
+	if (buf == NULL)
+		return;
+	event_add(r->ev_sock, NULL);
+	if (handle_frame(r, buf, r->held_len) < 0) {
+		stream_end(r, UPSTREAM_RETRY);
+		return;
+	}
+	stream_drain(r);
+}
+
+/* Looks at the verifier's request (on SIGUSR1 and on a timer while one stands). */
+static void
+hold_update(struct repl *r)
+{
+	uint64_t req = shm_load(r->shm->hold_req);
+	pid_t owner = shm_load(r->shm->hold_owner);
+	int64_t now = time_mono_us();
+	struct timeval tv = {0, REPL_HOLD_TICK_US};
+
+	if (r->conn == NULL || r->ev_sock == NULL)
+		return; /* not streaming: the verifier gives up on its own */
+	if (req != 0 && (owner <= 0 || (kill(owner, 0) < 0 && errno == ESRCH)))
+		req = 0; /* the verifier is gone (the master clears its request too) */
+	if (req != 0 && r->hold_req == 0)
+		r->hold_since_us = now;
+	if (req != 0 && req != SHM_HOLD_PAUSE && r->hold_req == SHM_HOLD_PAUSE)
+		r->hold_since_us = now; /* the position's own time: the pause may have been long */
+	if (req != 0 && now - r->hold_since_us > REPL_HOLD_MAX_US) {
+		uint64_t expected = req;
+
+		/* the verifier may have just asked for something else: then that stands (and
+		 * its time starts again) */
+		if (__atomic_compare_exchange_n(&r->shm->hold_req, &expected, 0, false,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			log_warn("sqledgectl verify (pid %d) held replication for %d s; going on",
+			         (int)owner, (int)(REPL_HOLD_MAX_US / 1000000));
+			req = 0;
+		} else {
+			req = expected;
+			r->hold_since_us = now;
+		}
+	}
+	if (req != r->hold_req)
+		log_debug("verify hold: %s", req == 0                ? "released"
+		                             : req == SHM_HOLD_PAUSE ? "pause"
+		                                                     : "hold at a position");
+	r->hold_req = req;
+	if (req == 0) {
+		evtimer_del(r->ev_hold);
+		hold_set_state(r, HOLD_NONE);
+		hold_release(r);
+		return;
+	}
+	if (!evtimer_pending(r->ev_hold, NULL))
+		evtimer_add(r->ev_hold, &tv);
+	if (r->held && hold_admits(req, frame_final_lsn(r->held, r->held_len))) {
+		hold_release(r); /* it commits before the position: apply it and read on */
+		if (r->session_result != 0)
+			return;
+	}
+	hold_settle(r);
+	/* still waiting for the position: a keepalive will say when the stream has passed it */
+	if (req != SHM_HOLD_PAUSE && shm_load(r->shm->hold_state) != HOLD_AT &&
+	    now - r->last_status_us >= REPL_HOLD_TICK_US && send_status(r, true) < 0)
+		stream_end(r, UPSTREAM_RETRY);
+}
+
+static void
+on_hold(evutil_socket_t fd, short what, void *arg)
+{
+	hold_update(arg);
+}
+
 /* Handles every complete message libpq has buffered. */
 static void
 stream_drain(struct repl *r)
 {
 	int processed = 0;
 
-	while (!r->quit) {
-		struct pgo_xlogdata xl;
-		struct pgo_keepalive ka;
+	while (!r->quit && r->held == NULL) {
 		char *buf = NULL;
 		int n = PQgetCopyData(r->conn, &buf, 1);
-		int kind, rc = 0;
+		int rc;
 
 		if (n == 0) {
 			/* nothing more buffered: commit what we have */
@@ -413,23 +626,11 @@ stream_drain(struct repl *r)
 			return;
 		}
 		r->last_recv_us = time_mono_us();
-		kind = pgo_parse_frame((const uint8_t *)buf, (size_t)n, &xl, &ka);
-		if (kind == 'w') {
-			if (xl.wal_end > r->upstream_lsn)
-				r->upstream_lsn = xl.wal_end;
-			heard_of(r, xl.wal_end);
-			rc = handle_xlogdata(r, &xl);
-		} else if (kind == 'k') {
-			heard_of(r, ka.wal_end);
-			rc = handle_keepalive(r, &ka);
-			if (rc == 0 && ka.reply_requested && send_status(r, false) < 0)
-				rc = -1;
-		} else {
-			log_error("unrecognized streaming frame (%d bytes, kind 0x%02x)", n,
-			          (unsigned char)buf[0]);
-			rc = -1;
+		if (r->hold_req != 0 && !hold_admits(r->hold_req, frame_final_lsn(buf, n))) {
+			hold_keep(r, buf, n);
+			return;
 		}
-		PQfreemem(buf);
+		rc = handle_frame(r, buf, n);
 		if (rc < 0) {
 			stream_end(r, UPSTREAM_RETRY);
 			return;
@@ -497,6 +698,15 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 static void
 session_close(struct repl *r)
 {
+	if (r->held) {
+		PQfreemem(r->held); /* not confirmed: the next session streams it again */
+		r->held = NULL;
+	}
+	r->hold_req = 0;
+	r->quiet_lsn = 0;
+	if (r->ev_hold)
+		evtimer_del(r->ev_hold);
+	hold_set_state(r, HOLD_NONE);
 	if (r->ev_sock) {
 		event_free(r->ev_sock);
 		r->ev_sock = NULL;
@@ -741,6 +951,7 @@ session_run(struct repl *r)
 	r->session_result = 0;
 	if (send_status(r, true) < 0)
 		return UPSTREAM_RETRY;
+	hold_update(r);  /* a verifier may be waiting: its hold applies from the first frame */
 	stream_drain(r); /* START_REPLICATION may have brought data already */
 	if (!r->quit && r->session_result == 0)
 		event_base_dispatch(r->base);
@@ -826,6 +1037,14 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 		return EXIT_RESPAWN;
 	}
 	r.ev_chan = event_new(r.base, chan_fd, EV_READ | EV_PERSIST, on_chan, &r);
+	hold_set_state(&r, HOLD_NONE); /* what a worker before us left means nothing now */
+	r.ev_usr1 = evsignal_new(r.base, SIGUSR1, on_hold, &r);
+	r.ev_hold = evtimer_new(r.base, on_hold, &r);
+	if (r.ev_chan == NULL || r.ev_usr1 == NULL || r.ev_hold == NULL ||
+	    event_add(r.ev_usr1, NULL) < 0) {
+		log_error("could not set up the replication worker's events");
+		return EXIT_RESPAWN;
+	}
 	/* the master stops us over the channel; a SIGTERM from elsewhere may kill us at any
 	 * instant, which loses nothing (every confirmed position is durable) */
 	event_add(r.ev_chan, NULL);
@@ -864,6 +1083,8 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 	}
 	if (code == 0)
 		repl_set_state(&r, REPL_STATE_STOPPED);
+	event_free(r.ev_hold);
+	event_free(r.ev_usr1);
 	event_free(r.ev_chan);
 	event_base_free(r.base);
 	pgo_decoder_free(&r.dec);

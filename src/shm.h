@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x53514c45u /* "SQLE" */
-#define SHM_VERSION 7
+#define SHM_VERSION 8
 #define SHM_SHAPES 5             /* most forwarded statement shapes shown per worker */
 #define SHM_SHAPE_LEN 160        /* bytes of one, NUL included */
 #define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
@@ -28,6 +28,15 @@ enum upstream_state {
 	UPSTREAM_STATE_UNKNOWN = 0,
 	UPSTREAM_STATE_CONNECTED,
 	UPSTREAM_STATE_DISCONNECTED,
+};
+
+/* sqledgectl verify holds the copy at one upstream position while it takes its snapshots. */
+#define SHM_HOLD_PAUSE UINT64_MAX /* hold_req: apply no transaction that has not begun */
+
+enum hold_state {
+	HOLD_NONE = 0,
+	HOLD_PAUSED, /* no transaction is being applied, and none will start */
+	HOLD_AT,     /* the copy has every transaction that commits before hold_req and no other */
 };
 
 enum sync_state {
@@ -97,6 +106,17 @@ struct shm_state {
 	uint64_t sync_rows_estimated;
 	int64_t sync_started_us;
 	int64_t sync_finished_us;
+
+	/* a verify's hold: hold_owner and hold_req are written by the verifier (and cleared by
+	 * the master when it exits), hold_state by the replication worker, which is woken with
+	 * SIGUSR1 */
+	pid_t hold_owner;     /* the verifier's pid, 0 when none */
+	uint64_t hold_req;    /* 0, SHM_HOLD_PAUSE or the upstream position to hold at */
+	uint32_t hold_state;  /* enum hold_state */
+	pid_t hold_ack_owner; /* whose request hold_state answers */
+	pid_t verify_reader;  /* a verifier reading the copy from one snapshot: the replication
+	                       * worker's checkpoints do not wait for it */
+	pid_t verify_exiting; /* a verifier done with its report, about to exit */
 
 	/* master */
 	pid_t master_pid;

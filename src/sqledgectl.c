@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +32,13 @@ static void
 sqledgectl_usage(FILE *out)
 {
 	fprintf(out, "usage: sqledgectl [-c FILE] status [--json]\n"
+	             "       sqledgectl [-c FILE] verify [TABLE ...]\n"
 	             "       sqledgectl [-c FILE] reload | resync | decommission | stop\n"
 	             "       sqledgectl --version | --help\n"
 	             "\n"
 	             "  status [--json]  show the state of the running sqledge\n"
+	             "  verify [TABLE]   compare the local copy with the upstream at one position\n"
+	             "                   (every table, or those named as schema.table or table)\n"
 	             "  reload           read the configuration file again (as SIGHUP does)\n"
 	             "  resync           make a new local copy; the current one serves meanwhile\n"
 	             "  decommission     drop this node's replication slot upstream, then stop\n"
@@ -46,10 +50,11 @@ sqledgectl_usage(FILE *out)
 	             "./sqledge.sock)\n");
 }
 
-/* Sends request on the control socket at path and copies the answer to stdout. Returns an
- * exit code. */
+/* Sends request on the control socket at path and copies the answer to stdout; timeout_ms < 0
+ * waits as long as the answer keeps coming. Returns an exit code: a line of the answer that
+ * begins with "error:" makes it a failure. */
 static int
-sqledgectl_send(const char *path, const char *request, int timeout_ms)
+sqledgectl_send(const char *path, const char *request, int timeout_ms, bool need_ok)
 {
 	struct sockaddr_un addr;
 	struct timeval tv = {.tv_sec = SQLEDGECTL_TIMEOUT_MS / 1000};
@@ -57,8 +62,9 @@ sqledgectl_send(const char *path, const char *request, int timeout_ms)
 	char buf[4096];
 	int64_t deadline = time_mono_us() + (int64_t)timeout_ms * 1000;
 	int64_t left;
-	size_t total = 0;
-	int first_error = 0;
+	size_t total = 0, col = 0;
+	char head[6];
+	int failed = 0, last_ok = 0;
 	ssize_t n;
 	int fd, r = SQLEDGECTL_EXIT_FAILED;
 
@@ -89,8 +95,8 @@ sqledgectl_send(const char *path, const char *request, int timeout_ms)
 	}
 
 	for (;;) {
-		left = (deadline - time_mono_us()) / 1000;
-		if (left <= 0) {
+		left = timeout_ms < 0 ? -1 : (deadline - time_mono_us()) / 1000;
+		if (timeout_ms >= 0 && left <= 0) {
 			fprintf(stderr, "sqledgectl: no answer from \"%s\" within %d s\n", path,
 			        timeout_ms / 1000);
 			goto out;
@@ -116,8 +122,19 @@ sqledgectl_send(const char *path, const char *request, int timeout_ms)
 		}
 		if (n == 0)
 			break;
-		if (total == 0 && n >= 6 && memcmp(buf, "error:", 6) == 0)
-			first_error = 1;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				last_ok = col >= 3 && memcmp(head, "ok:", 3) == 0;
+				col = 0;
+				continue;
+			}
+			if (col < sizeof(head)) {
+				head[col] = buf[i];
+				if (col == sizeof(head) - 1 && memcmp(head, "error:", 6) == 0)
+					failed = 1;
+			}
+			col++;
+		}
 		total += (size_t)n;
 		fwrite(buf, 1, (size_t)n, stdout);
 	}
@@ -130,7 +147,12 @@ sqledgectl_send(const char *path, const char *request, int timeout_ms)
 		fprintf(stderr, "sqledgectl: writing the answer failed: %s\n", strerror(errno));
 		goto out;
 	}
-	r = first_error ? SQLEDGECTL_EXIT_FAILED : SQLEDGECTL_EXIT_OK;
+	if (need_ok && !failed && !last_ok) {
+		fprintf(stderr, "sqledgectl: the answer ended without a result (sqledge stopped, "
+		                "or the process that answered died: see its log)\n");
+		failed = 1;
+	}
+	r = failed ? SQLEDGECTL_EXIT_FAILED : SQLEDGECTL_EXIT_OK;
 out:
 	close(fd);
 	return r;
@@ -147,6 +169,7 @@ main(int argc, char **argv)
 	};
 	const char *path = NULL;
 	const char *request;
+	struct strbuf verify;
 	int timeout_ms = SQLEDGECTL_TIMEOUT_MS;
 	const char *env;
 	struct cfg *cfg = NULL;
@@ -172,7 +195,32 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 1 && strcmp(argv[0], "status") == 0) {
+	strbuf_init(&verify);
+	if (argc >= 1 && strcmp(argv[0], "verify") == 0) {
+		strbuf_puts(&verify, "verify");
+		for (int i = 1; i < argc; i++) {
+			const char *a = argv[i];
+
+			if (*a == '\0' || a[strcspn(a, " \t\r\n")] != '\0' || a[0] == '-') {
+				fprintf(stderr,
+				        "sqledgectl: \"%s\" is not a table name (schema.table or "
+				        "table)\n",
+				        a);
+				sqledgectl_usage(stderr);
+				strbuf_free(&verify);
+				return SQLEDGECTL_EXIT_USAGE;
+			}
+			strbuf_printf(&verify, " %s", a);
+		}
+		strbuf_putc(&verify, '\n');
+		if (verify.len > 1000) {
+			fprintf(stderr, "sqledgectl: too many table names for one verify\n");
+			strbuf_free(&verify);
+			return SQLEDGECTL_EXIT_USAGE;
+		}
+		request = strbuf_str(&verify);
+		timeout_ms = -1; /* it reports each table as it goes */
+	} else if (argc == 1 && strcmp(argv[0], "status") == 0) {
 		request = "status\n";
 	} else if (argc == 2 && strcmp(argv[0], "status") == 0 && strcmp(argv[1], "--json") == 0) {
 		request = "status json\n";
@@ -202,11 +250,14 @@ main(int argc, char **argv)
 	env = getenv("SQLEDGE_CONTROL_SOCKET");
 	if (path == NULL && (env == NULL || *env == '\0') && access(CFG_DEFAULT_PATH, F_OK) == 0)
 		path = CFG_DEFAULT_PATH;
-	if (cfg_load(path, stderr, &cfg) < 0)
+	if (cfg_load(path, stderr, &cfg) < 0) {
+		strbuf_free(&verify);
 		return SQLEDGECTL_EXIT_USAGE; /* the problems are on stderr already */
+	}
 
 	sock = ctl_socket_path(cfg);
-	r = sqledgectl_send(sock, request, timeout_ms);
+	r = sqledgectl_send(sock, request, timeout_ms, verify.len > 0);
+	strbuf_free(&verify);
 	free(sock);
 	cfg_free(cfg);
 	return r;

@@ -27,19 +27,6 @@
 
 #define SYNC_MAX_FIELDS 1700
 
-struct sync_table {
-	uint32_t relid;
-	char *nspname;
-	char *relname;
-	char relkind;
-	char replident;
-	char *rowfilter; /* NULL when none */
-	int64_t est_rows;
-	int ncols;
-	struct apply_coldef *cols;
-	PGresult *colres; /* owns the column strings */
-};
-
 static void
 append_schema_list(struct strbuf *sb, const char *schemas)
 {
@@ -190,8 +177,8 @@ out:
 	return res;
 }
 
-static void
-tables_free(struct sync_table *t, int n)
+void
+sync_tables_free(struct sync_table *t, int n)
 {
 	int i;
 
@@ -204,10 +191,9 @@ tables_free(struct sync_table *t, int n)
 	free(t);
 }
 
-/* Reads the published tables of the configured schemas and their columns, at the snapshot. */
-static int
-read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, uint32_t only_relid,
-             struct sync_table **out, int *nout, PGresult **colres, int64_t *bytes)
+int
+sync_read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, uint32_t only_relid,
+                  struct sync_table **out, int *nout, PGresult **colres, int64_t *bytes)
 {
 	struct strbuf sql;
 	PGresult *res = NULL, *cres = NULL;
@@ -318,7 +304,7 @@ read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, uint32_t o
 	r = 0;
 out:
 	if (t)
-		tables_free(t, n);
+		sync_tables_free(t, n);
 	PQclear(res);
 	PQclear(cres);
 	strbuf_free(&sql);
@@ -336,6 +322,32 @@ append_column_list(struct strbuf *sb, const struct sync_table *t)
 	}
 }
 
+void
+sync_copy_sql(const struct sync_table *t, struct strbuf *sql)
+{
+	if (t->relkind == 'r' && t->rowfilter == NULL) {
+		strbuf_puts(sql, "COPY ");
+		strbuf_quote_ident(sql, t->nspname);
+		strbuf_putc(sql, '.');
+		strbuf_quote_ident(sql, t->relname);
+		strbuf_puts(sql, " (");
+		append_column_list(sql, t);
+		strbuf_puts(sql, ") TO STDOUT");
+	} else {
+		/* partitioned tables and row filters need a query; ONLY keeps inheritance
+		 * children out, as the stream reports them separately */
+		strbuf_puts(sql, "COPY (SELECT ");
+		append_column_list(sql, t);
+		strbuf_puts(sql, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
+		strbuf_quote_ident(sql, t->nspname);
+		strbuf_putc(sql, '.');
+		strbuf_quote_ident(sql, t->relname);
+		if (t->rowfilter)
+			strbuf_printf(sql, " WHERE %s", t->rowfilter);
+		strbuf_puts(sql, ") TO STDOUT");
+	}
+}
+
 static int
 copy_table(PGconn *conn, struct apply *a, struct shm_state *shm, const struct sync_table *t,
            struct pgv_field *fields, void (*progress)(void *), void *arg)
@@ -350,27 +362,7 @@ copy_table(PGconn *conn, struct apply *a, struct shm_state *shm, const struct sy
 	snprintf(label, sizeof(label), "%s.%s", t->nspname, t->relname);
 	SHM_SET_STR(shm, sync_table, label);
 	strbuf_init(&sql);
-	if (t->relkind == 'r' && t->rowfilter == NULL) {
-		strbuf_puts(&sql, "COPY ");
-		strbuf_quote_ident(&sql, t->nspname);
-		strbuf_putc(&sql, '.');
-		strbuf_quote_ident(&sql, t->relname);
-		strbuf_puts(&sql, " (");
-		append_column_list(&sql, t);
-		strbuf_puts(&sql, ") TO STDOUT");
-	} else {
-		/* partitioned tables and row filters need a query; ONLY keeps inheritance
-		 * children out, as the stream reports them separately */
-		strbuf_puts(&sql, "COPY (SELECT ");
-		append_column_list(&sql, t);
-		strbuf_puts(&sql, t->relkind == 'p' ? " FROM " : " FROM ONLY ");
-		strbuf_quote_ident(&sql, t->nspname);
-		strbuf_putc(&sql, '.');
-		strbuf_quote_ident(&sql, t->relname);
-		if (t->rowfilter)
-			strbuf_printf(&sql, " WHERE %s", t->rowfilter);
-		strbuf_puts(&sql, ") TO STDOUT");
-	}
+	sync_copy_sql(t, &sql);
 	res = upstream_exec(conn, strbuf_str(&sql), PGRES_COPY_OUT, "COPY", NULL);
 	strbuf_free(&sql);
 	if (res == NULL)
@@ -547,7 +539,8 @@ sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
 		         cfg->replication_slot_name, lsn_format(cp, l));
 	}
 
-	r = read_catalog(cfg, conn, info->server_version, 0, &tables, &ntables, &colres, &bytes);
+	r = sync_read_catalog(cfg, conn, info->server_version, 0, &tables, &ntables, &colres,
+	                      &bytes);
 	if (r != 0)
 		goto out;
 	r = UPSTREAM_RETRY;
@@ -661,7 +654,7 @@ out:
 	PQclear(res);
 	PQclear(colres);
 	if (tables)
-		tables_free(tables, ntables);
+		sync_tables_free(tables, ntables);
 	free(fields);
 	free(path);
 	strbuf_free(&oids);
@@ -762,7 +755,8 @@ sync_table(const struct cfg *cfg, struct apply *a, struct shm_state *shm, uint32
 	res = NULL;
 	if (apply_ensure_batch(a) < 0 || drop_vanished(conn, a) != 0)
 		goto out;
-	r = read_catalog(cfg, conn, info.server_version, relid, &tables, &ntables, &colres, &bytes);
+	r = sync_read_catalog(cfg, conn, info.server_version, relid, &tables, &ntables, &colres,
+	                      &bytes);
 	if (r != 0)
 		goto out;
 	r = -1;
@@ -808,7 +802,7 @@ out:
 	PQclear(res);
 	PQclear(colres);
 	if (tables)
-		tables_free(tables, ntables);
+		sync_tables_free(tables, ntables);
 	free(fields);
 	PQfinish(conn); /* drops the temporary slot */
 	strbuf_free(&err);

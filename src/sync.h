@@ -24,6 +24,31 @@ int sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
              const struct upstream_info *info, uint32_t cur_gen, struct sync_result *out);
 
 struct apply;
+struct apply_coldef;
+struct strbuf;
+
+/* A published table as the upstream's catalog describes it. */
+struct sync_table {
+	uint32_t relid;
+	char *nspname;
+	char *relname;
+	char relkind;
+	char replident;
+	char *rowfilter; /* NULL when none */
+	int64_t est_rows;
+	int ncols;
+	struct apply_coldef *cols; /* strings point into the column result */
+};
+
+/* Reads the published tables of the configured schemas (only relid when not 0) and their
+ * published columns, at the transaction's snapshot. *colres owns the column strings (PQclear
+ * it after sync_tables_free); *bytes is their size on disk. Returns 0 or UPSTREAM_RETRY. */
+int sync_read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, uint32_t only_relid,
+                      struct sync_table **out, int *nout, PGresult **colres, int64_t *bytes);
+void sync_tables_free(struct sync_table *t, int n);
+
+/* The COPY ... TO STDOUT that reads a table's published rows and columns, as a sync does. */
+void sync_copy_sql(const struct sync_table *t, struct strbuf *sql);
 
 /* Copies one relation that is new to the copy (or changed shape) into the open batch of a:
  * a temporary slot on a second replication connection gives a snapshot at a known position,
