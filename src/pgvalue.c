@@ -258,7 +258,8 @@ pgv_from_text(enum pgv_kind kind, const char *text, size_t len, struct strbuf *s
 		break;
 	case PGV_FLOAT:
 		/* SQLite binds a NaN double as NULL, so the special values stay text (D.5). -0 is
-		 * stored as 0: a REAL column keeps whole numbers as integers, losing the sign */
+		 * the BLOB "-0": a REAL column keeps whole numbers as integers, which loses the
+		 * sign, and converts text that looks like a number */
 		if (pgv_text_equals(text, len, "NaN") || pgv_text_equals(text, len, "Infinity") ||
 		    pgv_text_equals(text, len, "-Infinity")) {
 			v.type = PGV_VAL_TEXT;
@@ -269,6 +270,11 @@ pgv_from_text(enum pgv_kind kind, const char *text, size_t len, struct strbuf *s
 		if (pgv_parse_float(text, len, scratch, &v.d) < 0)
 			return -1;
 		v.type = PGV_VAL_REAL;
+		if (v.d == 0 && signbit(v.d)) {
+			v.type = PGV_VAL_BLOB;
+			v.p = "-0";
+			v.len = 2;
+		}
 		break;
 	case PGV_BYTEA:
 		if (pgv_decode_bytea(text, len, scratch, &v.len) < 0)
@@ -565,8 +571,8 @@ pgv_to_text(uint32_t type_oid, const struct pgv_value *v, const struct pgv_out_s
 		strbuf_printf(out, "%" PRId64, v->i);
 		return 0;
 	case PGV_FLOAT:
-		if (v->type == PGV_VAL_TEXT) {
-			/* NaN and the infinities are kept as PostgreSQL spells them */
+		if (v->type == PGV_VAL_TEXT || v->type == PGV_VAL_BLOB) {
+			/* NaN, the infinities and -0 are kept as PostgreSQL spells them */
 			strbuf_append(out, v->p, v->len);
 			return 0;
 		}
@@ -858,6 +864,8 @@ pgv_to_binary(uint32_t type_oid, const struct pgv_value *v, struct strbuf *out)
 			d = v->type == PGV_VAL_REAL ? v->d : (double)v->i;
 		else if (v->type == PGV_VAL_TEXT && v->len == 3 && memcmp(v->p, "NaN", 3) == 0)
 			d = NAN;
+		else if (v->type == PGV_VAL_BLOB && v->len == 2 && memcmp(v->p, "-0", 2) == 0)
+			d = -0.0;
 		else if (v->type == PGV_VAL_TEXT && v->len == 8 && memcmp(v->p, "Infinity", 8) == 0)
 			d = INFINITY;
 		else if (v->type == PGV_VAL_TEXT && v->len == 9 &&

@@ -466,11 +466,7 @@ enc_value(struct strbuf *enc, const struct pgv_value *val)
 		return;
 	case PGV_VAL_REAL:
 		strbuf_putc(enc, 'r');
-		/* SQLite keeps a whole REAL as an integer and gives -0 back as 0 */
-		if (val->d == 0)
-			x = 0;
-		else
-			memcpy(&x, &val->d, sizeof(x));
+		memcpy(&x, &val->d, sizeof(x));
 		strbuf_append(enc, &x, sizeof(x));
 		return;
 	case PGV_VAL_TEXT:

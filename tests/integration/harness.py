@@ -873,6 +873,8 @@ def render_local(kind, value):
             return value if value in SPECIAL_FLOATS else _bad(value)
         if type(value) in (float, int):
             return float(value)
+        if value == b"-0":  # -0 keeps its sign as this BLOB
+            return "-0"
         return _bad(value)
     if kind == "bytea":
         return "\\x" + value.hex() if isinstance(value, bytes) else _bad(value)
@@ -882,10 +884,10 @@ def render_local(kind, value):
 
 def render_upstream(kind, value):
     """An upstream value (PostgreSQL's text) in the form render_local() gives: the text, except
-    finite floats, which compare as numbers (so "1e-310" equals 1e-310 and "-0" equals 0)."""
+    finite floats other than -0, which compare as numbers (so "1e-310" equals 1e-310)."""
     if value is None:
         return None
-    if kind == "float" and value not in SPECIAL_FLOATS:
+    if kind == "float" and value not in SPECIAL_FLOATS and value != "-0":
         return float(value)
     return value
 
@@ -985,3 +987,19 @@ def random_seed():
 
 if __name__ == "__main__":
     sys.exit("this module is imported by the pytest suite in tests/integration")
+
+
+def sqledgectl(sq, *args, timeout=120):
+    """Runs sqledgectl against sq's control socket; the CompletedProcess (stdout and stderr
+    together in stdout)."""
+    env = sq.process_env({"SQLEDGE_CONTROL_SOCKET": sq.socket_path})
+    return subprocess.run([sqledgectl_binary(), *args], cwd=sq.workdir, env=env,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+
+
+def assert_verified(sq, *tables):
+    """`sqledgectl verify` finds the copy equal to the upstream; its report."""
+    out = sqledgectl(sq, "verify", *tables)
+    assert out.returncode == 0, out.stdout
+    return out.stdout

@@ -5,17 +5,12 @@ extra row are each found and shown; a table named on the command line limits the
 stopped sqledge or one without a copy is refused."""
 
 import sqlite3
-import subprocess
 import threading
 
 import harness
 
 
-def ctl(sq, *args, timeout=120):
-    env = sq.process_env({"SQLEDGE_CONTROL_SOCKET": sq.socket_path})
-    return subprocess.run([harness.sqledgectl_binary(), *args], cwd=sq.workdir, env=env,
-                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+ctl = harness.sqledgectl
 
 
 def table_lines(out):

@@ -168,8 +168,26 @@ test_float_round_trip(void)
 		CHECK_INT(v.type, PGV_VAL_REAL);
 		CHECK(memcmp(&v.d, &values[i], sizeof(double)) == 0);
 	}
+	/* -0 keeps its sign as the BLOB "-0" (a REAL column would store 0), and prints back */
 	CHECK_INT(conv(PGV_FLOAT, "-0", &sb, &v), 0);
-	CHECK(v.type == PGV_VAL_REAL && v.d == 0.0 && signbit(v.d));
+	CHECK(v.type == PGV_VAL_BLOB && v.len == 2 && memcmp(v.p, "-0", 2) == 0);
+	{
+		struct pgv_out_settings os = {.extra_float_digits = 1};
+		struct strbuf txt, bin;
+		const uint8_t neg0[8] = {0x80, 0, 0, 0, 0, 0, 0, 0};
+
+		strbuf_init(&txt);
+		strbuf_init(&bin);
+		CHECK_INT(pgv_to_text(PGV_OID_FLOAT8, &v, &os, &txt), 0);
+		CHECK_STR(strbuf_str(&txt), "-0");
+		CHECK_INT(pgv_to_binary(PGV_OID_FLOAT8, &v, &bin), 0);
+		CHECK(bin.len == 8 && memcmp(bin.data, neg0, 8) == 0);
+		strbuf_reset(&bin);
+		CHECK_INT(pgv_to_binary(PGV_OID_FLOAT4, &v, &bin), 0);
+		CHECK(bin.len == 4 && memcmp(bin.data, neg0, 4) == 0);
+		strbuf_free(&txt);
+		strbuf_free(&bin);
+	}
 	CHECK_INT(conv(PGV_FLOAT, "0", &sb, &v), 0);
 	CHECK(v.d == 0.0 && !signbit(v.d));
 	/* float4 text is stored as the double nearest that text, not the float's exact value */
