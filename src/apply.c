@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "apply.h"
+#include "cfg.h"
 #include "failpoint.h"
 #include "log.h"
 #include "pgoutput.h"
@@ -62,6 +63,8 @@ struct apply {
 	struct shm_state *shm;
 	char **schemas;
 	int nschemas;
+	char *include; /* table patterns */
+	char *exclude;
 	struct apply_rel **buckets;
 	size_t nbuckets;
 	size_t nrels;
@@ -268,20 +271,31 @@ apply_free(struct apply *a)
 	for (j = 0; j < a->nschemas; j++)
 		free(a->schemas[j]);
 	free(a->schemas);
+	free(a->include);
+	free(a->exclude);
 	sqlite3_finalize(a->pos_st);
 	strbuf_free(&a->scratch);
 	strbuf_free(&a->sql);
 	free(a);
 }
 
+void
+apply_set_tables(struct apply *a, const char *include, const char *exclude)
+{
+	free(a->include);
+	free(a->exclude);
+	a->include = xstrdup(include ? include : "");
+	a->exclude = xstrdup(exclude ? exclude : "");
+}
+
 bool
-apply_schema_wanted(const struct apply *a, const char *nspname)
+apply_wanted(const struct apply *a, const char *nspname, const char *relname)
 {
 	int i;
 
 	for (i = 0; i < a->nschemas; i++)
 		if (strcmp(a->schemas[i], nspname) == 0)
-			return true;
+			return cfg_table_matches(a->include, a->exclude, nspname, relname);
 	return false;
 }
 
@@ -630,9 +644,10 @@ apply_define(struct apply *a, const struct apply_reldef *def)
 	struct apply_rel *r;
 	int i;
 
-	if (!apply_schema_wanted(a, def->nspname)) {
+	if (!apply_wanted(a, def->nspname, def->relname)) {
 		add_placeholder(a, def->relid, def->nspname, def->relname, def->replident);
-		log_debug("relation \"%s\".\"%s\" is not in a configured schema: not replicated",
+		log_debug("relation \"%s\".\"%s\" is not in a configured schema, or the table "
+		          "patterns leave it out: not replicated",
 		          def->nspname, def->relname);
 		return 0;
 	}
@@ -968,7 +983,7 @@ apply_relation(struct apply *a, const struct pgo_relation *m)
 	struct apply_reldef def;
 	int i, r;
 
-	if (!apply_schema_wanted(a, nspname)) {
+	if (!apply_wanted(a, nspname, m->relname)) {
 		if (old == NULL)
 			add_placeholder(a, m->relid, nspname, m->relname, m->replident);
 		return 0;

@@ -61,7 +61,11 @@ void apply_free(struct apply *a);
 int apply_load(struct apply *a) SQE_MUSTCHECK;
 
 /* Whether relations of this schema are replicated. */
-bool apply_schema_wanted(const struct apply *a, const char *nspname);
+/* The [upstream] tables and exclude_tables patterns (cfg_table_matches()); both empty
+ * unless set. */
+void apply_set_tables(struct apply *a, const char *include, const char *exclude);
+/* Whether a relation is replicated: its schema is configured and the patterns take it. */
+bool apply_wanted(const struct apply *a, const char *nspname, const char *relname);
 
 /* Creates the local table for def (with its primary key when the replica identity allows),
  * replacing the relation's previous table if it had one. Returns 0 or -1. */

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,6 +56,7 @@ struct cfg_key {
 
 static const char *cfg_check_nonempty(char **value);
 static const char *cfg_check_schema(char **value);
+static const char *cfg_check_patterns(char **value);
 static const char *cfg_check_sslmode(char **value);
 static const char *cfg_check_plugin(char **value);
 static const char *cfg_check_slot_name(char **value);
@@ -94,6 +96,8 @@ static const struct cfg_key cfg_keys[] = {
         KEY_INT("upstream", "port", upstream_port, 5432, 1, 65535),
         KEY_STR("upstream", "name", upstream_name, "postgres", 0, NULL),
         KEY_STR("upstream", "schema", upstream_schema, "public", 0, cfg_check_schema),
+        KEY_STR("upstream", "tables", upstream_tables, "", 0, cfg_check_patterns),
+        KEY_STR("upstream", "exclude_tables", upstream_exclude_tables, "", 0, cfg_check_patterns),
         KEY_STR("upstream", "sslmode", upstream_sslmode, "prefer", 0, cfg_check_sslmode),
         KEY_INT_LIVE("upstream", "connect_timeout", upstream_connect_timeout, 10, 1, 3600),
 
@@ -179,13 +183,24 @@ cfg_check_nonempty(char **value)
 }
 
 /* Also rewrites "a , b" as "a,b", so that users of the list only split on commas. */
+/* Normalizes a comma-separated list: items trimmed, none empty (the list may be, when
+ * allow_empty). */
 static const char *
-cfg_check_schema(char **value)
+cfg_check_list(char **value, bool allow_empty, const char *why_bad)
 {
 	struct strbuf sb;
 	const char *p = *value, *end, *comma;
 	const char *why = NULL;
 
+	if (allow_empty) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0') {
+			free(*value);
+			*value = xstrdup("");
+			return NULL;
+		}
+	}
 	strbuf_init(&sb);
 	for (;;) {
 		comma = strchr(p, ',');
@@ -195,7 +210,7 @@ cfg_check_schema(char **value)
 		while (end > p && isspace((unsigned char)end[-1]))
 			end--;
 		if (end == p) {
-			why = "must be a comma-separated list of schema names";
+			why = why_bad;
 			goto out;
 		}
 		if (sb.len)
@@ -210,6 +225,64 @@ cfg_check_schema(char **value)
 out:
 	strbuf_free(&sb);
 	return why;
+}
+
+static const char *
+cfg_check_patterns(char **value)
+{
+	return cfg_check_list(value, true,
+	                      "must be a comma-separated list of table patterns (table, "
+	                      "schema.table, with * and ? wildcards)");
+}
+
+/* Whether name matches one pattern of the normalized list. */
+static bool
+cfg_list_matches(const char *list, const char *nspname, const char *relname)
+{
+	const char *p = list;
+	char pat[512], full[512];
+
+	snprintf(full, sizeof(full), "%s.%s", nspname, relname);
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len < sizeof(pat)) {
+			memcpy(pat, p, len);
+			pat[len] = '\0';
+			if (fnmatch(pat, strchr(pat, '.') ? full : relname, 0) == 0)
+				return true;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+bool
+cfg_table_matches(const char *include, const char *exclude, const char *nspname,
+                  const char *relname)
+{
+	if (include && include[0] && !cfg_list_matches(include, nspname, relname))
+		return false;
+	return !(exclude && exclude[0] && cfg_list_matches(exclude, nspname, relname));
+}
+
+void
+cfg_replicated_set(const struct cfg *cfg, char *buf, size_t size)
+{
+	if (cfg->upstream_tables[0] == '\0' && cfg->upstream_exclude_tables[0] == '\0')
+		snprintf(buf, size, "%s", cfg->upstream_schema);
+	else
+		snprintf(buf, size, "%s; tables %s; exclude_tables %s", cfg->upstream_schema,
+		         cfg->upstream_tables[0] ? cfg->upstream_tables : "*",
+		         cfg->upstream_exclude_tables);
+}
+
+static const char *
+cfg_check_schema(char **value)
+{
+	return cfg_check_list(value, false, "must be a comma-separated list of schema names");
 }
 
 static const char *

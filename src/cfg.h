@@ -13,15 +13,17 @@
  * non-NULL after cfg_load() (empty when unset) unless noted. */
 struct cfg {
 	/* [upstream]: the PostgreSQL that sqledge replicates from and forwards to */
-	char *upstream_user;          /* user = postgres */
-	char *upstream_password;      /* password = (empty) */
-	char *upstream_password_file; /* password_file = (empty): first line is the password */
-	char *upstream_address;       /* address = localhost (host name, IP or socket directory) */
-	int upstream_port;            /* port = 5432 */
-	char *upstream_name;          /* name = postgres (database) */
-	char *upstream_schema;        /* schema = public (comma-separated list of schemas) */
-	char *upstream_sslmode;       /* sslmode = prefer */
-	int upstream_connect_timeout; /* connect_timeout = 10 (seconds) */
+	char *upstream_user;           /* user = postgres */
+	char *upstream_password;       /* password = (empty) */
+	char *upstream_password_file;  /* password_file = (empty): first line is the password */
+	char *upstream_address;        /* address = localhost (host name, IP or socket directory) */
+	int upstream_port;             /* port = 5432 */
+	char *upstream_name;           /* name = postgres (database) */
+	char *upstream_schema;         /* schema = public (comma-separated list of schemas) */
+	char *upstream_tables;         /* tables = (every table) patterns of tables to replicate */
+	char *upstream_exclude_tables; /* exclude_tables = (none) patterns of tables not to */
+	char *upstream_sslmode;        /* sslmode = prefer */
+	int upstream_connect_timeout;  /* connect_timeout = 10 (seconds) */
 
 	/* [replication] */
 	char *replication_plugin;            /* plugin = pgoutput (the only one supported) */
@@ -89,5 +91,16 @@ int cfg_reload_file(struct cfg *cur, struct strbuf *errors);
 
 /* Writes the effective configuration as ini text, passwords masked. */
 void cfg_dump(const struct cfg *cfg, FILE *out);
+
+/* Whether a table of a configured schema is replicated by the [upstream] tables and
+ * exclude_tables patterns (comma-separated; '*' and '?' wildcards; a pattern with a dot
+ * matches "schema.table", one without the table's name): it must match a tables pattern (an
+ * empty list matches every table) and no exclude_tables pattern. */
+bool cfg_table_matches(const char *include, const char *exclude, const char *nspname,
+                       const char *relname);
+
+/* What a copy is made of: the schema list, and the table patterns when there are any, as
+ * postgres_pos records it (a change means a new copy). */
+void cfg_replicated_set(const struct cfg *cfg, char *buf, size_t size);
 
 #endif

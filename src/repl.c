@@ -784,6 +784,7 @@ session_run(struct repl *r)
 	uint32_t gen = 0;
 	int rc, have_pos = 0;
 	char l[LSN_BUFLEN];
+	char replicated[sizeof(pos.schemas)];
 	struct timeval tick = {1, 0};
 
 	strbuf_init(&err);
@@ -847,6 +848,7 @@ session_run(struct repl *r)
 		return UPSTREAM_RETRY;
 	}
 
+	cfg_replicated_set(cfg, replicated, sizeof(replicated));
 	if (have_pos != 1)
 		why = gen ? "the local copy has no usable position" : "there is no local copy yet";
 	else if (pos.resync_required)
@@ -857,8 +859,8 @@ session_run(struct repl *r)
 		why = "the configured slot name changed";
 	else if (strcmp(pos.publication, cfg->replication_publication) != 0)
 		why = "the configured publication changed";
-	else if (strcmp(pos.schemas, cfg->upstream_schema) != 0)
-		why = "the configured schema list changed";
+	else if (strcmp(pos.schemas, replicated) != 0)
+		why = "the configured schema list or table patterns changed";
 	else if (info.xlogpos < pos.lsn)
 		/* the upstream's WAL ends before our copy: it was restored from a backup or is
 		 * another server that shares its system identifier */
@@ -910,6 +912,7 @@ session_run(struct repl *r)
 	}
 
 	r->apply = apply_new(r->db, r->shm, cfg->upstream_schema);
+	apply_set_tables(r->apply, cfg->upstream_tables, cfg->upstream_exclude_tables);
 	if (apply_load(r->apply) < 0)
 		return -1;
 	apply_set_position(r->apply, pos.lsn);

@@ -221,19 +221,23 @@ sync_read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, uint3
 	                    NULL);
 	if (res == NULL)
 		goto out;
-	n = PQntuples(res);
-	t = xcalloc((size_t)n + 1, sizeof(*t));
+	t = xcalloc((size_t)PQntuples(res) + 1, sizeof(*t));
 	*bytes = 0;
-	for (i = 0; i < n; i++) {
-		t[i].relid = (uint32_t)strtoul(PQgetvalue(res, i, 0), NULL, 10);
-		t[i].nspname = xstrdup(PQgetvalue(res, i, 1));
-		t[i].relname = xstrdup(PQgetvalue(res, i, 2));
-		t[i].relkind = PQgetvalue(res, i, 3)[0];
-		t[i].replident = PQgetvalue(res, i, 4)[0];
-		t[i].est_rows = strtoll(PQgetvalue(res, i, 5), NULL, 10);
-		if (!PQgetisnull(res, i, 6))
-			t[i].rowfilter = xstrdup(PQgetvalue(res, i, 6));
-		*bytes += strtoll(PQgetvalue(res, i, 7), NULL, 10);
+	for (int k = 0; k < PQntuples(res); k++) {
+		/* the table patterns leave some out */
+		if (!cfg_table_matches(cfg->upstream_tables, cfg->upstream_exclude_tables,
+		                       PQgetvalue(res, k, 1), PQgetvalue(res, k, 2)))
+			continue;
+		i = n++;
+		t[i].relid = (uint32_t)strtoul(PQgetvalue(res, k, 0), NULL, 10);
+		t[i].nspname = xstrdup(PQgetvalue(res, k, 1));
+		t[i].relname = xstrdup(PQgetvalue(res, k, 2));
+		t[i].relkind = PQgetvalue(res, k, 3)[0];
+		t[i].replident = PQgetvalue(res, k, 4)[0];
+		t[i].est_rows = strtoll(PQgetvalue(res, k, 5), NULL, 10);
+		if (!PQgetisnull(res, k, 6))
+			t[i].rowfilter = xstrdup(PQgetvalue(res, k, 6));
+		*bytes += strtoll(PQgetvalue(res, k, 7), NULL, 10);
 	}
 
 	strbuf_reset(&sql);
@@ -559,6 +563,7 @@ sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
 		goto out;
 	}
 	a = apply_new(db, shm, cfg->upstream_schema);
+	apply_set_tables(a, cfg->upstream_tables, cfg->upstream_exclude_tables);
 	fields = xcalloc(SYNC_MAX_FIELDS, sizeof(*fields));
 	if (store_exec(db, "BEGIN") < 0) {
 		r = -1;
@@ -599,7 +604,7 @@ sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
 	snprintf(pos.slot_name, sizeof(pos.slot_name), "%s", cfg->replication_slot_name);
 	snprintf(pos.system_id, sizeof(pos.system_id), "%s", info->system_id);
 	snprintf(pos.publication, sizeof(pos.publication), "%s", cfg->replication_publication);
-	snprintf(pos.schemas, sizeof(pos.schemas), "%s", cfg->upstream_schema);
+	cfg_replicated_set(cfg, pos.schemas, sizeof(pos.schemas));
 	pos.timeline = info->timeline;
 	pos.lsn = cp;
 	pos.consistent_point = cp;

@@ -168,3 +168,49 @@ def test_names_sqlite_treats_specially(db, sqledge_factory):
     assert sq.applied_lsn() > 0
     for table in NAMED_TABLES:
         same_answer(db, sq, "SELECT * FROM %s ORDER BY 1" % table)
+
+
+def copied(sq):
+    return sorted(k for k, v in sq.relations().items() if v)
+
+
+def test_table_patterns_choose_what_is_replicated(db, sqledge_factory):
+    db.execute("CREATE SCHEMA inv;"
+               "CREATE TABLE orders (id int PRIMARY KEY, v text);"
+               "CREATE TABLE orders_archive (id int PRIMARY KEY, v text);"
+               "CREATE TABLE customers (id int PRIMARY KEY, v text);"
+               "CREATE TABLE inv.stock (id int PRIMARY KEY, v text);"
+               "CREATE TABLE inv.orders_x (id int PRIMARY KEY, v text);"
+               "CREATE TABLE inv.other (id int PRIMARY KEY, v text)")
+    for t in ("orders", "orders_archive", "customers", "inv.stock", "inv.orders_x", "inv.other"):
+        db.execute("INSERT INTO %s VALUES (1, 'one')" % t)
+    sq = sqledge_factory(db, env={"SQLEDGE_UPSTREAM_SCHEMA": "public, inv",
+                                  "SQLEDGE_UPSTREAM_TABLES": "orders*, inv.stock",
+                                  "SQLEDGE_UPSTREAM_EXCLUDE_TABLES": "orders_archive",
+                                  "SQLEDGE_PROXY_LOCAL_READS": "true"}).start()
+    sq.wait_caught_up()
+    assert copied(sq) == [("inv", "orders_x"), ("inv", "stock"), ("public", "orders")]
+
+    # streaming: a new table the patterns take, one they do not, changes to tables left out
+    db.execute("CREATE TABLE orders_2025 (id int PRIMARY KEY, v text);"
+               "INSERT INTO orders_2025 VALUES (1, 'new');"
+               "CREATE TABLE notes (id int PRIMARY KEY, v text);"
+               "INSERT INTO notes VALUES (1, 'left out');"
+               "INSERT INTO orders_archive VALUES (2, 'left out');"
+               "INSERT INTO customers VALUES (2, 'left out');"
+               "INSERT INTO orders VALUES (2, 'two'); INSERT INTO inv.stock VALUES (2, 'two')")
+    sq.wait_caught_up()
+    assert copied(sq) == [("inv", "orders_x"), ("inv", "stock"), ("public", "orders"),
+                          ("public", "orders_2025")]
+    out = harness.assert_verified(sq)
+    assert out.splitlines()[-1].startswith("ok: 4 tables equal"), out
+    # a table left out is read upstream
+    same_answer(db, sq, "SELECT * FROM customers ORDER BY id")
+    same_answer(db, sq, "SELECT * FROM orders ORDER BY id")
+
+    # other patterns make a new copy at the next start
+    sq.stop()
+    sq.start(env={"SQLEDGE_UPSTREAM_EXCLUDE_TABLES": "orders_archive, orders_2*"})
+    sq.wait_caught_up()
+    assert copied(sq) == [("inv", "orders_x"), ("inv", "stock"), ("public", "orders")]
+    assert "table patterns changed" in sq.log()

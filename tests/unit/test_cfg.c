@@ -511,6 +511,57 @@ test_unknown_variable_warns(void)
 }
 
 static void
+test_table_patterns(void)
+{
+	struct cfg *cfg;
+	char *errs = NULL;
+	char set[256];
+	const char *path = test_write_file("[upstream]\nschema = public, inv\n"
+	                                   "tables = orders* , inv.stock,t?\n"
+	                                   "exclude_tables = orders_archive\n");
+
+	LOAD_OK(path, cfg, errs);
+	free(errs);
+	CHECK_STR(cfg->upstream_tables, "orders*,inv.stock,t?");
+	CHECK_STR(cfg->upstream_exclude_tables, "orders_archive");
+	/* no dot: the table's name in any schema; a dot: schema.table */
+	CHECK(cfg_table_matches(cfg->upstream_tables, cfg->upstream_exclude_tables, "public",
+	                        "orders"));
+	CHECK(cfg_table_matches(cfg->upstream_tables, cfg->upstream_exclude_tables, "inv",
+	                        "orders_2024"));
+	CHECK(!cfg_table_matches(cfg->upstream_tables, cfg->upstream_exclude_tables, "public",
+	                         "orders_archive"));
+	CHECK(cfg_table_matches(cfg->upstream_tables, cfg->upstream_exclude_tables, "inv",
+	                        "stock"));
+	CHECK(!cfg_table_matches(cfg->upstream_tables, cfg->upstream_exclude_tables, "public",
+	                         "stock"));
+	CHECK(cfg_table_matches(cfg->upstream_tables, cfg->upstream_exclude_tables, "public",
+	                        "t1"));
+	CHECK(!cfg_table_matches(cfg->upstream_tables, cfg->upstream_exclude_tables, "public",
+	                         "t12"));
+	CHECK(!cfg_table_matches(cfg->upstream_tables, cfg->upstream_exclude_tables, "public",
+	                         "Orders"));
+	/* empty lists take every table */
+	CHECK(cfg_table_matches("", "", "public", "anything"));
+	CHECK(!cfg_table_matches("", "*.secret*", "hr", "secret_salaries"));
+	cfg_replicated_set(cfg, set, sizeof(set));
+	CHECK_STR(set, "public,inv; tables orders*,inv.stock,t?; exclude_tables orders_archive");
+	cfg_free(cfg);
+
+	/* without patterns the record is the schema list, as copies made before them have */
+	path = test_write_file("[upstream]\nschema = public\ntables =   \n");
+	LOAD_OK(path, cfg, errs);
+	free(errs);
+	CHECK_STR(cfg->upstream_tables, "");
+	cfg_replicated_set(cfg, set, sizeof(set));
+	CHECK_STR(set, "public");
+	cfg_free(cfg);
+
+	test_load_fails("[upstream]\ntables = a,,b\n",
+	                ":2: invalid value \"a,,b\" for key \"tables\"", 1);
+}
+
+static void
 test_missing_file(void)
 {
 	struct cfg *cfg;
@@ -659,6 +710,7 @@ main(void)
 	RUN(test_unknown_variable_warns);
 	RUN(test_missing_file);
 	RUN(test_dump_parses_back);
+	RUN(test_table_patterns);
 	for (i = 0; i < test_nfiles; i++) {
 		unlink(test_files[i]);
 		free(test_files[i]);
