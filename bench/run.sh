@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs a benchmark: bench/run.sh [initial-sync | proxy | edge] [options of that benchmark]
+# Runs a benchmark: bench/run.sh [initial-sync | proxy | edge | replication] [options of it]
 # (initial-sync when no name is given: bench/run.sh --scale 10 still works).
 # Builds sqledge first when needed (scripts/build.sh into $SQLEDGE_BUILD_DIR, default ./build;
 # an existing build dir is only brought up to date by make), then runs bench/initial_sync.py,
-# bench/proxy.py or bench/edge.py with the system Python. SQLEDGE_BENCH_NO_BUILD=1 skips the
+# bench/proxy.py, bench/edge.py or bench/replication.py with the system Python. SQLEDGE_BENCH_NO_BUILD=1 skips the
 # build step.
 set -euo pipefail
 
@@ -25,9 +25,13 @@ edge)
 	script=edge.py
 	shift
 	;;
+replication)
+	script=replication.py
+	shift
+	;;
 -* | '') ;;
 *)
-	echo "run.sh: unknown benchmark '$1' (initial-sync, proxy or edge)" >&2
+	echo "run.sh: unknown benchmark '$1' (initial-sync, proxy, edge or replication)" >&2
 	exit 2
 	;;
 esac
