@@ -603,6 +603,77 @@ apply_ignore_relation(struct apply *a, uint32_t relid, const char *nspname, cons
 	add_placeholder(a, relid, nspname, relname, 'd');
 }
 
+bool
+apply_relation_names(const struct apply *a, uint32_t relid, const char **nspname,
+                     const char **relname)
+{
+	const struct apply_rel *r = rel_find((struct apply *)a, relid);
+
+	if (r == NULL || r->sqlite_name == NULL)
+		return false;
+	*nspname = r->nspname;
+	*relname = r->relname;
+	return true;
+}
+
+int
+apply_rename_relation(struct apply *a, uint32_t relid, const char *nspname, const char *relname)
+{
+	struct apply_rel *r = rel_find(a, relid);
+	struct apply_reldef def;
+	sqlite3_stmt *st = NULL;
+	char *name;
+	int rc = -1;
+
+	if (r == NULL || r->sqlite_name == NULL)
+		return 0;
+	memset(&def, 0, sizeof(def));
+	def.relid = relid;
+	def.nspname = nspname;
+	def.relname = relname;
+	name = choose_table_name(a, &def);
+	strbuf_reset(&a->sql);
+	if (strcasecmp(name, r->sqlite_name) != 0) {
+		strbuf_puts(&a->sql, "ALTER TABLE ");
+		strbuf_quote_ident(&a->sql, r->sqlite_name);
+		strbuf_puts(&a->sql, " RENAME TO ");
+		strbuf_quote_ident(&a->sql, name);
+	} else {
+		/* the same local name: the proxies still need to notice (they reread the catalog
+		 * when the schema changes) */
+		strbuf_puts(&a->sql, "CREATE TABLE _sqledge_touch (x); DROP TABLE _sqledge_touch");
+	}
+	if (store_exec(a->db, strbuf_str(&a->sql)) < 0)
+		goto out;
+	if (sqlite3_prepare_v2(a->db,
+	                       "UPDATE _sqledge_relations SET nspname = ?1, relname = ?2, "
+	                       "sqlite_name = ?3 WHERE relid = ?4",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, nspname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, relname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, relid);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	log_info("\"%s\".\"%s\" was renamed to \"%s\".\"%s\" upstream: its local table is \"%s\"",
+	         r->nspname, r->relname, nspname, relname, name);
+	free(r->nspname);
+	free(r->relname);
+	free(r->sqlite_name);
+	r->nspname = xstrdup(nspname);
+	r->relname = xstrdup(relname);
+	r->sqlite_name = name;
+	name = NULL;
+	rc = 0;
+out:
+	if (rc < 0)
+		sql_error(a, "renaming a local table");
+	sqlite3_finalize(st);
+	free(name);
+	return rc;
+}
+
 uint32_t *
 apply_relids(const struct apply *a, size_t *n)
 {
@@ -1008,13 +1079,8 @@ apply_relation(struct apply *a, const struct pgo_relation *m)
 	}
 	if (old && old->sqlite_name && same_shape(old, &def)) {
 		r = 0;
-		if (strcmp(old->nspname, nspname) != 0 || strcmp(old->relname, m->relname) != 0) {
-			free(old->nspname);
-			free(old->relname);
-			old->nspname = xstrdup(nspname);
-			old->relname = xstrdup(m->relname);
-			r = record_relation(a, old, &def);
-		}
+		if (strcmp(old->nspname, nspname) != 0 || strcmp(old->relname, m->relname) != 0)
+			r = apply_rename_relation(a, m->relid, nspname, m->relname);
 	} else {
 		/* new to the copy (created, added to the publication, attached, moved into a
 		 * configured schema) or changed shape: its rows must be copied */

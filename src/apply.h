@@ -81,6 +81,14 @@ void apply_ignore_relation(struct apply *a, uint32_t relid, const char *nspname,
                            const char *relname);
 /* The relids of every relation with a local table, into a new array. */
 uint32_t *apply_relids(const struct apply *a, size_t *n);
+
+/* The upstream names a replicated relation is known by (NULL when it is not replicated). */
+bool apply_relation_names(const struct apply *a, uint32_t relid, const char **nspname,
+                          const char **relname);
+/* The relation was renamed (or moved to another schema) upstream: its local table follows,
+ * under the name a new table of that name would get. */
+int apply_rename_relation(struct apply *a, uint32_t relid, const char *nspname,
+                          const char *relname) SQE_MUSTCHECK;
 /* Opens a SQLite transaction for the batch when none is open. */
 int apply_ensure_batch(struct apply *a) SQE_MUSTCHECK;
 

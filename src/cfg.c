@@ -114,6 +114,8 @@ static const struct cfg_key cfg_keys[] = {
         KEY_INT_LIVE("replication", "batch_max_rows", replication_batch_max_rows, 50000, 1,
                      10000000),
         KEY_INT_LIVE("replication", "reconnect_max", replication_reconnect_max, 30, 1, 3600),
+        KEY_INT_LIVE("replication", "reconcile_interval", replication_reconcile_interval, 60, 0,
+                     86400),
         KEY_INT("replication", "slot_timeout", replication_slot_timeout, 60, 1, 86400),
 
         KEY_STR("local", "db_path", local_db_path, "./sqledge.db", 0, cfg_check_nonempty),

@@ -80,6 +80,7 @@ struct repl {
 	uint64_t hold_req;     /* the request being served, 0 when none */
 	int64_t hold_since_us; /* when it was first seen */
 	uint64_t quiet_lsn;    /* walEnd of the last keepalive heard outside a transaction */
+	int64_t reconciled_us; /* when the copy's tables were last checked against the catalog */
 };
 
 /* libpq's messages span lines; the log has one line per event */
@@ -686,6 +687,15 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		stream_end(r, UPSTREAM_RETRY);
 		return;
 	}
+	if (r->cfg->replication_reconcile_interval > 0 &&
+	    now - r->reconciled_us >= (int64_t)r->cfg->replication_reconcile_interval * 1000000 &&
+	    !apply_in_transaction(r->apply) && r->held == NULL && r->hold_req == 0) {
+		r->reconciled_us = now;
+		if (sync_reconcile(r->cfg, r->apply) == -1 || flush_batch(r) < 0) {
+			stream_end(r, UPSTREAM_RETRY);
+			return;
+		}
+	}
 	/* ask for a reply: the keepalive that answers moves an idle copy's position on, and
 	 * tells how current it is */
 	if (now - r->last_status_us >= r->reply_every_us && send_status(r, true) < 0)
@@ -916,6 +926,11 @@ session_run(struct repl *r)
 	if (apply_load(r->apply) < 0)
 		return -1;
 	apply_set_position(r->apply, pos.lsn);
+	/* what the stream will not say: tables dropped, renamed or unpublished meanwhile */
+	rc = sync_reconcile(cfg, r->apply);
+	if (rc == -1 || (apply_batch_open(r->apply) && apply_flush(r->apply) < 0))
+		return -1;
+	r->reconciled_us = time_mono_us();
 	r->flushed_lsn = pos.lsn;
 	r->received_lsn = pos.lsn;
 	if (r->upstream_lsn < info.xlogpos)

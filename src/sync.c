@@ -704,6 +704,69 @@ drop_vanished(PGconn *conn, struct apply *a)
 }
 
 int
+sync_reconcile(const struct cfg *cfg, struct apply *a)
+{
+	struct sync_table *tables = NULL;
+	PGresult *colres = NULL;
+	struct strbuf err, oids;
+	PGconn *conn = NULL;
+	uint32_t *ids = NULL;
+	size_t nids = 0, i;
+	int64_t bytes = 0;
+	int ntables = 0, k, r;
+
+	strbuf_init(&err);
+	strbuf_init(&oids);
+	r = upstream_connect(cfg, false, &conn, &err);
+	if (r != 0) {
+		log_warn("catalog check: %s", strbuf_str(&err));
+		goto out;
+	}
+	r = -1;
+	if (apply_ensure_batch(a) < 0)
+		goto out;
+	r = drop_vanished(conn, a);
+	if (r == 0)
+		r = sync_read_catalog(cfg, conn, PQserverVersion(conn), 0, &tables, &ntables,
+		                      &colres, &bytes);
+	if (r != 0)
+		goto out;
+	ids = apply_relids(a, &nids);
+	for (i = 0; i < nids && r == 0; i++) {
+		const char *nsp, *rel;
+
+		for (k = 0; k < ntables && tables[k].relid != ids[i]; k++)
+			;
+		if (!apply_relation_names(a, ids[i], &nsp, &rel))
+			continue;
+		if (k == ntables) {
+			log_info("\"%s\".\"%s\" is no longer published (or the table patterns "
+			         "leave it out): dropping it from the copy",
+			         nsp, rel);
+			r = apply_drop_relation(a, ids[i]);
+		} else if (strcmp(nsp, tables[k].nspname) != 0 ||
+		           strcmp(rel, tables[k].relname) != 0) {
+			r = apply_rename_relation(a, ids[i], tables[k].nspname, tables[k].relname);
+		}
+		if (r == 0 && k < ntables)
+			strbuf_printf(&oids, "%s%" PRIu32, oids.len ? "," : "", ids[i]);
+	}
+	/* indexes created upstream since the table was copied */
+	if (r == 0 && oids.len > 0)
+		r = build_indexes(cfg, conn, a, strbuf_str(&oids));
+out:
+	free(ids);
+	if (tables)
+		sync_tables_free(tables, ntables);
+	PQclear(colres);
+	if (conn)
+		PQfinish(conn);
+	strbuf_free(&err);
+	strbuf_free(&oids);
+	return r;
+}
+
+int
 sync_table(const struct cfg *cfg, struct apply *a, struct shm_state *shm, uint32_t relid,
            const char *label, void (*progress)(void *), void *arg)
 {

@@ -93,3 +93,62 @@ def test_table_without_columns_does_not_block_replication(db, sqledge_factory):
     sq.wait_caught_up()
     assert sq.local_count("a") == 2
     assert "has no replicated columns" in sq.log()
+
+
+def local_tables(sq):
+    return sorted((n, r) for (n, r), s in sq.relations().items() if s)
+
+
+def test_catalog_changes_the_stream_does_not_carry(db, sqledge_factory):
+    """A rename, a drop, a table removed from the publication and a new index show up in the
+    change stream late or never: the catalog check finds them."""
+    import harness
+    from test_every_table import same_answer
+
+    db.execute("CREATE TABLE keep (id int PRIMARY KEY, v text);"
+               "CREATE TABLE renamed (id int PRIMARY KEY, v text);"
+               "CREATE TABLE dropped (id int PRIMARY KEY, v text);"
+               "CREATE TABLE unpublished (id int PRIMARY KEY, v text);"
+               "INSERT INTO keep VALUES (1, 'k'); INSERT INTO renamed VALUES (1, 'r');"
+               "INSERT INTO dropped VALUES (1, 'd'); INSERT INTO unpublished VALUES (1, 'u');"
+               "CREATE PUBLICATION %s FOR TABLE keep, renamed, dropped, unpublished"
+               % qi(db.publication))
+    sq = sqledge_factory(db, env={"SQLEDGE_REPLICATION_RECONCILE_INTERVAL": "1",
+                                  "SQLEDGE_PROXY_LOCAL_READS": "true"}).start()
+    sq.wait_caught_up()
+    assert local_tables(sq) == [("public", "dropped"), ("public", "keep"),
+                                ("public", "renamed"), ("public", "unpublished")]
+
+    db.execute("ALTER TABLE renamed RENAME TO now_named")
+    db.execute("DROP TABLE dropped")
+    db.execute("ALTER PUBLICATION %s DROP TABLE unpublished" % qi(db.publication))
+    db.execute("CREATE INDEX keep_v ON keep (v)")
+    harness.wait_for(lambda: local_tables(sq) == [("public", "keep"), ("public", "now_named")],
+                     30, "the copy to follow the catalog")
+    assert sq.local_name("now_named") == "now_named"
+    harness.wait_for(lambda: sq.local_query(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'keep:keep_v'"
+    )[0][0] == 1, 30, "the new index")
+    out = harness.assert_verified(sq)
+    assert out.splitlines()[-1].startswith("ok: 2 tables equal"), out
+    # the proxies read the renamed table under its new name, and the old name fails as
+    # upstream
+    same_answer(db, sq, "SELECT * FROM now_named ORDER BY id")
+    same_answer(db, sq, "SELECT * FROM renamed ORDER BY id")
+    db.execute("INSERT INTO now_named VALUES (2, 'r2')")
+    sq.wait_caught_up()
+    assert_table_equal(db, sq, "now_named")
+
+
+def test_changed_primary_key_rebuilds_the_table(db, sqledge_factory):
+    db.execute("CREATE TABLE t (id int PRIMARY KEY, code text NOT NULL, v int);"
+               "INSERT INTO t SELECT g, 'c' || g, g FROM generate_series(1, 50) g")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    db.execute("ALTER TABLE t DROP CONSTRAINT t_pkey; ALTER TABLE t ADD PRIMARY KEY (code)")
+    db.execute("UPDATE t SET v = -v WHERE id <= 5; DELETE FROM t WHERE code = 'c10'")
+    sq.wait_caught_up()
+    assert_all_tables_equal(db, sq)
+    local = sq.local_name("t")
+    pk = [r[1] for r in sq.local_query('PRAGMA table_info("%s")' % local) if r[5]]
+    assert pk == ["code"], pk
