@@ -691,7 +691,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	    now - r->reconciled_us >= (int64_t)r->cfg->replication_reconcile_interval * 1000000 &&
 	    !apply_in_transaction(r->apply) && r->held == NULL && r->hold_req == 0) {
 		r->reconciled_us = now;
-		if (sync_reconcile(r->cfg, r->apply) == -1 || flush_batch(r) < 0) {
+		int rc = sync_reconcile(r->cfg, r->apply, r->shm, table_sync_progress, r);
+
+		if (rc == -1 || rc == UPSTREAM_FATAL || flush_batch(r) < 0) {
 			stream_end(r, UPSTREAM_RETRY);
 			return;
 		}
@@ -927,9 +929,10 @@ session_run(struct repl *r)
 		return -1;
 	apply_set_position(r->apply, pos.lsn);
 	/* what the stream will not say: tables dropped, renamed or unpublished meanwhile */
-	rc = sync_reconcile(cfg, r->apply);
-	if (rc == -1 || (apply_batch_open(r->apply) && apply_flush(r->apply) < 0))
-		return -1;
+	rc = sync_reconcile(cfg, r->apply, r->shm, NULL, NULL);
+	if (rc == -1 || rc == UPSTREAM_FATAL ||
+	    (apply_batch_open(r->apply) && apply_flush(r->apply) < 0))
+		return rc == UPSTREAM_FATAL ? rc : -1;
 	r->reconciled_us = time_mono_us();
 	r->flushed_lsn = pos.lsn;
 	r->received_lsn = pos.lsn;

@@ -704,7 +704,8 @@ drop_vanished(PGconn *conn, struct apply *a)
 }
 
 int
-sync_reconcile(const struct cfg *cfg, struct apply *a)
+sync_reconcile(const struct cfg *cfg, struct apply *a, struct shm_state *shm,
+               void (*progress)(void *), void *arg)
 {
 	struct sync_table *tables = NULL;
 	PGresult *colres = NULL;
@@ -754,6 +755,21 @@ sync_reconcile(const struct cfg *cfg, struct apply *a)
 	/* indexes created upstream since the table was copied */
 	if (r == 0 && oids.len > 0)
 		r = build_indexes(cfg, conn, a, strbuf_str(&oids));
+	/* published (e.g. added to the publication) with no row change since: the stream has
+	 * not brought it, so its rows are copied now */
+	for (k = 0; k < ntables && r == 0; k++) {
+		const char *nsp, *rel;
+		char label[160];
+
+		if (apply_relation_names(a, tables[k].relid, &nsp, &rel))
+			continue;
+		snprintf(label, sizeof(label), "\"%s\".\"%s\"", tables[k].nspname,
+		         tables[k].relname);
+		log_info("%s is published but not in the copy: copying it", label);
+		r = sync_table(cfg, a, shm, tables[k].relid, label, progress, arg);
+		if (r == UPSTREAM_RETRY)
+			r = -1; /* part of a table may be in the batch: it must not be committed */
+	}
 out:
 	free(ids);
 	if (tables)

@@ -52,9 +52,11 @@ void sync_copy_sql(const struct sync_table *t, struct strbuf *sql);
 
 /* Brings the copy's tables in line with the upstream's catalog, for what the stream does not
  * say: tables dropped or no longer published are dropped, renamed ones follow their new
- * names, indexes created upstream since are built. Runs between transactions, in a batch of
- * its own (the caller commits it). Returns 0, UPSTREAM_RETRY or -1 (logged). */
-int sync_reconcile(const struct cfg *cfg, struct apply *a);
+ * names, published tables the copy lacks are copied (sync_table(), with progress), indexes
+ * created upstream since are built. Runs between transactions, in a batch of its own (the
+ * caller commits it). Returns 0, UPSTREAM_RETRY, UPSTREAM_FATAL or -1 (logged). */
+int sync_reconcile(const struct cfg *cfg, struct apply *a, struct shm_state *shm,
+                   void (*progress)(void *), void *arg);
 
 /* Copies one relation that is new to the copy (or changed shape) into the open batch of a:
  * a temporary slot on a second replication connection gives a snapshot at a known position,

@@ -20,6 +20,26 @@ def test_table_added_to_publication_later_gets_its_existing_rows(db, sqledge_fac
     assert "found no local row" not in sq.log()
 
 
+def test_table_added_to_publication_without_a_change_since(db, sqledge_factory):
+    """No row change brings it through the stream: the catalog check copies it."""
+    import harness
+
+    db.execute("CREATE TABLE a (id int PRIMARY KEY, v text);"
+               "CREATE TABLE b (id int PRIMARY KEY, v text);"
+               "INSERT INTO a VALUES (1, 'a1');"
+               "INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 300) g;"
+               "CREATE PUBLICATION %s FOR TABLE a" % qi(db.publication))
+    sq = sqledge_factory(db, env={"SQLEDGE_REPLICATION_RECONCILE_INTERVAL": "1"}).start()
+    sq.wait_caught_up()
+    db.execute("ALTER PUBLICATION %s ADD TABLE b" % qi(db.publication))
+    harness.wait_for(lambda: ("public", "b") in sq.relations(), 30, "b in the copy")
+    out = harness.assert_verified(sq)
+    assert "public.b: equal, 300 rows" in out, out
+    db.execute("UPDATE b SET v = 'changed' WHERE id = 2")
+    sq.wait_caught_up()
+    assert_all_tables_equal(db, sq)
+
+
 def test_table_created_and_filled_in_separate_transactions(db, sqledge_factory):
     db.execute("CREATE TABLE a (id int PRIMARY KEY)")
     sq = sqledge_factory(db).start()
