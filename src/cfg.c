@@ -116,6 +116,7 @@ static const struct cfg_key cfg_keys[] = {
         KEY_INT_LIVE("replication", "reconnect_max", replication_reconnect_max, 30, 1, 3600),
         KEY_INT_LIVE("replication", "reconcile_interval", replication_reconcile_interval, 60, 0,
                      86400),
+        KEY_BOOL("replication", "ddl_trigger", replication_ddl_trigger, false),
         KEY_INT("replication", "slot_timeout", replication_slot_timeout, 60, 1, 86400),
 
         KEY_STR("local", "db_path", local_db_path, "./sqledge.db", 0, cfg_check_nonempty),

@@ -37,6 +37,7 @@ struct cfg {
 	int replication_batch_max_rows;      /* batch_max_rows = 50000 */
 	int replication_reconnect_max;       /* reconnect_max = 30 (seconds, backoff cap) */
 	int replication_reconcile_interval;  /* reconcile_interval = 60 (seconds; 0: at connect) */
+	bool replication_ddl_trigger;        /* ddl_trigger = false */
 	int replication_slot_timeout; /* slot_timeout = 60 (seconds to wait creating a slot) */
 
 	/* [local] */

@@ -351,6 +351,9 @@ handle_xlogdata(struct repl *r, const struct pgo_xlogdata *xl)
 		log_debug("logical decoding message with prefix \"%s\" (%" PRIu32 " bytes%s)",
 		          m.u.message.prefix, m.u.message.len,
 		          (m.u.message.flags & PGO_MESSAGE_TRANSACTIONAL) ? ", transactional" : "");
+		/* ddl_trigger: the catalog check runs at the next tick */
+		if (strcmp(m.u.message.prefix, UPSTREAM_DDL_PREFIX) == 0)
+			r->reconciled_us = 0;
 		break;
 	}
 	return rc;
@@ -687,8 +690,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		stream_end(r, UPSTREAM_RETRY);
 		return;
 	}
-	if (r->cfg->replication_reconcile_interval > 0 &&
-	    now - r->reconciled_us >= (int64_t)r->cfg->replication_reconcile_interval * 1000000 &&
+	if ((r->reconciled_us == 0 ||
+	     (r->cfg->replication_reconcile_interval > 0 &&
+	      now - r->reconciled_us >=
+	              (int64_t)r->cfg->replication_reconcile_interval * 1000000)) &&
 	    !apply_in_transaction(r->apply) && r->held == NULL && r->hold_req == 0) {
 		r->reconciled_us = now;
 		int rc = sync_reconcile(r->cfg, r->apply, r->shm, table_sync_progress, r);
@@ -814,6 +819,8 @@ session_run(struct repl *r)
 	rc = upstream_check(cfg, r->conn, &info);
 	if (rc == 0)
 		rc = upstream_prepare_publication(cfg, r->conn);
+	if (rc == 0)
+		upstream_ddl_trigger(cfg, r->conn);
 	if (rc != 0)
 		return rc;
 	SHM_SET_STR(r->shm, system_id, info.system_id);

@@ -298,6 +298,80 @@ out:
 	return r;
 }
 
+void
+upstream_ddl_trigger(const struct cfg *cfg, PGconn *conn)
+{
+	static bool told;
+	struct strbuf sql, schema;
+	PGresult *res;
+	char *v;
+	size_t len = strcspn(cfg->upstream_schema, ",");
+
+	if (!cfg->replication_ddl_trigger)
+		return;
+	v = query_value(conn,
+	                "SELECT count(*) FROM pg_catalog.pg_event_trigger WHERE evtname IN "
+	                "('sqledge_ddl', 'sqledge_ddl_drop')",
+	                "looking for the DDL event trigger");
+	if (v && strcmp(v, "2") == 0) {
+		free(v);
+		return;
+	}
+	free(v);
+	v = query_value(conn,
+	                "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user",
+	                "checking for superuser");
+	if (v == NULL || strcmp(v, "t") != 0) {
+		if (!told)
+			log_info("[replication] ddl_trigger: role \"%s\" may not create event "
+			         "triggers (a superuser may); the catalog check every "
+			         "reconcile_interval seconds finds DDL instead",
+			         cfg->upstream_user);
+		told = true;
+		free(v);
+		return;
+	}
+	free(v);
+	/* in the first configured schema; it never fails the DDL it follows */
+	strbuf_init(&schema);
+	strbuf_init(&sql);
+	{
+		char *first = xstrndup(cfg->upstream_schema, len);
+
+		strbuf_quote_ident(&schema, first);
+		free(first);
+	}
+	strbuf_printf(&sql,
+	              "BEGIN; "
+	              "CREATE OR REPLACE FUNCTION %s.sqledge_ddl_message() RETURNS event_trigger "
+	              "LANGUAGE plpgsql AS $sqledge$ BEGIN "
+	              "IF current_setting('wal_level') = 'logical' THEN "
+	              "PERFORM pg_catalog.pg_logical_emit_message(true, '" UPSTREAM_DDL_PREFIX
+	              "', tg_tag); END IF; "
+	              "EXCEPTION WHEN OTHERS THEN NULL; END $sqledge$; "
+	              "DROP EVENT TRIGGER IF EXISTS sqledge_ddl; "
+	              "DROP EVENT TRIGGER IF EXISTS sqledge_ddl_drop; "
+	              "CREATE EVENT TRIGGER sqledge_ddl ON ddl_command_end "
+	              "EXECUTE FUNCTION %s.sqledge_ddl_message(); "
+	              "CREATE EVENT TRIGGER sqledge_ddl_drop ON sql_drop "
+	              "EXECUTE FUNCTION %s.sqledge_ddl_message(); COMMIT",
+	              strbuf_str(&schema), strbuf_str(&schema), strbuf_str(&schema));
+	res = PQexec(conn, strbuf_str(&sql));
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warn("[replication] ddl_trigger: could not create the event trigger: %s",
+		         PQresultErrorMessage(res));
+		PQclear(res);
+		res = PQexec(conn, "ROLLBACK");
+	} else {
+		log_info(
+		        "created event triggers sqledge_ddl and sqledge_ddl_drop upstream: DDL now "
+		        "reaches the copy through the stream");
+	}
+	PQclear(res);
+	strbuf_free(&sql);
+	strbuf_free(&schema);
+}
+
 int
 upstream_prepare_publication(const struct cfg *cfg, PGconn *conn)
 {

@@ -49,6 +49,13 @@ int upstream_check(const struct cfg *cfg, PGconn *conn, struct upstream_info *in
  * row level security against the role's BYPASSRLS. */
 int upstream_prepare_publication(const struct cfg *cfg, PGconn *conn);
 
+/* [replication] ddl_trigger: makes sure the upstream has the event trigger that puts a
+ * logical decoding message (prefix UPSTREAM_DDL_PREFIX) into the stream after every DDL
+ * command, when the role may create it (a superuser); otherwise says once why not. Never
+ * fails the session: the periodic catalog check covers what the trigger would speed up. */
+#define UPSTREAM_DDL_PREFIX "sqledge.ddl"
+void upstream_ddl_trigger(const struct cfg *cfg, PGconn *conn);
+
 int upstream_slot_info(const struct cfg *cfg, PGconn *conn, struct slot_info *out);
 int upstream_drop_slot(const struct cfg *cfg, PGconn *conn);
 

@@ -172,3 +172,26 @@ def test_changed_primary_key_rebuilds_the_table(db, sqledge_factory):
     local = sq.local_name("t")
     pk = [r[1] for r in sq.local_query('PRAGMA table_info("%s")' % local) if r[5]]
     assert pk == ["code"], pk
+
+
+def test_ddl_trigger_brings_catalog_changes_through_the_stream(db, sqledge_factory):
+    """With [replication] ddl_trigger an event trigger upstream puts a message into the stream
+    after each DDL command, and the copy follows at once (the periodic check is off here)."""
+    import harness
+
+    db.execute("CREATE TABLE old_name (id int PRIMARY KEY, v text);"
+               "CREATE TABLE gone (id int PRIMARY KEY);"
+               "INSERT INTO old_name VALUES (1, 'x'); INSERT INTO gone VALUES (1)")
+    sq = sqledge_factory(db, env={"SQLEDGE_REPLICATION_DDL_TRIGGER": "true",
+                                  "SQLEDGE_REPLICATION_RECONCILE_INTERVAL": "0"}).start()
+    sq.wait_caught_up()
+    assert db.scalar("SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'sqledge%'") == 2
+    db.execute("ALTER TABLE old_name RENAME TO new_name")
+    db.execute("DROP TABLE gone")
+    db.execute("CREATE INDEX new_name_v ON new_name (v)")
+    harness.wait_for(lambda: local_tables(sq) == [("public", "new_name")], 30,
+                     "the rename and the drop to reach the copy")
+    harness.wait_for(lambda: sq.local_query(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'new_name:new_name_v'")[0][0] == 1,
+        30, "the new index")
+    assert "created event triggers" in sq.log()
