@@ -117,6 +117,8 @@ static const struct cfg_key cfg_keys[] = {
         KEY_INT_LIVE("replication", "reconcile_interval", replication_reconcile_interval, 60, 0,
                      86400),
         KEY_BOOL("replication", "ddl_trigger", replication_ddl_trigger, false),
+        KEY_STR("replication", "source_address", replication_source_address, "", 0, NULL),
+        KEY_INT("replication", "source_port", replication_source_port, 0, 0, 65535),
         KEY_INT("replication", "slot_timeout", replication_slot_timeout, 60, 1, 86400),
 
         KEY_STR("local", "db_path", local_db_path, "./sqledge.db", 0, cfg_check_nonempty),

@@ -38,6 +38,8 @@ struct cfg {
 	int replication_reconnect_max;       /* reconnect_max = 30 (seconds, backoff cap) */
 	int replication_reconcile_interval;  /* reconcile_interval = 60 (seconds; 0: at connect) */
 	bool replication_ddl_trigger;        /* ddl_trigger = false */
+	char *replication_source_address;    /* source_address = (the upstream) */
+	int replication_source_port;         /* source_port = 0 (the upstream's port) */
 	int replication_slot_timeout; /* slot_timeout = 60 (seconds to wait creating a slot) */
 
 	/* [local] */

@@ -824,6 +824,13 @@ session_run(struct repl *r)
 	if (rc != 0)
 		return rc;
 	SHM_SET_STR(r->shm, system_id, info.system_id);
+	if (cfg->replication_source_address[0]) {
+		/* unknown counts as not comparable: a wrong wait is a wrong answer */
+		uint32_t same = upstream_same_history(cfg, info.system_id) == 1;
+
+		if (same != shm_load(r->shm->positions_comparable))
+			shm_store(r->shm->positions_comparable, same);
+	}
 	SHM_SET_STR(r->shm, slot_name, cfg->replication_slot_name);
 
 	rc = store_current_generation(cfg->local_db_path, &gen);

@@ -40,6 +40,7 @@ shm_create(void)
 	shm->magic = SHM_MAGIC;
 	shm->version = SHM_VERSION;
 	shm->started_us = time_real_us();
+	shm->positions_comparable = 1;
 	return shm;
 }
 

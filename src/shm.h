@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x53514c45u /* "SQLE" */
-#define SHM_VERSION 8
+#define SHM_VERSION 9
 #define SHM_SHAPES 5             /* most forwarded statement shapes shown per worker */
 #define SHM_SHAPE_LEN 160        /* bytes of one, NUL included */
 #define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
@@ -117,6 +117,9 @@ struct shm_state {
 	pid_t verify_reader;  /* a verifier reading the copy from one snapshot: the replication
 	                       * worker's checkpoints do not wait for it */
 	pid_t verify_exiting; /* a verifier done with its report, about to exit */
+	/* 0 when the replication source's positions are not the write upstream's (another WAL
+	 * history): read-your-writes cannot wait for a position (replication worker) */
+	uint32_t positions_comparable;
 
 	/* master */
 	pid_t master_pid;

@@ -20,6 +20,55 @@ static const char upstream_options[] =
         "-c datestyle=ISO -c intervalstyle=postgres -c extra_float_digits=3 -c timezone=UTC "
         "-c bytea_output=hex -c row_security=off -c client_encoding=UTF8";
 
+static int upstream_connect_host(const struct cfg *cfg, const char *host, int portnum,
+                                 bool replication, PGconn **out, struct strbuf *err);
+
+int
+upstream_connect(const struct cfg *cfg, bool replication, PGconn **out, struct strbuf *err)
+{
+	if (cfg->replication_source_address[0])
+		return upstream_connect_host(cfg, cfg->replication_source_address,
+		                             cfg->replication_source_port
+		                                     ? cfg->replication_source_port
+		                                     : cfg->upstream_port,
+		                             replication, out, err);
+	return upstream_connect_host(cfg, cfg->upstream_address, cfg->upstream_port, replication,
+	                             out, err);
+}
+
+int
+upstream_same_history(const struct cfg *cfg, const char *source_id)
+{
+	struct strbuf err;
+	PGconn *conn = NULL;
+	PGresult *res;
+	int r = -1;
+
+	strbuf_init(&err);
+	if (upstream_connect_host(cfg, cfg->upstream_address, cfg->upstream_port, true, &conn,
+	                          &err) != 0) {
+		log_warn("cannot compare the replication source with the upstream: %s",
+		         strbuf_str(&err));
+		goto out;
+	}
+	res = upstream_exec(conn, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "IDENTIFY_SYSTEM", NULL);
+	if (res != NULL && PQntuples(res) == 1) {
+		r = strcmp(PQgetvalue(res, 0, 0), source_id) == 0;
+		if (!r)
+			log_warn("the replication source (system identifier %s) does not share the "
+			         "upstream's WAL history (system identifier %s): read-your-writes "
+			         "cannot compare positions, so a session's reads go upstream for "
+			         "max_wait after each statement it sends there",
+			         source_id, PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+out:
+	if (conn)
+		PQfinish(conn);
+	strbuf_free(&err);
+	return r;
+}
+
 int
 upstream_classify(const char *sqlstate)
 {
@@ -66,8 +115,9 @@ contains(const char *haystack, const char *needle)
 	return strstr(haystack, needle) != NULL;
 }
 
-int
-upstream_connect(const struct cfg *cfg, bool replication, PGconn **out, struct strbuf *err)
+static int
+upstream_connect_host(const struct cfg *cfg, const char *host, int portnum, bool replication,
+                      PGconn **out, struct strbuf *err)
 {
 	const char *kw[16], *val[16];
 	char port[16], timeout[16], clean[1024];
@@ -75,9 +125,9 @@ upstream_connect(const struct cfg *cfg, bool replication, PGconn **out, struct s
 	PGconn *conn;
 	int n = 0;
 
-	snprintf(port, sizeof(port), "%d", cfg->upstream_port);
+	snprintf(port, sizeof(port), "%d", portnum);
 	snprintf(timeout, sizeof(timeout), "%d", cfg->upstream_connect_timeout);
-	kw[n] = "host", val[n++] = cfg->upstream_address;
+	kw[n] = "host", val[n++] = host;
 	kw[n] = "port", val[n++] = port;
 	kw[n] = "dbname", val[n++] = cfg->upstream_name;
 	kw[n] = "user", val[n++] = cfg->upstream_user;

@@ -262,3 +262,63 @@ def test_restart_resumes_from_the_stored_position_without_a_resync(db, sqledge_f
         assert "initial sync" not in sq.log(mark), sq.log(mark)
         assert sq.generation() == generation
     assert_all_tables_equal(db, sq)
+
+
+def test_invalidated_slot_resyncs_while_the_old_copy_serves(sqledge_factory):
+    """max_slot_wal_keep_size lets the upstream drop WAL a slot still needs (wal_status = lost):
+    sqledge makes a new copy while the old one keeps answering reads, none of which fails."""
+    import threading
+
+    import harness
+
+    cluster = harness.PgCluster(name="pg-lost", settings={"max_slot_wal_keep_size": "1MB",
+                                                          "wal_keep_size": "0"})
+    try:
+        cluster.init().start()
+        cluster.create_database("lost")
+        db = harness.Database(cluster, "lost")
+        db.execute("CREATE TABLE t (id int PRIMARY KEY, v text);"
+                   "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 20000) g")
+        sq = sqledge_factory(db, env={"SQLEDGE_PROXY_LOCAL_READS": "true"}).start()
+        sq.wait_caught_up()
+        before = sq.generation()
+        assert sq.stop() == 0
+        # WAL the slot needs goes: more than max_slot_wal_keep_size, then a checkpoint
+        for _ in range(4):
+            db.execute("UPDATE t SET v = v || 'x'; SELECT pg_switch_wal()")
+        db.execute("CHECKPOINT")
+        harness.wait_for(lambda: db.scalar("SELECT wal_status FROM pg_replication_slots "
+                                           "WHERE slot_name = %s", (db.slot,)) == "lost",
+                         30, "the slot to be invalidated")
+
+        failures, answers = [], [0]
+        stop = threading.Event()
+        sq.start()
+        harness.wait_for(lambda: sq.try_status() is not None, 30, "sqledge to answer")
+
+        def reader():
+            while not stop.is_set():
+                try:
+                    with sq.proxy_connect() as conn, conn.cursor() as cur:
+                        cur.execute("SELECT count(*) FROM t")
+                        cur.fetchall()
+                        answers[0] += 1
+                    conn.close()
+                except Exception as exc:  # every failure is reported
+                    failures.append(repr(exc))
+
+        t = threading.Thread(target=reader)
+        t.start()
+        try:
+            sq.wait_caught_up(timeout=120)
+            harness.wait_for(lambda: sq.generation() > before, 60, "the new generation")
+        finally:
+            stop.set()
+            t.join()
+        assert not failures, failures[:3]
+        assert answers[0] > 0
+        assert "invalidated (wal_status = lost)" in sq.log()
+        harness.assert_all_tables_equal(db, sq)
+        sq.stop()
+    finally:
+        cluster.destroy()
