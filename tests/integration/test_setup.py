@@ -322,3 +322,26 @@ def test_invalidated_slot_resyncs_while_the_old_copy_serves(sqledge_factory):
         sq.stop()
     finally:
         cluster.destroy()
+
+
+def test_copy_of_another_format_version_is_made_again(db, sqledge_factory):
+    """PRAGMA user_version records the file format: a copy of another one is never read as
+    this one; a new copy is made (the old one serves meanwhile)."""
+    import sqlite3
+
+    _two_tables(db, rows=50)
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    before = sq.generation()
+    assert sq.stop() == 0
+    local = sqlite3.connect(sq.db_path)
+    assert local.execute("PRAGMA user_version").fetchone()[0] == 1
+    local.execute("PRAGMA user_version = 99")
+    local.commit()
+    local.close()
+    db.execute("INSERT INTO a VALUES (1000, 'after')")
+    sq.start()
+    sq.wait_caught_up(timeout=90)
+    assert sq.generation() > before
+    assert "local copy has format version 99, this sqledge writes 1" in sq.log()
+    assert_all_tables_equal(db, sq)
