@@ -318,6 +318,7 @@ def test_invalidated_slot_resyncs_while_the_old_copy_serves(sqledge_factory):
         assert not failures, failures[:3]
         assert answers[0] > 0
         assert "invalidated (wal_status = lost)" in sq.log()
+        assert "max_slot_wal_keep_size is unlimited" not in sq.log()
         harness.assert_all_tables_equal(db, sq)
         sq.stop()
     finally:
@@ -345,3 +346,31 @@ def test_copy_of_another_format_version_is_made_again(db, sqledge_factory):
     assert sq.generation() > before
     assert "local copy has format version 99, this sqledge writes 1" in sq.log()
     assert_all_tables_equal(db, sq)
+
+
+def test_another_cluster_behind_the_same_address_resyncs(db, sqledge_factory):
+    """A different system identifier (a failover to a server that is not a copy, or another
+    cluster put behind the address) means a new copy, made from the new upstream. The start
+    warns that the upstream keeps WAL for slots without limit (the default)."""
+    import harness
+
+    _two_tables(db, rows=20)
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    assert "max_slot_wal_keep_size is unlimited" in sq.log()
+    before = sq.generation()
+    assert sq.stop() == 0
+    other = harness.PgCluster(name="pg-other")
+    try:
+        other.init().start()
+        other.create_database(db.name)
+        moved = harness.Database(other, db.name, slot=db.slot, publication=db.publication)
+        _two_tables(moved, rows=7)
+        sq.start(env={"SQLEDGE_UPSTREAM_PORT": str(other.port)})
+        sq.wait_caught_up(moved, timeout=90)
+        assert "the upstream is a different PostgreSQL cluster" in sq.log()
+        assert sq.generation() > before
+        assert_all_tables_equal(moved, sq)
+        assert sq.stop() == 0
+    finally:
+        other.destroy()
