@@ -463,29 +463,24 @@ hold_set_state(struct repl *r, enum hold_state st)
 static void
 hold_settle(struct repl *r)
 {
+	enum hold_state st = HOLD_PAUSED;
+
 	if (r->hold_req == 0 || apply_in_transaction(r->apply))
 		return;
-	if (r->hold_req == SHM_HOLD_PAUSE) {
-		/* what has been applied is committed: readers and read-your-writes waits
-		 * need not wait for the pause to end */
-		if (flush_batch(r) < 0) {
-			stream_end(r, UPSTREAM_RETRY);
-			return;
-		}
-		if (shm_load(r->shm->hold_state) != HOLD_PAUSED ||
-		    shm_load(r->shm->hold_ack_owner) != shm_load(r->shm->hold_owner))
-			hold_set_state(r, HOLD_PAUSED);
-		return;
+	if (r->hold_req != SHM_HOLD_PAUSE) {
+		if (r->held == NULL && r->quiet_lsn < r->hold_req)
+			return; /* transactions before the position may still come */
+		st = HOLD_AT;
 	}
-	if (r->held == NULL && r->quiet_lsn < r->hold_req)
-		return; /* transactions before the position may still come */
+	/* what has been applied is committed: the verifier's snapshot sees it, and neither
+	 * readers nor read-your-writes waits wait for the pause to end */
 	if (flush_batch(r) < 0) {
 		stream_end(r, UPSTREAM_RETRY);
 		return;
 	}
-	if (shm_load(r->shm->hold_state) != HOLD_AT ||
+	if (shm_load(r->shm->hold_state) != (uint32_t)st ||
 	    shm_load(r->shm->hold_ack_owner) != shm_load(r->shm->hold_owner))
-		hold_set_state(r, HOLD_AT);
+		hold_set_state(r, st);
 }
 
 /* Keeps back the Begin in buf: nothing more is read until the hold lets it through. */
