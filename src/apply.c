@@ -604,6 +604,12 @@ apply_ignore_relation(struct apply *a, uint32_t relid, const char *nspname, cons
 }
 
 bool
+apply_relation_known(const struct apply *a, uint32_t relid)
+{
+	return rel_find(a, relid) != NULL;
+}
+
+bool
 apply_relation_names(const struct apply *a, uint32_t relid, const char **nspname,
                      const char **relname)
 {
@@ -614,6 +620,42 @@ apply_relation_names(const struct apply *a, uint32_t relid, const char **nspname
 	*nspname = r->nspname;
 	*relname = r->relname;
 	return true;
+}
+
+/* Drops the mirrored indexes named after a table's old local name ("<name>:<index>"): the
+ * catalog check builds them again under the new one. */
+static int
+drop_indexes_named(struct apply *a, const char *old)
+{
+	sqlite3_stmt *st = NULL;
+	struct strbuf names;
+	size_t off = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(a->db,
+	                       "SELECT name FROM sqlite_master WHERE type = 'index' AND "
+	                       "substr(name, 1, length(?1) + 1) = ?1 || ':'",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, old, -1, SQLITE_STATIC);
+	strbuf_init(&names);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		strbuf_puts(&names, (const char *)sqlite3_column_text(st, 0));
+		strbuf_putc(&names, '\0');
+	}
+	sqlite3_finalize(st);
+	while (rc == SQLITE_DONE && off < names.len) {
+		const char *name = names.data + off;
+
+		off += strlen(name) + 1;
+		strbuf_reset(&a->sql);
+		strbuf_puts(&a->sql, "DROP INDEX IF EXISTS ");
+		strbuf_quote_ident(&a->sql, name);
+		if (store_exec(a->db, strbuf_str(&a->sql)) < 0)
+			rc = SQLITE_ERROR;
+	}
+	strbuf_free(&names);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
@@ -643,7 +685,8 @@ apply_rename_relation(struct apply *a, uint32_t relid, const char *nspname, cons
 		 * when the schema changes) */
 		strbuf_puts(&a->sql, "CREATE TABLE _sqledge_touch (x); DROP TABLE _sqledge_touch");
 	}
-	if (store_exec(a->db, strbuf_str(&a->sql)) < 0)
+	if (store_exec(a->db, strbuf_str(&a->sql)) < 0 ||
+	    (strcasecmp(name, r->sqlite_name) != 0 && drop_indexes_named(a, r->sqlite_name) < 0))
 		goto out;
 	if (sqlite3_prepare_v2(a->db,
 	                       "UPDATE _sqledge_relations SET nspname = ?1, relname = ?2, "
@@ -665,6 +708,7 @@ apply_rename_relation(struct apply *a, uint32_t relid, const char *nspname, cons
 	r->relname = xstrdup(relname);
 	r->sqlite_name = name;
 	name = NULL;
+	rel_clear_stmts(r); /* prepared with the old name */
 	rc = 0;
 out:
 	if (rc < 0)
@@ -1055,7 +1099,10 @@ apply_relation(struct apply *a, const struct pgo_relation *m)
 	int i, r;
 
 	if (!apply_wanted(a, nspname, m->relname)) {
-		if (old == NULL)
+		/* moved out of the configured schemas: its local table goes */
+		if (old && old->sqlite_name && apply_drop_relation(a, m->relid) < 0)
+			return -1;
+		if (rel_find(a, m->relid) == NULL)
 			add_placeholder(a, m->relid, nspname, m->relname, m->replident);
 		return 0;
 	}

@@ -82,7 +82,9 @@ void apply_ignore_relation(struct apply *a, uint32_t relid, const char *nspname,
 /* The relids of every relation with a local table, into a new array. */
 uint32_t *apply_relids(const struct apply *a, size_t *n);
 
-/* The upstream names a replicated relation is known by (NULL when it is not replicated). */
+/* Whether relid has a local table or is known not to be replicated (a placeholder). */
+bool apply_relation_known(const struct apply *a, uint32_t relid);
+/* The upstream names a replicated relation is known by (false when it is not replicated). */
 bool apply_relation_names(const struct apply *a, uint32_t relid, const char **nspname,
                           const char **relname);
 /* The relation was renamed (or moved to another schema) upstream: its local table follows,

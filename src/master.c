@@ -1309,6 +1309,10 @@ master_run(struct cfg *cfg)
 	if (master_lock(m) < 0)
 		goto out;
 	m->shm = shm_create();
+	/* a separate replication source must first be shown to share the upstream's WAL
+	 * history */
+	if (m->shm && cfg->replication_source_address[0])
+		m->shm->positions_comparable = 0;
 	if (m->shm == NULL)
 		goto out;
 	m->shm->master_pid = getpid();

@@ -152,7 +152,6 @@ struct proxy_client {
 
 	/* local reads */
 	struct localread_session lr;
-	int64_t forwarded_us;   /* when the session last sent a statement upstream */
 	bool held;              /* a Query or a batch waits for the check or for local execution */
 	bool held_batch;        /* the extended protocol's [Parse] Bind [Describe] Execute Sync */
 	bool held_parse;        /* the batch begins with Parse */
@@ -1322,10 +1321,8 @@ proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t l
 			return;
 		}
 	}
-	if (type == PGW_QUERY || type == PGW_EXECUTE || type == PGW_FUNCTION_CALL) {
+	if (type == PGW_QUERY || type == PGW_EXECUTE || type == PGW_FUNCTION_CALL)
 		p->queries++;
-		c->forwarded_us = time_mono_us();
-	}
 	if (type == PGW_QUERY || type == PGW_SYNC || type == PGW_FUNCTION_CALL)
 		c->pending++;
 	if (type == PGW_SYNC)
@@ -1615,11 +1612,7 @@ proxy_local_check_ahead(struct proxy_client *c)
 static uint64_t
 proxy_local_min_lsn(const struct proxy_client *c)
 {
-	/* another WAL history: the upstream's positions mean nothing to the copy (reads after
-	 * a statement sent upstream go there instead, proxy_local_submit()) */
-	if (c->p->eventual || shm_load(c->p->shm->positions_comparable) == 0)
-		return 0;
-	return c->lr.min_lsn;
+	return c->p->eventual ? 0 : c->lr.min_lsn;
 }
 
 static void *
@@ -2102,15 +2095,6 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 	job->binary = binary;
 	job->row_description = row_description;
 	job->timeout_ms = c->lr.statement_timeout_ms;
-	if (!p->eventual && shm_load(p->shm->positions_comparable) == 0 && c->forwarded_us > 0 &&
-	    time_mono_us() - c->forwarded_us < (int64_t)p->cfg->proxy_max_wait * 1000) {
-		/* the replication source is not the write upstream: whether the copy has the
-		 * session's writes cannot be told, so for max_wait after them reads go there */
-		localexec_job_free(job);
-		c->ticket = 0;
-		proxy_local_release_upstream(c);
-		return;
-	}
 	c->ticket = job->ticket;
 	applied = shm_load(p->shm->applied_lsn);
 	if (c->blk != PROXY_BLK_NONE && c->blk_rr) {
@@ -2149,6 +2133,11 @@ proxy_copy_behind(const struct proxy *p)
 {
 	int64_t at;
 
+	/* the replication source has another WAL history (or that is not known): neither the
+	 * session's writes nor its privileges (checked by the upstream's table OIDs) can be
+	 * matched with the copy */
+	if (shm_load(p->shm->positions_comparable) == 0)
+		return true;
 	if (shm_load(p->shm->upstream_down_us) != 0)
 		return !p->serve_stale; /* nothing fresher to be had: serve_stale, or error */
 	if (p->cfg->proxy_max_lag == 0)

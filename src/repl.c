@@ -33,6 +33,9 @@
 #define REPL_HEARD_US 20000     /* positions heard within this long share one entry */
 #define REPL_HOLD_TICK_US 20000 /* how often a hold is looked at */
 #define REPL_HOLD_MAX_US (120 * INT64_C(1000000)) /* a verify may hold the copy this long */
+#define REPL_DDL_CHECK_US                                                                          \
+	(2 * INT64_C(1000000)) /* catalog checks after DDL: at most this often                     \
+	                        */
 
 struct repl {
 	const struct cfg *cfg;
@@ -81,6 +84,7 @@ struct repl {
 	int64_t hold_since_us; /* when it was first seen */
 	uint64_t quiet_lsn;    /* walEnd of the last keepalive heard outside a transaction */
 	int64_t reconciled_us; /* when the copy's tables were last checked against the catalog */
+	bool reconcile_soon;   /* a DDL message came: check again soon */
 };
 
 /* libpq's messages span lines; the log has one line per event */
@@ -353,7 +357,7 @@ handle_xlogdata(struct repl *r, const struct pgo_xlogdata *xl)
 		          (m.u.message.flags & PGO_MESSAGE_TRANSACTIONAL) ? ", transactional" : "");
 		/* ddl_trigger: the catalog check runs at the next tick */
 		if (strcmp(m.u.message.prefix, UPSTREAM_DDL_PREFIX) == 0)
-			r->reconciled_us = 0;
+			r->reconcile_soon = true;
 		break;
 	}
 	return rc;
@@ -674,6 +678,18 @@ on_sock(evutil_socket_t fd, short what, void *arg)
 	stream_drain(r);
 }
 
+/* The catalog check is due: every reconcile_interval, and soon after a DDL message (at most
+ * one check per REPL_DDL_CHECK_US however many DDL commands run). */
+static bool
+reconcile_due(const struct repl *r, int64_t now)
+{
+	int64_t every = (int64_t)r->cfg->replication_reconcile_interval * 1000000;
+
+	if (r->reconcile_soon && now - r->reconciled_us >= REPL_DDL_CHECK_US)
+		return true;
+	return every > 0 && now - r->reconciled_us >= every;
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -685,14 +701,13 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		stream_end(r, UPSTREAM_RETRY);
 		return;
 	}
-	if ((r->reconciled_us == 0 ||
-	     (r->cfg->replication_reconcile_interval > 0 &&
-	      now - r->reconciled_us >=
-	              (int64_t)r->cfg->replication_reconcile_interval * 1000000)) &&
-	    !apply_in_transaction(r->apply) && r->held == NULL && r->hold_req == 0) {
-		r->reconciled_us = now;
-		int rc = sync_reconcile(r->cfg, r->apply, r->shm, table_sync_progress, r);
+	if (reconcile_due(r, now) && !apply_in_transaction(r->apply) && r->held == NULL &&
+	    r->hold_req == 0) {
+		int rc;
 
+		r->reconciled_us = now;
+		r->reconcile_soon = false;
+		rc = sync_reconcile(r->cfg, r->apply, r->shm, table_sync_progress, r);
 		if (rc == -1 || rc == UPSTREAM_FATAL || flush_batch(r) < 0) {
 			stream_end(r, UPSTREAM_RETRY);
 			return;

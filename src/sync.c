@@ -718,18 +718,20 @@ sync_reconcile(const struct cfg *cfg, struct apply *a, struct shm_state *shm,
 
 	strbuf_init(&err);
 	strbuf_init(&oids);
-	r = upstream_connect(cfg, false, &conn, &err);
-	if (r != 0) {
-		log_warn("catalog check: %s", strbuf_str(&err));
+	if (upstream_connect(cfg, false, &conn, &err) != 0) {
+		log_warn("catalog check skipped: %s", strbuf_str(&err));
+		r = SYNC_RECONCILE_LATER;
+		goto out;
+	}
+	if (sync_read_catalog(cfg, conn, PQserverVersion(conn), 0, &tables, &ntables, &colres,
+	                      &bytes) != 0) {
+		r = SYNC_RECONCILE_LATER; /* nothing changed yet */
 		goto out;
 	}
 	r = -1;
 	if (apply_ensure_batch(a) < 0)
 		goto out;
 	r = drop_vanished(conn, a);
-	if (r == 0)
-		r = sync_read_catalog(cfg, conn, PQserverVersion(conn), 0, &tables, &ntables,
-		                      &colres, &bytes);
 	if (r != 0)
 		goto out;
 	ids = apply_relids(a, &nids);
@@ -741,10 +743,17 @@ sync_reconcile(const struct cfg *cfg, struct apply *a, struct shm_state *shm,
 		if (!apply_relation_names(a, ids[i], &nsp, &rel))
 			continue;
 		if (k == ntables) {
+			char *n = xstrdup(nsp), *t = xstrdup(rel);
+
 			log_info("\"%s\".\"%s\" is no longer published (or the table patterns "
 			         "leave it out): dropping it from the copy",
-			         nsp, rel);
+			         n, t);
 			r = apply_drop_relation(a, ids[i]);
+			/* its changes still in the stream are skipped */
+			if (r == 0)
+				apply_ignore_relation(a, ids[i], n, t);
+			free(n);
+			free(t);
 		} else if (strcmp(nsp, tables[k].nspname) != 0 ||
 		           strcmp(rel, tables[k].relname) != 0) {
 			r = apply_rename_relation(a, ids[i], tables[k].nspname, tables[k].relname);
@@ -758,10 +767,10 @@ sync_reconcile(const struct cfg *cfg, struct apply *a, struct shm_state *shm,
 	/* published (e.g. added to the publication) with no row change since: the stream has
 	 * not brought it, so its rows are copied now */
 	for (k = 0; k < ntables && r == 0; k++) {
-		const char *nsp, *rel;
 		char label[160];
 
-		if (apply_relation_names(a, tables[k].relid, &nsp, &rel))
+		/* known: replicated, or not to be (no columns, say; until the next session) */
+		if (apply_relation_known(a, tables[k].relid))
 			continue;
 		snprintf(label, sizeof(label), "\"%s\".\"%s\"", tables[k].nspname,
 		         tables[k].relname);

@@ -54,7 +54,9 @@ void sync_copy_sql(const struct sync_table *t, struct strbuf *sql);
  * say: tables dropped or no longer published are dropped, renamed ones follow their new
  * names, published tables the copy lacks are copied (sync_table(), with progress), indexes
  * created upstream since are built. Runs between transactions, in a batch of its own (the
- * caller commits it). Returns 0, UPSTREAM_RETRY, UPSTREAM_FATAL or -1 (logged). */
+ * caller commits it). Returns 0, SYNC_RECONCILE_LATER, UPSTREAM_FATAL, or -1 (logged) when the
+ * batch must be rolled back. */
+#define SYNC_RECONCILE_LATER 1 /* could not look (logged); nothing changed: try again later */
 int sync_reconcile(const struct cfg *cfg, struct apply *a, struct shm_state *shm,
                    void (*progress)(void *), void *arg);
 

@@ -36,36 +36,62 @@ upstream_connect(const struct cfg *cfg, bool replication, PGconn **out, struct s
 	                             out, err);
 }
 
-int
-upstream_same_history(const struct cfg *cfg, const char *source_id)
+/* The upstream's system identifier: from pg_control_system() on a plain connection, or,
+ * when the role may not call it, from IDENTIFY_SYSTEM on a replication connection. A new
+ * string, or NULL (logged). */
+static char *
+upstream_system_id(const struct cfg *cfg)
 {
 	struct strbuf err;
 	PGconn *conn = NULL;
 	PGresult *res;
-	int r = -1;
+	char *id = NULL;
 
 	strbuf_init(&err);
-	if (upstream_connect_host(cfg, cfg->upstream_address, cfg->upstream_port, true, &conn,
-	                          &err) != 0) {
-		log_warn("cannot compare the replication source with the upstream: %s",
-		         strbuf_str(&err));
-		goto out;
+	if (upstream_connect_host(cfg, cfg->upstream_address, cfg->upstream_port, false, &conn,
+	                          &err) == 0) {
+		res = PQexec(conn, "SELECT system_identifier FROM pg_catalog.pg_control_system()");
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+			id = xstrdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		PQfinish(conn);
+		conn = NULL;
 	}
-	res = upstream_exec(conn, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "IDENTIFY_SYSTEM", NULL);
-	if (res != NULL && PQntuples(res) == 1) {
-		r = strcmp(PQgetvalue(res, 0, 0), source_id) == 0;
-		if (!r)
-			log_warn("the replication source (system identifier %s) does not share the "
-			         "upstream's WAL history (system identifier %s): read-your-writes "
-			         "cannot compare positions, so a session's reads go upstream for "
-			         "max_wait after each statement it sends there",
-			         source_id, PQgetvalue(res, 0, 0));
+	if (id == NULL && upstream_connect_host(cfg, cfg->upstream_address, cfg->upstream_port,
+	                                        true, &conn, &err) == 0) {
+		res = upstream_exec(conn, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "IDENTIFY_SYSTEM",
+		                    NULL);
+		if (res != NULL && PQntuples(res) == 1)
+			id = xstrdup(PQgetvalue(res, 0, 0));
+		PQclear(res);
 	}
-	PQclear(res);
-out:
+	if (id == NULL)
+		log_warn("cannot learn the upstream's system identifier to compare it with the "
+		         "replication source's: %s",
+		         err.len ? strbuf_str(&err) : log_last_error());
 	if (conn)
 		PQfinish(conn);
 	strbuf_free(&err);
+	return id;
+}
+
+int
+upstream_same_history(const struct cfg *cfg, const char *source_id)
+{
+	char *id = upstream_system_id(cfg);
+	int r = -1;
+
+	if (id != NULL) {
+		r = strcmp(id, source_id) == 0;
+		if (!r)
+			log_warn(
+			        "the replication source (system identifier %s) does not share the "
+			        "upstream's WAL history (system identifier %s): neither the "
+			        "session's writes nor its privileges can be matched with the copy, "
+			        "so every read goes upstream",
+			        source_id, id);
+	}
+	free(id);
 	return r;
 }
 
@@ -359,6 +385,17 @@ upstream_ddl_trigger(const struct cfg *cfg, PGconn *conn)
 
 	if (!cfg->replication_ddl_trigger)
 		return;
+	if (cfg->replication_source_address[0] || PQserverVersion(conn) < 140000) {
+		/* on the primary, which this connection may not reach; decoding messages come
+		 * with PostgreSQL 14 */
+		if (!told)
+			log_info(
+			        "[replication] ddl_trigger: not with a separate replication source "
+			        "or before PostgreSQL 14; the catalog check every "
+			        "reconcile_interval seconds finds DDL instead");
+		told = true;
+		return;
+	}
 	v = query_value(conn,
 	                "SELECT count(*) FROM pg_catalog.pg_event_trigger WHERE evtname IN "
 	                "('sqledge_ddl', 'sqledge_ddl_drop')",
@@ -394,7 +431,7 @@ upstream_ddl_trigger(const struct cfg *cfg, PGconn *conn)
 	strbuf_printf(&sql,
 	              "BEGIN; "
 	              "CREATE OR REPLACE FUNCTION %s.sqledge_ddl_message() RETURNS event_trigger "
-	              "LANGUAGE plpgsql AS $sqledge$ BEGIN "
+	              "LANGUAGE plpgsql SET search_path = pg_catalog AS $sqledge$ BEGIN "
 	              "IF current_setting('wal_level') = 'logical' THEN "
 	              "PERFORM pg_catalog.pg_logical_emit_message(true, '" UPSTREAM_DDL_PREFIX
 	              "', tg_tag); END IF; "

@@ -42,7 +42,8 @@ struct slot_info {
 int upstream_connect(const struct cfg *cfg, bool replication, PGconn **out, struct strbuf *err);
 
 /* [replication] source_address set: whether the write upstream has the source's system
- * identifier, so that positions compare (1), not (0, logged), or unknown (-1, logged). */
+ * identifier, so that positions and table OIDs compare (1), not (0, logged), or unknown (-1,
+ * logged). */
 int upstream_same_history(const struct cfg *cfg, const char *source_id);
 
 /* IDENTIFY_SYSTEM plus the checks: wal_level, privileges, max_slot_wal_keep_size. */

@@ -127,6 +127,7 @@ def test_catalog_changes_the_stream_does_not_carry(db, sqledge_factory):
 
     db.execute("CREATE TABLE keep (id int PRIMARY KEY, v text);"
                "CREATE TABLE renamed (id int PRIMARY KEY, v text);"
+               "CREATE INDEX renamed_v ON renamed (v);"
                "CREATE TABLE dropped (id int PRIMARY KEY, v text);"
                "CREATE TABLE unpublished (id int PRIMARY KEY, v text);"
                "INSERT INTO keep VALUES (1, 'k'); INSERT INTO renamed VALUES (1, 'r');"
@@ -149,6 +150,11 @@ def test_catalog_changes_the_stream_does_not_carry(db, sqledge_factory):
     harness.wait_for(lambda: sq.local_query(
         "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'keep:keep_v'"
     )[0][0] == 1, 30, "the new index")
+    # the renamed table's index is mirrored under its new name only
+    harness.wait_for(lambda: sorted(r[0] for r in sq.local_query(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'now_named' "
+        "AND name NOT LIKE 'sqlite_autoindex%'")) == ["now_named:renamed_v"], 30,
+        "the renamed table's index")
     out = harness.assert_verified(sq)
     assert out.splitlines()[-1].startswith("ok: 2 tables equal"), out
     # the proxies read the renamed table under its new name, and the old name fails as
@@ -195,3 +201,23 @@ def test_ddl_trigger_brings_catalog_changes_through_the_stream(db, sqledge_facto
         "SELECT count(*) FROM sqlite_master WHERE name = 'new_name:new_name_v'")[0][0] == 1,
         30, "the new index")
     assert "created event triggers" in sq.log()
+
+
+def test_rename_inside_a_transaction_and_a_move_out_of_the_schemas(db, sqledge_factory):
+    """Rows before and after a rename in one upstream transaction land in the renamed table;
+    a table moved to a schema that is not replicated leaves the copy."""
+    db.execute("CREATE SCHEMA elsewhere;"
+               "CREATE TABLE r (id int PRIMARY KEY, v text); INSERT INTO r VALUES (1, 'one');"
+               "CREATE TABLE moving (id int PRIMARY KEY); INSERT INTO moving VALUES (1)")
+    sq = sqledge_factory(db).start()
+    sq.wait_caught_up()
+    db.execute("BEGIN; INSERT INTO r VALUES (2, 'two'); ALTER TABLE r RENAME TO r2;"
+               "INSERT INTO r2 VALUES (3, 'three'); COMMIT")
+    db.execute("INSERT INTO r2 VALUES (4, 'four')")
+    db.execute("ALTER TABLE moving SET SCHEMA elsewhere")
+    db.execute("INSERT INTO elsewhere.moving VALUES (2)")
+    sq.wait_caught_up()
+    assert local_tables(sq) == [("public", "r2")]
+    assert sq.local_name("r2") == "r2"
+    assert_table_equal(db, sq, "r2")
+    assert sq.repl_restarts() == 0

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """[replication] source_address: the copy streams from another server than the one writes go
 to. With one WAL history (here: the same server reached another way) read-your-writes works as
-usual; with another (a different cluster) positions cannot be compared, and a session's reads
-go upstream for max_wait after each statement it sends there."""
+usual; with another (a different cluster) neither positions nor table OIDs can be matched, the
+difference is logged and every read goes upstream."""
 
 import contextlib
 
