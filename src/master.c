@@ -357,13 +357,10 @@ master_verify(struct master_client *c, const char *args)
 static void
 master_verify_exited(struct master *m, int status)
 {
-	pid_t repl = m->procs[0].pid;
-
 	if (shm_load(m->shm->hold_owner) == m->verify_pid) {
 		shm_store(m->shm->hold_req, 0);
 		shm_store(m->shm->hold_owner, 0);
-		if (repl > 0)
-			kill(repl, SIGUSR1);
+		shm_hold_wake(m->shm);
 	}
 	shm_store(m->shm->verify_reader, 0);
 	shm_store(m->shm->verify_exiting, 0);
@@ -1301,9 +1298,6 @@ master_run(struct cfg *cfg)
 	log_info("sqledge %s starting (configuration: %s, database: \"%s\")", SQLEDGE_VERSION,
 	         cfg->source ? cfg->source : "defaults and environment", cfg->local_db_path);
 	signal(SIGPIPE, SIG_IGN);
-	/* a verifier wakes the replication worker with SIGUSR1: a worker that has not set up
-	 * its handler yet (and every other process) must not die of it */
-	signal(SIGUSR1, SIG_IGN);
 	master_raise_nofile();
 
 	if (master_lock(m) < 0)

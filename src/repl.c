@@ -46,8 +46,8 @@ struct repl {
 	struct event *ev_sock;
 	struct event *ev_tick;
 	struct event *ev_wake;
-	struct event *ev_usr1; /* a verifier changed its hold */
-	struct event *ev_hold; /* looks at the hold while one is asked for */
+	struct event *ev_hold_wake; /* a verifier changed its hold */
+	struct event *ev_hold;      /* looks at the hold while one is asked for */
 
 	PGconn *conn;
 	sqlite3 *db;
@@ -514,7 +514,7 @@ hold_release(struct repl *r)
 	stream_drain(r);
 }
 
-/* Looks at the verifier's request (on SIGUSR1 and on a timer while one stands). */
+/* Looks at the verifier's request (when woken, and on a timer while one stands). */
 static void
 hold_update(struct repl *r)
 {
@@ -574,6 +574,17 @@ hold_update(struct repl *r)
 static void
 on_hold(evutil_socket_t fd, short what, void *arg)
 {
+	hold_update(arg);
+}
+
+static void
+on_hold_wake(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t n;
+
+	/* the eventfd's count goes back to 0; the request itself is in shared memory */
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("reading the hold's eventfd failed: %s", strerror(errno));
 	hold_update(arg);
 }
 
@@ -812,6 +823,8 @@ session_run(struct repl *r)
 	int rc, have_pos = 0;
 	char l[LSN_BUFLEN];
 	char replicated[sizeof(pos.schemas)];
+	uint64_t fork = 0;
+	int forked = 0;
 	struct timeval tick = {1, 0};
 
 	strbuf_init(&err);
@@ -885,12 +898,31 @@ session_run(struct repl *r)
 	}
 
 	cfg_replicated_set(cfg, replicated, sizeof(replicated));
+	if (have_pos == 1 && strcmp(pos.system_id, info.system_id) == 0 && pos.timeline != 0) {
+		/* a new timeline (a restore or a failover): the copy holds WAL the upstream no
+		 * longer has when the old timeline ended before the copy's position */
+		forked = upstream_forked_before(r->conn, pos.timeline, info.timeline, pos.lsn,
+		                                &fork);
+		if (forked < 0)
+			return UPSTREAM_RETRY;
+		if (forked > 0) {
+			char f[LSN_BUFLEN], c[LSN_BUFLEN];
+
+			log_info("timeline %" PRIu32 " ended at %s upstream (now on %" PRIu32
+			         "), before the copy's position %s",
+			         pos.timeline, lsn_format(fork, f), info.timeline,
+			         lsn_format(pos.lsn, c));
+		}
+	}
 	if (have_pos != 1)
 		why = gen ? "the local copy has no usable position" : "there is no local copy yet";
 	else if (pos.resync_required)
 		why = "the local copy was marked for resync";
 	else if (strcmp(pos.system_id, info.system_id) != 0)
 		why = "the upstream is a different PostgreSQL cluster (system identifier changed)";
+	else if (forked > 0)
+		why = "the upstream's history forked before the local copy's position (a new "
+		      "timeline, after a restore or a failover)";
 	else if (strcmp(pos.slot_name, cfg->replication_slot_name) != 0)
 		why = "the configured slot name changed";
 	else if (strcmp(pos.publication, cfg->replication_publication) != 0)
@@ -1083,10 +1115,11 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 	}
 	r.ev_chan = event_new(r.base, chan_fd, EV_READ | EV_PERSIST, on_chan, &r);
 	hold_set_state(&r, HOLD_NONE); /* what a worker before us left means nothing now */
-	r.ev_usr1 = evsignal_new(r.base, SIGUSR1, on_hold, &r);
+	r.ev_hold_wake =
+	        event_new(r.base, shm->hold_wake_fd, EV_READ | EV_PERSIST, on_hold_wake, &r);
 	r.ev_hold = evtimer_new(r.base, on_hold, &r);
-	if (r.ev_chan == NULL || r.ev_usr1 == NULL || r.ev_hold == NULL ||
-	    event_add(r.ev_usr1, NULL) < 0) {
+	if (r.ev_chan == NULL || r.ev_hold_wake == NULL || r.ev_hold == NULL ||
+	    event_add(r.ev_hold_wake, NULL) < 0) {
 		log_error("could not set up the replication worker's events");
 		return EXIT_RESPAWN;
 	}
@@ -1129,7 +1162,7 @@ repl_worker_main(const struct cfg *cfg, int chan_fd, struct shm_state *shm)
 	if (code == 0)
 		repl_set_state(&r, REPL_STATE_STOPPED);
 	event_free(r.ev_hold);
-	event_free(r.ev_usr1);
+	event_free(r.ev_hold_wake);
 	event_free(r.ev_chan);
 	event_base_free(r.base);
 	pgo_decoder_free(&r.dec);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -41,7 +42,22 @@ shm_create(void)
 	shm->version = SHM_VERSION;
 	shm->started_us = time_real_us();
 	shm->positions_comparable = 1;
+	shm->hold_wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (shm->hold_wake_fd < 0) {
+		log_error("eventfd() failed: %s", strerror(errno));
+		munmap(shm, sizeof(*shm));
+		return NULL;
+	}
 	return shm;
+}
+
+void
+shm_hold_wake(struct shm_state *shm)
+{
+	uint64_t one = 1;
+
+	if (write(shm->hold_wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("cannot wake the replication worker: %s", strerror(errno));
 }
 
 void

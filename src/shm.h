@@ -108,8 +108,10 @@ struct shm_state {
 	int64_t sync_finished_us;
 
 	/* a verify's hold: hold_owner and hold_req are written by the verifier (and cleared by
-	 * the master when it exits), hold_state by the replication worker, which is woken with
-	 * SIGUSR1 */
+	 * the master when it exits), hold_state by the replication worker, which is woken by a
+	 * write to hold_wake_fd (an eventfd the master made before forking: every process has
+	 * it under this number) */
+	int hold_wake_fd;
 	pid_t hold_owner;     /* the verifier's pid, 0 when none */
 	uint64_t hold_req;    /* 0, SHM_HOLD_PAUSE or the upstream position to hold at */
 	uint32_t hold_state;  /* enum hold_state */
@@ -148,6 +150,9 @@ void shm_applied_publish(struct shm_state *shm, uint64_t lsn);
 /* Blocks until applied_seq differs from seq or timeout_ms passes (a thread of a proxy worker,
  * counted in applied_waiters while it may wait). */
 void shm_applied_wait(struct shm_state *shm, uint32_t seq, int timeout_ms);
+
+/* Wakes the replication worker to look at the hold (shm_store()s first). */
+void shm_hold_wake(struct shm_state *shm);
 
 /* Creates an anonymous MAP_SHARED mapping (inherited across fork). NULL and logged on error. */
 struct shm_state *shm_create(void);

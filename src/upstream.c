@@ -3,6 +3,8 @@
  * checking that the upstream can serve sqledge, the publication and the slot. */
 #include "config.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +75,58 @@ upstream_system_id(const struct cfg *cfg)
 		PQfinish(conn);
 	strbuf_free(&err);
 	return id;
+}
+
+int
+upstream_timeline_end(const char *history, size_t len, uint32_t tli, uint64_t *lsn)
+{
+	const char *p = history, *end = history + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		char line[256], lsnbuf[LSN_BUFLEN];
+		unsigned long parent;
+
+		if (n < sizeof(line)) {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			/* comments and blank lines are allowed */
+			if (sscanf(line, "%lu %23s", &parent, lsnbuf) == 2 && parent == tli &&
+			    lsn_parse(lsnbuf, lsn) == 0)
+				return 0;
+		}
+		p += n + 1;
+	}
+	return -1;
+}
+
+int
+upstream_forked_before(PGconn *conn, uint32_t copy_tli, uint32_t info_tli, uint64_t pos,
+                       uint64_t *fork)
+{
+	char sql[64];
+	PGresult *res;
+	int r = -1;
+
+	if (copy_tli == info_tli)
+		return 0;
+	snprintf(sql, sizeof(sql), "TIMELINE_HISTORY %" PRIu32, info_tli);
+	res = upstream_exec(conn, sql, PGRES_TUPLES_OK, "TIMELINE_HISTORY", NULL);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && PQnfields(res) >= 2) {
+		if (upstream_timeline_end(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1),
+		                          copy_tli, fork) == 0)
+			r = pos > *fork;
+		else
+			log_error("upstream: timeline %" PRIu32
+			          " is not in the history of timeline "
+			          "%" PRIu32,
+			          copy_tli, info_tli);
+	}
+	PQclear(res);
+	return r;
 }
 
 int

@@ -46,6 +46,16 @@ int upstream_connect(const struct cfg *cfg, bool replication, PGconn **out, stru
  * logged). */
 int upstream_same_history(const struct cfg *cfg, const char *source_id);
 
+/* Where timeline tli ended, from the text of a timeline history file (lines "parent-tli
+ * switch-lsn reason"). Returns 0 with *lsn, or -1 when tli is not in it. */
+int upstream_timeline_end(const char *history, size_t len, uint32_t tli, uint64_t *lsn);
+
+/* The copy was made on timeline copy_tli at position pos, the upstream is now on
+ * info_tli: whether its history forked before pos (1: the copy holds WAL the upstream no
+ * longer has; 0: the copy's history is the upstream's; -1: it cannot tell, logged). */
+int upstream_forked_before(PGconn *conn, uint32_t copy_tli, uint32_t info_tli, uint64_t pos,
+                           uint64_t *fork);
+
 /* IDENTIFY_SYSTEM plus the checks: wal_level, privileges, max_slot_wal_keep_size. */
 int upstream_check(const struct cfg *cfg, PGconn *conn, struct upstream_info *info);
 

@@ -171,8 +171,6 @@ pq_message(PGconn *conn, const PGresult *res)
 static void
 hold_ask(struct verify *v, uint64_t req)
 {
-	pid_t repl = shm_load(v->shm->repl_pid);
-
 	if (req != 0) {
 		shm_store(v->shm->hold_owner, getpid());
 		shm_store(v->shm->hold_req, req);
@@ -180,8 +178,7 @@ hold_ask(struct verify *v, uint64_t req)
 		shm_store(v->shm->hold_req, 0);
 		shm_store(v->shm->hold_owner, 0);
 	}
-	if (repl > 0)
-		kill(repl, SIGUSR1);
+	shm_hold_wake(v->shm);
 }
 
 /* Whether the replication worker answers our request with state want. */

@@ -374,3 +374,60 @@ def test_another_cluster_behind_the_same_address_resyncs(db, sqledge_factory):
         assert sq.stop() == 0
     finally:
         other.destroy()
+
+
+def test_new_timeline_forked_before_the_copy_resyncs(sqledge_factory):
+    """A point-in-time restore: the upstream goes back to a cold copy of itself and is promoted
+    onto timeline 2, then writes more WAL than the copy had seen. The slot survives, the system
+    identifier is the same and the WAL is now longer than the copy's position, so only the
+    timeline history shows that the copy holds changes the upstream no longer has."""
+    cluster = harness.PgCluster(name="pg-pitr")
+    try:
+        cluster.init().start()
+        cluster.create_database("pitr")
+        db = harness.Database(cluster, "pitr")
+        db.execute("CREATE TABLE t (id int PRIMARY KEY, v text);"
+                   "INSERT INTO t SELECT g, 'base' FROM generate_series(1, 10) g")
+        sq = sqledge_factory(db).start()
+        sq.wait_caught_up()
+        assert sq.stop() == 0
+        backup = cluster.datadir + ".backup"
+        cluster.stop()
+        subprocess.run(["cp", "-a", cluster.datadir, backup], check=True)
+        cluster.start()
+        sq.start()
+        db.execute("INSERT INTO t SELECT g, 'lost in the restore' FROM generate_series(100, 149) g")
+        copy_at = harness.parse_lsn(sq.wait_caught_up()["replication"]["applied_lsn"])
+        assert sq.stop() == 0
+        before = sq.generation()
+
+        cluster.stop()
+        shutil.rmtree(cluster.datadir)
+        os.rename(backup, cluster.datadir)
+        with open(os.path.join(cluster.datadir, "recovery.signal"), "w"):
+            pass
+        with open(os.path.join(cluster.datadir, "postgresql.auto.conf"), "a") as f:
+            # archive recovery to the end of the WAL it has, then a new timeline
+            f.write("restore_command = 'false'\n")
+        cluster.start()
+        harness.wait_for(lambda: not db.scalar("SELECT pg_is_in_recovery()"), 60,
+                         "the restored upstream to be promoted")
+        # new history, past the copy's position
+        n = 200
+        while harness.parse_lsn(db.scalar("SELECT pg_current_wal_insert_lsn()::text")) <= copy_at:
+            db.execute("INSERT INTO t SELECT g, repeat('new', 100) FROM generate_series(%d, %d) g"
+                       % (n, n + 99))
+            n += 100
+        db.execute("CHECKPOINT")
+        assert db.scalar("SELECT timeline_id FROM pg_control_checkpoint()") == 2
+
+        sq.start()
+        sq.wait_caught_up(timeout=90)
+        assert "history forked before the local copy's position" in sq.log(), sq.log_tail()
+        assert sq.generation() > before
+        assert_all_tables_equal(db, sq)
+        assert sq.stop() == 0
+    finally:
+        if os.path.exists(cluster.datadir + ".backup"):
+            shutil.rmtree(cluster.datadir + ".backup")
+        cluster.destroy()

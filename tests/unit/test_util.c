@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "upstream.h"
 #include "util.h"
 #include "unit.h"
 
@@ -298,6 +299,24 @@ test_pg_time_now_uses_2000_epoch(void)
 	CHECK(time_mono_us() > 0);
 }
 
+/* A timeline history file as TIMELINE_HISTORY returns it. */
+static void
+test_timeline_history(void)
+{
+	static const char h[] = "1\t0/3000158\tno recovery target specified\n"
+	                        "\n"
+	                        "2\t0/5A00000\tat restore point \"x\"\n";
+	uint64_t lsn = 0;
+
+	CHECK_INT(upstream_timeline_end(h, strlen(h), 1, &lsn), 0);
+	CHECK(lsn == 0x3000158);
+	CHECK_INT(upstream_timeline_end(h, strlen(h), 2, &lsn), 0);
+	CHECK(lsn == 0x5A00000);
+	CHECK_INT(upstream_timeline_end(h, strlen(h), 3, &lsn), -1);
+	CHECK_INT(upstream_timeline_end(h, 10, 2, &lsn), -1); /* cut short */
+	CHECK_INT(upstream_timeline_end("", 0, 1, &lsn), -1);
+}
+
 int
 main(void)
 {
@@ -313,5 +332,6 @@ main(void)
 	RUN(test_path_dirname_cases);
 	RUN(test_xstrndup_copies_prefix);
 	RUN(test_pg_time_now_uses_2000_epoch);
+	RUN(test_timeline_history);
 	return unit_done();
 }
