@@ -122,6 +122,7 @@ static const struct cfg_key cfg_keys[] = {
         KEY_INT("replication", "slot_timeout", replication_slot_timeout, 60, 1, 86400),
 
         KEY_STR("local", "db_path", local_db_path, "./sqledge.db", 0, cfg_check_nonempty),
+        KEY_INT_LIVE("local", "free_space_reserve", local_free_space_reserve, 0, 0, 1000000000),
 
         KEY_STR("proxy", "address", proxy_address, "localhost", 0, NULL),
         KEY_INT("proxy", "port", proxy_port, 5433, 1, 65535),

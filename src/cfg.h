@@ -43,7 +43,8 @@ struct cfg {
 	int replication_slot_timeout; /* slot_timeout = 60 (seconds to wait creating a slot) */
 
 	/* [local] */
-	char *local_db_path; /* db_path = ./sqledge.db */
+	char *local_db_path;          /* db_path = ./sqledge.db */
+	int local_free_space_reserve; /* free_space_reserve = 0 (MB a new copy leaves free) */
 
 	/* [proxy] */
 	char *proxy_address;         /* address = localhost */

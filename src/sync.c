@@ -473,7 +473,7 @@ out:
 }
 
 static int
-check_free_space(const char *db_path, int64_t need)
+check_free_space(const char *db_path, int64_t need, int64_t reserve)
 {
 	char *dir = path_dirname(db_path);
 	struct statvfs sv;
@@ -483,10 +483,13 @@ check_free_space(const char *db_path, int64_t need)
 		int64_t avail = (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
 
 		/* the new generation sits next to the one in use until the switch */
-		if (avail < need + need / 4) {
-			log_error("not enough free disk space in \"%s\" for a copy: about %" PRId64
-			          " MB needed, %" PRId64 " MB free",
-			          dir, (need + need / 4) >> 20, avail >> 20);
+		if (avail - reserve < need + need / 4) {
+			log_error(
+			        "not enough free disk space in \"%s\" for a copy: about %" PRId64
+			        " MB needed, %" PRId64 " MB free, %" PRId64
+			        " MB of it kept free ([local] free_space_reserve); the copy in use "
+			        "keeps serving",
+			        dir, (need + need / 4) >> 20, avail >> 20, reserve >> 20);
 			r = -1;
 		}
 	}
@@ -548,7 +551,8 @@ sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
 	if (r != 0)
 		goto out;
 	r = UPSTREAM_RETRY;
-	if (check_free_space(cfg->local_db_path, bytes) < 0)
+	if (check_free_space(cfg->local_db_path, bytes,
+	                     (int64_t)cfg->local_free_space_reserve * 1024 * 1024) < 0)
 		goto out;
 	for (i = 0; i < ntables; i++)
 		est += tables[i].est_rows;

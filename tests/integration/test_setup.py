@@ -431,3 +431,28 @@ def test_new_timeline_forked_before_the_copy_resyncs(sqledge_factory):
         if os.path.exists(cluster.datadir + ".backup"):
             shutil.rmtree(cluster.datadir + ".backup")
         cluster.destroy()
+
+
+def test_resync_waits_for_free_space_while_the_copy_serves(db, sqledge_factory):
+    """A resync needs room for a second copy (plus [local] free_space_reserve): without it the
+    copy in use keeps serving reads and the resync starts once there is room."""
+    _two_tables(db, rows=30)
+    sq = sqledge_factory(db, env={"SQLEDGE_PROXY_LOCAL_READS": "true"}).start()
+    sq.wait_caught_up()
+    before = sq.generation()
+    assert sq.stop() == 0
+    db.cluster.drop_slots(names=[db.slot])
+    # no file system has a million terabytes to spare
+    sq.start(env={"SQLEDGE_LOCAL_FREE_SPACE_RESERVE": "1000000000"})
+    harness.wait_for(lambda: "not enough free disk space" in sq.log(), 30,
+                     "the free-space check to refuse the sync")
+    with sq.proxy_connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM a")
+        assert cur.fetchall() == [(30,)]
+    conn.close()
+    assert sq.generation() == before
+    assert sq.stop() == 0
+    sq.start()
+    sq.wait_caught_up(timeout=90)
+    assert sq.generation() > before
+    assert_all_tables_equal(db, sq)
