@@ -17,8 +17,8 @@ localcat_text(sqlite3_stmt *st, int col)
 	return xstrdup(s ? (const char *)s : "");
 }
 
-static struct localcat_rel *
-localcat_by_relid(struct localcat *cat, uint32_t relid)
+const struct localcat_rel *
+localcat_by_relid(const struct localcat *cat, uint32_t relid)
 {
 	size_t i;
 
@@ -39,7 +39,7 @@ localcat_load(sqlite3 *db, struct localcat **out)
 
 	rc = sqlite3_prepare_v2(
 	        db,
-	        "SELECT relid, nspname, relname, sqlite_name FROM _sqledge_relations "
+	        "SELECT relid, nspname, relname, sqlite_name, synced_lsn FROM _sqledge_relations "
 	        "ORDER BY relid",
 	        -1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -54,6 +54,7 @@ localcat_load(sqlite3 *db, struct localcat **out)
 		rel->nspname = localcat_text(st, 1);
 		rel->relname = localcat_text(st, 2);
 		rel->sqlite_name = localcat_text(st, 3);
+		rel->synced_lsn = (uint64_t)sqlite3_column_int64(st, 4);
 	}
 	if (rc != SQLITE_DONE)
 		goto out;
@@ -68,8 +69,8 @@ localcat_load(sqlite3 *db, struct localcat **out)
 	if (rc != SQLITE_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct localcat_rel *rel =
-		        localcat_by_relid(cat, (uint32_t)sqlite3_column_int64(st, 0));
+		struct localcat_rel *rel = (struct localcat_rel *)localcat_by_relid(
+		        cat, (uint32_t)sqlite3_column_int64(st, 0));
 		struct localcat_col *c;
 
 		if (rel == NULL)

@@ -29,6 +29,8 @@ struct localcat_rel {
 	char *nspname;
 	char *relname;
 	char *sqlite_name;
+	uint64_t
+	        synced_lsn; /* copied by a table sync at this upstream position (0: initial sync) */
 	size_t ncols;
 	struct localcat_col *cols; /* in upstream column order */
 	int nkeys;                 /* columns in the key */
@@ -48,6 +50,8 @@ void localcat_free(struct localcat *cat);
  * NULL when the copy does not hold it. */
 const struct localcat_rel *localcat_find(const struct localcat *cat, const char *nspname,
                                          const char *relname);
+/* The relation with upstream OID relid, or NULL. */
+const struct localcat_rel *localcat_by_relid(const struct localcat *cat, uint32_t relid);
 /* The column called attname, or NULL. */
 const struct localcat_col *localcat_column(const struct localcat_rel *rel, const char *attname);
 

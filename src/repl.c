@@ -33,9 +33,8 @@
 #define REPL_HEARD_US 20000     /* positions heard within this long share one entry */
 #define REPL_HOLD_TICK_US 20000 /* how often a hold is looked at */
 #define REPL_HOLD_MAX_US (120 * INT64_C(1000000)) /* a verify may hold the copy this long */
-#define REPL_DDL_CHECK_US                                                                          \
-	(2 * INT64_C(1000000)) /* catalog checks after DDL: at most this often                     \
-	                        */
+/* catalog checks after DDL: at most this often */
+#define REPL_DDL_CHECK_US (2 * INT64_C(1000000))
 
 struct repl {
 	const struct cfg *cfg;

@@ -60,7 +60,7 @@ append_schema_list(struct strbuf *sb, const char *schemas)
 /* Names the upstream backends whose open transactions keep CREATE_REPLICATION_SLOT waiting
  * (it waits for every transaction that has an xid when it starts). */
 static void
-report_slot_blockers(const struct cfg *cfg, int self_pid)
+report_slot_blockers(const struct cfg *cfg, const char *slot, int timeout_s, int self_pid)
 {
 	struct strbuf sql, err, list;
 	PGconn *conn = NULL;
@@ -89,7 +89,7 @@ report_slot_blockers(const struct cfg *cfg, int self_pid)
 	log_error("creating replication slot \"%s\" did not finish within %d s: it waits for the "
 	          "transactions open upstream when it started to end. %s%s. End them (COMMIT or "
 	          "ROLLBACK) or terminate them with pg_terminate_backend(pid); sqledge retries",
-	          cfg->replication_slot_name, cfg->replication_slot_timeout,
+	          slot, timeout_s,
 	          list.len ? "Blocking: " : "The blocking transactions could not be listed",
 	          strbuf_str(&list));
 	PQclear(res);
@@ -99,22 +99,20 @@ report_slot_blockers(const struct cfg *cfg, int self_pid)
 	strbuf_free(&list);
 }
 
-/* Sends CREATE_REPLICATION_SLOT and waits for it at most slot_timeout seconds: it waits for
- * every running transaction upstream, so a forgotten open transaction would block us forever. */
-static PGresult *
-create_slot(const struct cfg *cfg, PGconn *conn, int *err)
+PGresult *
+sync_create_slot(const struct cfg *cfg, PGconn *conn, const char *slot, bool temporary,
+                 int timeout_s, int *err)
 {
 	struct strbuf sql;
 	PGresult *res = NULL;
-	int64_t deadline = time_mono_us() + (int64_t)cfg->replication_slot_timeout * 1000000;
+	int64_t deadline = time_mono_us() + (int64_t)timeout_s * 1000000;
 	const char *st;
 
 	*err = UPSTREAM_RETRY;
 	strbuf_init(&sql);
 	strbuf_puts(&sql, "CREATE_REPLICATION_SLOT ");
-	strbuf_quote_ident(&sql, cfg->replication_slot_name);
-	strbuf_printf(&sql, "%s LOGICAL pgoutput (SNAPSHOT 'use')",
-	              cfg->replication_temp_slot ? " TEMPORARY" : "");
+	strbuf_quote_ident(&sql, slot);
+	strbuf_printf(&sql, "%s LOGICAL pgoutput (SNAPSHOT 'use')", temporary ? " TEMPORARY" : "");
 	if (!PQsendQuery(conn, strbuf_str(&sql))) {
 		log_error("upstream: CREATE_REPLICATION_SLOT failed: %s", PQerrorMessage(conn));
 		goto out;
@@ -131,7 +129,7 @@ create_slot(const struct cfg *cfg, PGconn *conn, int *err)
 				PQcancel(c, buf, sizeof(buf));
 				PQfreeCancel(c);
 			}
-			report_slot_blockers(cfg, PQbackendPID(conn));
+			report_slot_blockers(cfg, slot, timeout_s, PQbackendPID(conn));
 			goto drain;
 		}
 		if (poll(&pfd, 1, (int)(left / 1000) + 1) < 0 && errno != EINTR) {
@@ -526,7 +524,8 @@ sync_run(const struct cfg *cfg, PGconn *conn, struct shm_state *shm,
 	if (res == NULL)
 		goto out;
 	PQclear(res);
-	res = create_slot(cfg, conn, &err);
+	res = sync_create_slot(cfg, conn, cfg->replication_slot_name, cfg->replication_temp_slot,
+	                       cfg->replication_slot_timeout, &err);
 	if (res == NULL) {
 		r = err;
 		goto out;

@@ -4,6 +4,7 @@
 #ifndef SQLEDGE_SYNC_H
 #define SQLEDGE_SYNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
@@ -46,6 +47,14 @@ struct sync_table {
 int sync_read_catalog(const struct cfg *cfg, PGconn *conn, int server_version, uint32_t only_relid,
                       struct sync_table **out, int *nout, PGresult **colres, int64_t *bytes);
 void sync_tables_free(struct sync_table *t, int n);
+
+/* Sends CREATE_REPLICATION_SLOT slot ... LOGICAL pgoutput (SNAPSHOT 'use') inside conn's
+ * REPEATABLE READ transaction and waits for it at most timeout_s seconds: it waits for every
+ * transaction running upstream, so a forgotten open one would block forever; the blockers are
+ * named in the log then. Returns its one-row result, or NULL (logged) with *err
+ * UPSTREAM_RETRY or UPSTREAM_FATAL (no free slot). */
+PGresult *sync_create_slot(const struct cfg *cfg, PGconn *conn, const char *slot, bool temporary,
+                           int timeout_s, int *err);
 
 /* The COPY ... TO STDOUT that reads a table's published rows and columns, as a sync does. */
 void sync_copy_sql(const struct sync_table *t, struct strbuf *sql);

@@ -121,8 +121,7 @@ upstream_forked_before(PGconn *conn, uint32_t copy_tli, uint32_t info_tli, uint6
 			r = pos > *fork;
 		else
 			log_error("upstream: timeline %" PRIu32
-			          " is not in the history of timeline "
-			          "%" PRIu32,
+			          " is not in the history of timeline %" PRIu32,
 			          copy_tli, info_tli);
 	}
 	PQclear(res);

@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #include "apply.h"
 #include "cfg.h"
 #include "failpoint.h"
+#include "localcat.h"
 #include "log.h"
 #include "pgvalue.h"
 #include "shm.h"
@@ -43,7 +43,7 @@
 
 /* the three waits stay well within the replication worker's own limit (REPL_HOLD_MAX_US) */
 #define VERIFY_PAUSE_MS 30000 /* for the replication worker to finish its transaction */
-#define VERIFY_SLOT_MS 30000  /* for the upstream's snapshot, which waits for transactions */
+#define VERIFY_SLOT_S 30      /* for the upstream's snapshot, which waits for transactions */
 #define VERIFY_HOLD_MS 20000  /* for the copy to reach the snapshot's position */
 #define VERIFY_LOCATE_MAX_ROWS (16 * 1024 * 1024) /* rows of a side whose digests are kept */
 #define VERIFY_SAMPLES 5                          /* differing rows shown per side and table */
@@ -53,25 +53,6 @@
 /* 128 bits of a row's SHA-256 */
 struct vhash {
 	uint64_t a, b;
-};
-
-/* one column of a table in the copy */
-struct vcol {
-	char *attname;
-	char *sqlite_name;
-	uint32_t type_oid;
-	enum pgv_kind kind;
-};
-
-/* one table of the copy */
-struct vrel {
-	uint32_t relid;
-	char *nspname;
-	char *relname;
-	char *sqlite_name;
-	uint64_t synced_lsn;
-	int ncols;
-	struct vcol *cols;
 };
 
 /* what was read of one side of a table */
@@ -108,8 +89,7 @@ struct verify {
 	struct strbuf scratch;
 	struct strbuf line; /* a row being shown */
 	struct pgv_field *fields;
-	struct vrel *rels;
-	int nrels;
+	struct localcat *cat; /* the copy's tables, at its snapshot */
 	int compared, differ, skipped;
 	uint64_t rows;
 };
@@ -205,58 +185,20 @@ hold_wait(struct verify *v, enum hold_state want, int timeout_ms)
 	return 0;
 }
 
-/* Runs sql, cancelling it after timeout_ms. Returns the last result (NULL when the query
- * could not be sent); *timed_out tells a cancel. */
-static PGresult *
-exec_bounded(PGconn *conn, const char *sql, int timeout_ms, bool *timed_out)
-{
-	int64_t deadline = time_mono_us() + (int64_t)timeout_ms * 1000;
-	PGresult *res, *last = NULL;
-
-	*timed_out = false;
-	if (!PQsendQuery(conn, sql))
-		return NULL;
-	while (PQisBusy(conn)) {
-		struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
-		int64_t left = (deadline - time_mono_us()) / 1000;
-
-		if (left <= 0 && !*timed_out) {
-			PGcancel *c = PQgetCancel(conn);
-			char err[256];
-
-			if (c) {
-				PQcancel(c, err, sizeof(err));
-				PQfreeCancel(c);
-			}
-			*timed_out = true;
-		}
-		if (poll(&p, 1, left > 0 ? (int)left : 1000) < 0 && errno != EINTR)
-			break;
-		if (!PQconsumeInput(conn))
-			break;
-	}
-	while ((res = PQgetResult(conn)) != NULL) {
-		PQclear(last);
-		last = res;
-	}
-	return last;
-}
-
 /* Takes the two snapshots at one position: the upstream's (v->conn's transaction) and the
  * copy's (v->db's read transaction). The copy is held for as short a time as that takes. */
 static int
 take_snapshots(struct verify *v)
 {
 	const struct cfg *cfg = v->cfg;
-	struct strbuf sql, name;
+	struct strbuf name;
 	PGresult *res;
 	sqlite3_stmt *st = NULL;
 	char *path = NULL;
 	char l[LSN_BUFLEN];
 	int64_t t0;
-	bool timed_out;
 	uint32_t gen;
-	int n, r = -1;
+	int n, err, r = -1;
 
 	res = PQexec(v->conn, "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -278,29 +220,19 @@ take_snapshots(struct verify *v)
 	}
 	gen = shm_load(v->shm->generation);
 
-	strbuf_init(&sql);
 	strbuf_init(&name);
 	n = (int)strlen(cfg->replication_slot_name);
 	strbuf_printf(&name, "%.*s_verify_%d", n > 40 ? 40 : n, cfg->replication_slot_name,
 	              (int)getpid());
-	strbuf_puts(&sql, "CREATE_REPLICATION_SLOT ");
-	strbuf_quote_ident(&sql, strbuf_str(&name));
-	strbuf_puts(&sql, " TEMPORARY LOGICAL pgoutput (SNAPSHOT 'use')");
-	res = exec_bounded(v->conn, strbuf_str(&sql), VERIFY_SLOT_MS, &timed_out);
-	strbuf_free(&sql);
+	/* the snapshot waits for the transactions running when it begins: not for long */
+	res = sync_create_slot(cfg, v->conn, strbuf_str(&name), true, VERIFY_SLOT_S, &err);
 	strbuf_free(&name);
-	if (timed_out) {
-		vout(v,
-		     "error: the upstream's snapshot waits for the transactions that were running "
-		     "when it began, and some did not end within %d s (look for old transactions "
-		     "in pg_stat_activity); try again later",
-		     VERIFY_SLOT_MS / 1000);
+	if (res == NULL) {
+		vout(v, "error: %s; try again later", log_last_error());
 		goto out;
 	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
-	    lsn_parse(PQgetvalue(res, 0, 1), &v->at) < 0) {
-		vout(v, "error: creating a temporary replication slot upstream failed: %s",
-		     pq_message(v->conn, res));
+	if (lsn_parse(PQgetvalue(res, 0, 1), &v->at) < 0) {
+		vout(v, "error: CREATE_REPLICATION_SLOT returned an unreadable position");
 		goto out;
 	}
 	PQclear(res);
@@ -350,98 +282,12 @@ out:
 
 /* ---- the copy's catalog ---- */
 
-static void
-rels_free(struct verify *v)
-{
-	int i, j;
-
-	for (i = 0; i < v->nrels; i++) {
-		struct vrel *r = &v->rels[i];
-
-		for (j = 0; j < r->ncols; j++) {
-			free(r->cols[j].attname);
-			free(r->cols[j].sqlite_name);
-		}
-		free(r->cols);
-		free(r->nspname);
-		free(r->relname);
-		free(r->sqlite_name);
-	}
-	free(v->rels);
-	v->rels = NULL;
-	v->nrels = 0;
-}
-
-static struct vrel *
-rel_find(struct verify *v, uint32_t relid)
-{
-	int i;
-
-	for (i = 0; i < v->nrels; i++)
-		if (v->rels[i].relid == relid)
-			return &v->rels[i];
-	return NULL;
-}
-
-static const char *
-text_col(sqlite3_stmt *st, int i)
-{
-	const unsigned char *p = sqlite3_column_text(st, i);
-
-	return p ? (const char *)p : "";
-}
-
 static int
 load_copy_catalog(struct verify *v)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(v->db,
-	                       "SELECT relid, nspname, relname, sqlite_name, synced_lsn FROM "
-	                       "_sqledge_relations WHERE sqlite_name <> '' ORDER BY relid",
-	                       -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct vrel *r;
-
-		v->rels = xrealloc(v->rels, sizeof(*v->rels) * (size_t)(v->nrels + 1));
-		r = &v->rels[v->nrels++];
-		memset(r, 0, sizeof(*r));
-		r->relid = (uint32_t)sqlite3_column_int64(st, 0);
-		r->nspname = xstrdup(text_col(st, 1));
-		r->relname = xstrdup(text_col(st, 2));
-		r->sqlite_name = xstrdup(text_col(st, 3));
-		r->synced_lsn = (uint64_t)sqlite3_column_int64(st, 4);
-	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(v->db,
-	                       "SELECT relid, attname, sqlite_name, type_oid, kind FROM "
-	                       "_sqledge_columns ORDER BY relid, position",
-	                       -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct vrel *r = rel_find(v, (uint32_t)sqlite3_column_int64(st, 0));
-		struct vcol *c;
-
-		if (r == NULL)
-			continue;
-		r->cols = xrealloc(r->cols, sizeof(*r->cols) * (size_t)(r->ncols + 1));
-		c = &r->cols[r->ncols++];
-		c->attname = xstrdup(text_col(st, 1));
-		c->sqlite_name = xstrdup(text_col(st, 2));
-		c->type_oid = (uint32_t)sqlite3_column_int64(st, 3);
-		c->kind = pgv_kind_from_name(text_col(st, 4));
-	}
-	if (rc != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
-	return 0;
-fail:
+	if (localcat_load(v->db, &v->cat) == 0)
+		return 0;
 	vout(v, "error: cannot read the copy's catalog: %s", sqlite3_errmsg(v->db));
-	sqlite3_finalize(st);
 	return -1;
 }
 
@@ -584,8 +430,8 @@ show_row(struct verify *v, const char *which)
 /* Reads the table upstream (at the snapshot) into s; map[j] is the copy's column for the
  * upstream's column j. */
 static int
-scan_upstream(struct verify *v, const struct sync_table *t, const struct vrel *rel, const int *map,
-              enum vpass pass, struct vside *s)
+scan_upstream(struct verify *v, const struct sync_table *t, const struct localcat_rel *rel,
+              const int *map, enum vpass pass, struct vside *s)
 {
 	struct strbuf sql;
 	PGresult *res;
@@ -660,8 +506,8 @@ scan_upstream(struct verify *v, const struct sync_table *t, const struct vrel *r
 
 /* Reads the table in the copy (at its snapshot) into s, its columns in the upstream's order. */
 static int
-scan_copy(struct verify *v, const struct sync_table *t, const struct vrel *rel, const int *map,
-          enum vpass pass, struct vside *s)
+scan_copy(struct verify *v, const struct sync_table *t, const struct localcat_rel *rel,
+          const int *map, enum vpass pass, struct vside *s)
 {
 	static const struct pgv_out_settings out = {.extra_float_digits = 1};
 	struct strbuf sql;
@@ -759,8 +605,8 @@ only_in(const struct vside *a, const struct vside *b, struct vhash **out)
 
 /* Compares one table's rows; reports and returns 1 when they differ, -1 on error. */
 static int
-compare_rows(struct verify *v, const struct sync_table *t, const struct vrel *rel, const int *map,
-             const char *label)
+compare_rows(struct verify *v, const struct sync_table *t, const struct localcat_rel *rel,
+             const int *map, const char *label)
 {
 	struct vside up, cp;
 	struct vhash *up_only = NULL, *cp_only = NULL;
@@ -825,18 +671,17 @@ out:
 /* Matches the upstream's columns with the copy's by name; reports and returns 1 when they
  * differ. */
 static int
-match_columns(struct verify *v, const struct sync_table *t, const struct vrel *rel, int *map,
-              const char *label)
+match_columns(struct verify *v, const struct sync_table *t, const struct localcat_rel *rel,
+              int *map, const char *label)
 {
-	int i, j;
+	size_t i;
+	int j;
 
 	for (j = 0; j < t->ncols; j++) {
 		const struct apply_coldef *c = &t->cols[j];
+		const struct localcat_col *lc = localcat_column(rel, c->name);
 
-		map[j] = -1;
-		for (i = 0; i < rel->ncols; i++)
-			if (strcmp(rel->cols[i].attname, c->name) == 0)
-				map[j] = i;
+		map[j] = lc ? (int)(lc - rel->cols) : -1;
 		if (map[j] < 0) {
 			vout(v, "%s: DIFFERS: column \"%s\" is missing from the copy", label,
 			     c->name);
@@ -850,9 +695,9 @@ match_columns(struct verify *v, const struct sync_table *t, const struct vrel *r
 			return 1;
 		}
 	}
-	if (rel->ncols != t->ncols) {
+	if (rel->ncols != (size_t)t->ncols) {
 		for (i = 0; i < rel->ncols; i++) {
-			for (j = 0; j < t->ncols && map[j] != i; j++)
+			for (j = 0; j < t->ncols && map[j] != (int)i; j++)
 				;
 			if (j == t->ncols) {
 				vout(v,
@@ -869,8 +714,8 @@ match_columns(struct verify *v, const struct sync_table *t, const struct vrel *r
 /* ---- the tables ---- */
 
 struct vpair {
-	const struct sync_table *up; /* NULL: only in the copy */
-	const struct vrel *copy;     /* NULL: only upstream */
+	const struct sync_table *up;     /* NULL: only in the copy */
+	const struct localcat_rel *copy; /* NULL: only upstream */
 	char label[256];
 };
 
@@ -977,27 +822,27 @@ compare_all(struct verify *v, const char *args)
 		free(matched);
 		return -1;
 	}
-	pairs = xcalloc((size_t)(ntables + v->nrels) + 1, sizeof(*pairs));
+	pairs = xcalloc((size_t)ntables + v->cat->nrels + 1, sizeof(*pairs));
 	for (i = 0; i < ntables; i++) {
 		if (!selected(args, tables[i].nspname, tables[i].relname, matched, nwords))
 			continue;
 		pairs[npairs].up = &tables[i];
-		pairs[npairs].copy = rel_find(v, tables[i].relid);
+		pairs[npairs].copy = localcat_by_relid(v->cat, tables[i].relid);
 		snprintf(pairs[npairs].label, sizeof(pairs[npairs].label), "%s.%s",
 		         tables[i].nspname, tables[i].relname);
 		npairs++;
 	}
-	for (i = 0; i < v->nrels; i++) {
+	for (size_t c = 0; c < v->cat->nrels; c++) {
+		const struct localcat_rel *rel = &v->cat->rels[c];
 		int k;
 
-		for (k = 0; k < ntables && tables[k].relid != v->rels[i].relid; k++)
+		for (k = 0; k < ntables && tables[k].relid != rel->relid; k++)
 			;
-		if (k < ntables ||
-		    !selected(args, v->rels[i].nspname, v->rels[i].relname, matched, nwords))
+		if (k < ntables || !selected(args, rel->nspname, rel->relname, matched, nwords))
 			continue;
-		pairs[npairs].copy = &v->rels[i];
-		snprintf(pairs[npairs].label, sizeof(pairs[npairs].label), "%s.%s",
-		         v->rels[i].nspname, v->rels[i].relname);
+		pairs[npairs].copy = rel;
+		snprintf(pairs[npairs].label, sizeof(pairs[npairs].label), "%s.%s", rel->nspname,
+		         rel->relname);
 		npairs++;
 	}
 	for (i = 0; i < nwords; i++) {
@@ -1146,7 +991,7 @@ out:
 	shm_store(shm->verify_reader, 0);
 	if (v.conn)
 		PQfinish(v.conn); /* drops the temporary slot */
-	rels_free(&v);
+	localcat_free(v.cat);
 	EVP_MD_CTX_free(v.md);
 	free(v.fields);
 	strbuf_free(&v.enc);
