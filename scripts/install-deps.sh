@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
 	build-essential pkg-config autoconf automake git
-	libpq-dev libsqlite3-dev libevent-dev libinih-dev libpg-query-dev libprotobuf-c-dev libssl-dev
+	libpq-dev libsqlite3-dev libevent-dev libinih-dev libpg-query-dev libprotobuf-c-dev libssl-dev libicu-dev
 	postgresql postgresql-contrib sqlite3
 	clang clang-format libclang-rt-14-dev mandoc
 	python3-pytest python3-psycopg2

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "localexec.h"
+#include "pgfunc.h"
 #include "log.h"
 #include "pgwire.h"
 #include "shm.h"
@@ -62,6 +63,7 @@ localexec_job_new(uint64_t ticket, const struct translate_result *tr,
 	job->cols = xmalloc(sizeof(*job->cols) * (tr->ncols ? tr->ncols : 1));
 	memcpy(job->cols, tr->cols, sizeof(*job->cols) * tr->ncols);
 	job->settings = *settings;
+	job->now_us = time_real_us();
 	job->row_description = true;
 	strbuf_init(&job->out);
 	return job;
@@ -164,6 +166,7 @@ localexec_execute(sqlite3 *db, sqlite3_stmt *st, struct localexec_job *job, size
 		return;
 	}
 	strbuf_init(&scratch);
+	pgfunc_set_now(job->now_us);
 	if (job->timeout_ms > 0) {
 		job->deadline_us = time_mono_us() + job->timeout_ms * 1000;
 		sqlite3_progress_handler(db, LOCALEXEC_PROGRESS_OPS, localexec_progress, job);

@@ -40,6 +40,7 @@ struct localexec_job {
 	struct sqlshape_lit *binds;
 	bool row_description; /* send RowDescription first (a Query; Describe in a batch) */
 	int64_t timeout_ms;   /* statement_timeout, from the start of execution; 0: none */
+	int64_t now_us;       /* the statement's moment: now(), current_date */
 	int64_t deadline_us;  /* its end on time_mono_us()'s clock */
 	bool timed_out;
 	uint8_t *binary;   /* per column, 1: binary format (NULL: all text) */

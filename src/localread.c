@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "localread.h"
+#include "pgfunc.h"
 #include "log.h"
 #include "rbuf.h"
 
@@ -88,7 +89,9 @@ localread_check_sql(const struct localcat *cat, struct strbuf *out)
 	                 "pg_catalog.pg_current_wal_insert_lsn()::text, "
 	                 "current_setting('statement_timeout'), "
 	                 "current_setting('default_transaction_read_only'), "
-	                 "current_setting('default_transaction_isolation');");
+	                 "current_setting('default_transaction_isolation'), "
+	                 "(SELECT pg_catalog.row_to_json(d)::text FROM pg_catalog.pg_database d "
+	                 "WHERE d.datname = pg_catalog.current_database());");
 	if (cat->nrels == 0) {
 		strbuf_puts(out, "SELECT NULL::oid, false, false WHERE false");
 		return;
@@ -548,6 +551,54 @@ localread_settings(struct localread_session *s, const char **v, const int32_t *l
 	            len[2] > 0;
 }
 
+/* The string value of key in the flat JSON object row_to_json() made of a pg_database row
+ * (its other values may be arrays or numbers), into buf; false when absent or not a string. */
+static bool
+localread_json_field(const char *v, int32_t len, const char *key, char *buf, size_t size)
+{
+	char pat[40];
+	const char *p, *end = v + (len > 0 ? len : 0);
+	size_t n = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	if (len <= 0 || (p = memmem(v, (size_t)len, pat, strlen(pat))) == NULL)
+		return false;
+	for (p += strlen(pat); p < end && *p != '"'; p++) {
+		if (*p == '\\' || n + 1 >= size)
+			return false; /* locale names have no escapes; too long: not ours */
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	return p < end;
+}
+
+/* Which collation orders text as the database's default does here: byte order for C (and
+ * C.UTF-8: code point order is byte order in UTF-8), the ICU collator of the locale when the
+ * local ICU gives it the version the database recorded; else none. */
+static void
+localread_collation(struct localread_session *s, const char *v, int32_t len)
+{
+	char provider[4] = "c", locale[64], version[64], ours[64];
+
+	s->collation[0] = s->case_locale[0] = '\0';
+	localread_json_field(v, len, "datlocprovider", provider, sizeof(provider));
+	if (strcmp(provider, "i") == 0) {
+		if (!localread_json_field(v, len, "daticulocale", locale, sizeof(locale)) ||
+		    !localread_json_field(v, len, "datcollversion", version, sizeof(version)) ||
+		    pgfunc_icu_version(locale, ours, sizeof(ours)) < 0 ||
+		    strcmp(ours, version) != 0)
+			return;
+		pgfunc_icu_collation(locale, s->collation, sizeof(s->collation));
+		snprintf(s->case_locale, sizeof(s->case_locale), "%s", locale);
+		return;
+	}
+	if (strcmp(provider, "c") == 0 &&
+	    localread_json_field(v, len, "datcollate", locale, sizeof(locale)) &&
+	    (strcmp(locale, "C") == 0 || strcmp(locale, "POSIX") == 0 ||
+	     strcmp(locale, "C.UTF-8") == 0 || strcmp(locale, "C.utf8") == 0))
+		snprintf(s->collation, sizeof(s->collation), "BINARY");
+}
+
 /* statement_timeout as current_setting() shows it: "0", "250ms", "2s", "5min", "1h", "1d". */
 static int
 localread_timeout_ms(const char *v, int32_t len, int64_t *out)
@@ -621,6 +672,7 @@ localread_check_message(struct localread_session *s, uint8_t type, const uint8_t
 			         vl[6] > 0 && vl[6] < LSN_BUFLEN ? (int)vl[6] : 0, v[6]);
 			if (lsn_parse(lsn, &s->min_lsn) < 0)
 				s->failed = true;
+			localread_collation(s, v[10], vl[10]);
 		} else if (s->result_no == 3 && n == 3) {
 			localread_add_stmt(s, v, vl);
 		} else if (s->result_no == 2 && n == 3 && vl[0] > 0 && vl[0] < 12 && vl[1] == 1 &&
@@ -709,6 +761,26 @@ localread_resolve_session(void *arg, const char *schema, const char *name)
 	return NULL;
 }
 
+/* Translates sql for the session (candidate: before its check, with what any session could
+ * have: a statement that may be local with the right settings is worth the check). */
+static bool
+localread_translate(const struct localread_resolve *r, bool candidate, const char *sql,
+                    struct translate_result *tr)
+{
+	const struct localread_session *s = r->s;
+	struct translate_env env = {
+	        .resolve = candidate ? localread_resolve_candidate : localread_resolve_session,
+	        .arg = (void *)r,
+	        .collation = candidate         ? "BINARY"
+	                     : s->collation[0] ? s->collation
+	                                       : NULL,
+	        .case_locale = candidate || !s->case_locale[0] ? NULL : s->case_locale,
+	        .utc = candidate || s->timezone_utc,
+	};
+
+	return translate_select_env(sql, &env, tr);
+}
+
 /* Whether a column of this type prints locally as the session would print it. */
 static bool
 localread_type_ok(const struct localread_session *s, uint32_t oid)
@@ -730,6 +802,11 @@ localread_type_ok(const struct localread_session *s, uint32_t oid)
 	case PGV_OID_NUMERIC:
 	case PGV_OID_UUID:
 	case PGV_OID_JSONB:
+	case PGV_OID_INT2ARRAY: /* arrays of these print alike whatever the settings */
+	case PGV_OID_INT4ARRAY:
+	case PGV_OID_INT8ARRAY:
+	case PGV_OID_TEXTARRAY:
+	case PGV_OID_VARCHARARRAY:
 		return true;
 	case PGV_OID_DATE:
 	case PGV_OID_TIMESTAMP:
@@ -754,21 +831,37 @@ localread_tr_copy(const struct translate_result *from, struct translate_result *
 
 /* Whether the shape's literal kinds fit where the template binds them: integers where an
  * integer column is compared, strings where a text column is. */
+/* Whether the shape's literals fit the template's parameters, each read as the type it is
+ * compared with is read upstream: the literals are converted to their stored forms in place.
+ * An integer literal may stand for an integer or a numeric; a string literal for any type
+ * translate_input() reads. */
 static bool
-localread_binds_fit(const struct translate_result *tmpl, const struct sqlshape *shape)
+localread_binds_fit(const struct translate_result *tmpl, struct sqlshape *shape)
 {
 	size_t i;
 
 	if ((size_t)tmpl->nparams != shape->nlits)
 		return false;
 	for (i = 0; i < shape->nlits; i++) {
+		struct sqlshape_lit *lit = &shape->lits[i], v;
 		uint32_t t = tmpl->param_types[i + 1];
-		bool is_int = t == PGV_OID_INT8 || t == PGV_OID_INT2 || t == PGV_OID_INT4 ||
-		              t == PGV_OID_OID;
-		bool is_text = t == PGV_OID_TEXT || t == PGV_OID_VARCHAR || t == PGV_OID_NAME;
+		char digits[24];
 
-		if (shape->lits[i].kind == SQLSHAPE_INT ? !is_int : !is_text)
+		if (lit->kind == SQLSHAPE_INT) {
+			if (t == PGV_OID_INT8 || t == PGV_OID_INT2 || t == PGV_OID_INT4 ||
+			    t == PGV_OID_OID)
+				continue;
+			if (t != PGV_OID_NUMERIC)
+				return false;
+			snprintf(digits, sizeof(digits), "%" PRId64, lit->i);
+			lit->kind = SQLSHAPE_STR;
+			lit->s = xstrdup(digits);
+			continue;
+		}
+		if (lit->kind != SQLSHAPE_STR || translate_input(t, lit->s, strlen(lit->s), &v) < 0)
 			return false;
+		free(lit->s);
+		*lit = v;
 	}
 	return true;
 }
@@ -856,10 +949,10 @@ localread_plan(struct localread_session *s, const struct localcat *cat, const ch
 	if (localread_forced_upstream(sql))
 		return LOCALREAD_UPSTREAM;
 	if (!s->valid) {
-		bool candidate = translate_select(sql, localread_resolve_candidate, &r, tr);
+		bool candidate = localread_translate(&r, true, sql, tr);
 
 		if (!candidate)
-			log_debug("read upstream: %s", tr->reason);
+			log_debug("read upstream: %s: %.200s", tr->reason, sql);
 		translate_result_free(tr);
 		return candidate ? LOCALREAD_CHECK : LOCALREAD_UPSTREAM;
 	}
@@ -877,9 +970,10 @@ localread_plan(struct localread_session *s, const struct localcat *cat, const ch
 		return LOCALREAD_LOCAL;
 	}
 	/* the statement itself decides; its shape only says how to remember the decision */
-	if (!translate_select(sql, localread_resolve_session, &r, tr) || tr->nparams > 0 ||
+	if (!localread_translate(&r, false, sql, tr) || tr->nparams > 0 ||
 	    !localread_output_ok(s, tr)) {
-		log_debug("read upstream: %s", tr->reason[0] ? tr->reason : "parameters or types");
+		log_debug("read upstream: %s: %.200s",
+		          tr->reason[0] ? tr->reason : "types printed differently", sql);
 		translate_result_free(tr);
 		if (have_shape)
 			sqlshape_free(&shape);
@@ -888,7 +982,7 @@ localread_plan(struct localread_session *s, const struct localcat *cat, const ch
 	*settings = s->out;
 	if (!have_shape)
 		return LOCALREAD_LOCAL;
-	if (translate_select(strbuf_str(&shape.key), localread_resolve_session, &r, &tmpl) &&
+	if (localread_translate(&r, false, strbuf_str(&shape.key), &tmpl) &&
 	    localread_binds_fit(&tmpl, &shape) && localread_output_ok(s, &tmpl)) {
 		e = localread_cache_put(s, strbuf_str(&shape.key), &tmpl);
 		/* run the template too: one way for the first statement and the next */
@@ -913,7 +1007,7 @@ localread_plan_statement(struct localread_session *s, const struct localcat *cat
 	if (localread_forced_upstream(sql))
 		return LOCALREAD_UPSTREAM;
 	if (!s->valid) {
-		bool candidate = translate_select(sql, localread_resolve_candidate, &r, tr);
+		bool candidate = localread_translate(&r, true, sql, tr);
 
 		translate_result_free(tr);
 		return candidate ? LOCALREAD_CHECK : LOCALREAD_UPSTREAM;
@@ -923,10 +1017,9 @@ localread_plan_statement(struct localread_session *s, const struct localcat *cat
 	/* the text with its $N translates as a simple query's shape does: one cache for both */
 	e = localread_cache_find(s, sql);
 	if (e == NULL) {
-		if (!translate_select(sql, localread_resolve_session, &r, &tmpl) ||
-		    !localread_output_ok(s, &tmpl)) {
-			log_debug("read upstream: %s",
-			          tmpl.reason[0] ? tmpl.reason : "types printed differently");
+		if (!localread_translate(&r, false, sql, &tmpl) || !localread_output_ok(s, &tmpl)) {
+			log_debug("read upstream: %s: %.200s",
+			          tmpl.reason[0] ? tmpl.reason : "types printed differently", sql);
 			translate_result_free(&tmpl);
 			return LOCALREAD_UPSTREAM;
 		}
@@ -1074,7 +1167,14 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 		out->s = xstrndup((const char *)d, len);
 		return 0;
 	default:
-		return -1;
+		/* the others in text format only, declared as compared or not at all (an integer
+		 * for a numeric is read as numeric_in would read its text) */
+		if (fmt == PGW_FORMAT_BINARY ||
+		    (type != 0 && type != col_type &&
+		     !(col_type == PGV_OID_NUMERIC &&
+		       (type == PGV_OID_INT2 || type == PGV_OID_INT4 || type == PGV_OID_INT8))))
+			return -1;
+		return translate_input(col_type, (const char *)d, len, out);
 	}
 	/* the integer kinds */
 	out->kind = SQLSHAPE_INT;
@@ -1118,8 +1218,7 @@ localread_names_candidate(struct localread_names *names, const char *name,
 	if (i < 0 || names->sql[i] == NULL)
 		return false;
 	if (names->epoch[i] != epoch) {
-		names->candidate[i] =
-		        translate_select(names->sql[i], localread_resolve_candidate, &r, &tr);
+		names->candidate[i] = localread_translate(&r, true, names->sql[i], &tr);
 		translate_result_free(&tr);
 		names->epoch[i] = epoch;
 	}

@@ -50,7 +50,7 @@ struct localread_stmt {
 	uint32_t *result_types; /* its columns' types, which a changed table must not change */
 };
 
-#define LOCALREAD_CHECK_SETTINGS 10 /* columns of the check's first statement */
+#define LOCALREAD_CHECK_SETTINGS 11 /* columns of the check's first statement */
 #define LOCALREAD_NAMES 32          /* named statements the check asks about, per session */
 #define LOCALREAD_FORCE_UPSTREAM "sqledge:upstream" /* in a statement: forward it */
 #define LOCALREAD_STMT_MAX 8192 /* longer statement texts are left to the upstream */
@@ -80,6 +80,11 @@ struct localread_session {
 	int64_t statement_timeout_ms;               /* 0: none */
 	bool default_read_only;                     /* default_transaction_read_only */
 	enum translate_isolation default_isolation; /* default_transaction_isolation */
+	/* the database's default collation, when the local ICU orders it as the upstream's
+	 * does (same locale, same collator version): the SQLite collation and the locale case
+	 * folding uses; "" when text goes upstream for order (collation) or is folded as ASCII */
+	char collation[96];
+	char case_locale[64];
 	size_t nrels;
 	struct localread_rel *rels;
 	size_t nstmts;

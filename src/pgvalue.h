@@ -30,6 +30,12 @@ struct strbuf;
 #define PGV_OID_TIMESTAMPTZ 1184
 #define PGV_OID_UUID 2950
 #define PGV_OID_JSONB 3802
+#define PGV_OID_INTERVAL 1186
+#define PGV_OID_INT2ARRAY 1005
+#define PGV_OID_INT4ARRAY 1007
+#define PGV_OID_INT8ARRAY 1016
+#define PGV_OID_TEXTARRAY 1009
+#define PGV_OID_VARCHARARRAY 1015
 
 /* How a PostgreSQL type is stored locally (protocol-brief D.5). */
 enum pgv_kind {

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "pgfunc.h"
 #include "store.h"
 #include "util.h"
 
@@ -433,6 +434,10 @@ store_open_reader(const char *path, sqlite3 **out)
 		return -1;
 	}
 	sqlite3_busy_timeout(db, 1000);
+	if (pgfunc_register(db) < 0) {
+		sqlite3_close(db);
+		return -1;
+	}
 	*out = db;
 	return 0;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* PostgreSQL SELECT -> SQLite SELECT over the local copy, for the statements whose SQLite
- * evaluation over our storage is exactly PostgreSQL's: one replicated table, plain columns,
- * comparisons on integer and boolean columns, equality on text, IS [NOT] NULL, AND/OR/NOT,
- * ORDER BY integer or boolean columns with PostgreSQL's NULL placement, LIMIT and OFFSET.
- * Everything else is refused with the reason, and goes upstream. Pure: no I/O. */
+ * evaluation over our storage is exactly PostgreSQL's. Every node of the parse tree is typed
+ * as PostgreSQL would type it and checked against an allow-list: replicated tables, joins,
+ * subqueries, grouping, aggregates, window functions, set operations, and the operators and
+ * functions whose local evaluation (SQLite's own, or the pg_* functions and collations of
+ * pgfunc.h) gives PostgreSQL's answer for the types involved. Everything else is refused
+ * with the reason, and goes upstream. Pure: no I/O. */
 #ifndef SQLEDGE_TRANSLATE_H
 #define SQLEDGE_TRANSLATE_H
 
@@ -12,6 +14,7 @@
 #include <stdint.h>
 
 #include "localcat.h"
+#include "sqlshape.h"
 #include "util.h"
 
 #define TRANSLATE_MAX_PARAMS 64
@@ -44,13 +47,46 @@ struct translate_result {
 	int nparams; /* highest $N used */
 	uint32_t param_types[TRANSLATE_MAX_PARAMS + 1]; /* [N]: the type $N is compared with */
 	uint64_t param_limit; /* bit N-1: $N is a LIMIT or OFFSET (NULL or negative differ) */
+	bool uses_now;        /* now(), current_date...: the statement's time is bound */
+};
+
+/* What a translation may assume of the session it is for. */
+struct translate_env {
+	translate_resolve_fn resolve;
+	void *arg;
+	/* The SQLite collation that orders text as the database's default collation does (see
+	 * pgfunc.h), "BINARY" for C, or NULL: text ordering and ranges go upstream. */
+	const char *collation;
+	/* The ICU locale lower(), upper() and ILIKE fold case with, or NULL: ASCII only (a
+	 * value with other letters fails the local statement, which then goes upstream). */
+	const char *case_locale;
+	bool utc; /* TimeZone is UTC: timestamptz literals, casts and now() are local */
 };
 
 /* Translates one query string. Returns true when out->local; out must be freed either way.
  */
+bool translate_select_env(const char *sql, const struct translate_env *env,
+                          struct translate_result *out);
+/* The same with byte-order text, ASCII case folding and UTC. */
 bool translate_select(const char *sql, translate_resolve_fn resolve, void *arg,
                       struct translate_result *out);
 void translate_result_free(struct translate_result *out);
+
+/* Reads s (len bytes) as the input function of type reads it, into the stored form the
+ * copy compares it with: integers and booleans as SQLSHAPE_INT, numeric, dates, times, uuid
+ * and text as SQLSHAPE_STR (malloc'ed), the arrays of integers or text = ANY() takes as a
+ * JSON array (SQLSHAPE_STR). timestamptz is read in UTC: the caller has checked the session
+ * is. Returns 0, or -1 for what the input function would reject and for the forms left to it
+ * (the statement then goes upstream). */
+int translate_input(uint32_t type, const char *s, size_t len, struct sqlshape_lit *out);
+/* int2in/int4in/int8in/oidin of PostgreSQL 15 within the type's range. */
+int translate_parse_int(const char *p, size_t len, uint32_t type, int64_t *out);
+/* boolin's whole words (t, true, yes, on, 1, ...; any case), as 1 or 0. */
+int translate_parse_bool(const char *p, size_t len, int64_t *out);
+/* float8in's decimal forms and NaN, Infinity, -Infinity, as text strtod() reads exactly. */
+int translate_parse_float(const char *p, size_t len, struct strbuf *out);
+/* uuid_in's usual forms (36 characters with dashes, or 32 hex digits), lower-cased. */
+int translate_parse_uuid(const char *p, size_t len, struct strbuf *out);
 
 /* A transaction statement, as a simple Query may carry it. */
 enum translate_txn_kind {

@@ -2,7 +2,8 @@
 /* libFuzzer target for the Bind parameters a client sends for a local read (src/localread.c,
  * localread_bind_params): any bytes as a value of any compared type, in either format, with
  * any declared type. A value that is taken must be what the type's input function would read:
- * an integer within its type's range, text byte for byte as sent and valid UTF-8. */
+ * an integer within its type's range, text byte for byte as sent and valid UTF-8, the other
+ * types in a stored form that reads back as itself. */
 #include "config.h"
 
 #include <stdint.h>
@@ -27,7 +28,14 @@ static const uint32_t fuzz_types[] = {0,
                                       PGV_OID_VARCHAR,
                                       PGV_OID_NAME,
                                       PGV_OID_NUMERIC,
-                                      PGV_OID_BPCHAR};
+                                      PGV_OID_BPCHAR,
+                                      PGV_OID_DATE,
+                                      PGV_OID_TIMESTAMP,
+                                      PGV_OID_TIMESTAMPTZ,
+                                      PGV_OID_UUID,
+                                      PGV_OID_FLOAT8,
+                                      PGV_OID_INT4ARRAY,
+                                      PGV_OID_TEXTARRAY};
 
 static void
 fuzz_range(uint32_t type, int64_t v)
@@ -103,10 +111,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case SQLSHAPE_STR:
-		if (strlen(binds.v[0].s) != (size_t)prm.len ||
-		    memcmp(binds.v[0].s, prm.data, (size_t)prm.len) != 0 ||
-		    !utf8_is_valid(prm.data, (size_t)prm.len))
-			abort();
+		if (col == PGV_OID_TEXT || col == PGV_OID_VARCHAR || col == PGV_OID_NAME ||
+		    col == PGV_OID_BPCHAR) {
+			/* text is taken byte for byte */
+			if (strlen(binds.v[0].s) != (size_t)prm.len ||
+			    memcmp(binds.v[0].s, prm.data, (size_t)prm.len) != 0 ||
+			    !utf8_is_valid(prm.data, (size_t)prm.len))
+				abort();
+		} else if (col != PGV_OID_INT4ARRAY && col != PGV_OID_TEXTARRAY) {
+			/* the others in their stored form, which reads back as itself */
+			struct sqlshape_lit again;
+
+			if (translate_input(col, binds.v[0].s, strlen(binds.v[0].s), &again) == 0) {
+				if (again.kind != SQLSHAPE_STR || strcmp(again.s, binds.v[0].s) != 0)
+					abort();
+				free(again.s);
+			}
+		}
 		break;
 	default:
 		abort();

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target for src/translate.c and src/sqlshape.c: any bytes as a query string. A
- * refusal must say why, a translation must name only columns of the table it read, and a
- * shape must keep to its bounds. */
+ * refusal must say why, a translation must describe its columns as coming from the table it
+ * read or from no table, and must be a statement SQLite (with the functions of pgfunc.c)
+ * accepts; a shape must keep to its bounds. */
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgfunc.h"
 #include "sqlshape.h"
 #include "store.h"
 #include "translate.h"
@@ -16,6 +19,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct localcat *fuzz_cat;
+static sqlite3 *fuzz_db;
 
 static const struct localcat_rel *
 fuzz_resolve(void *arg, const char *schema, const char *name)
@@ -37,10 +41,11 @@ fuzz_setup(void)
 	                   "(1, 0, 'id', 'id', 1, 23, -1, NULL, 'int'),"
 	                   "(1, 1, 'name', 'name', 2, 25, -1, 'default', 'text'),"
 	                   "(1, 2, 'flag', 'flag', 3, 16, -1, NULL, 'bool'),"
-	                   "(1, 3, 'n', 'n', 4, 1700, -1, NULL, 'numeric')") < 0 ||
-	    localcat_load(db, &fuzz_cat) < 0)
+	                   "(1, 3, 'n', 'n', 4, 1700, -1, NULL, 'numeric');"
+	                   "CREATE TABLE t (id INTEGER, name TEXT, flag INTEGER, n TEXT)") < 0 ||
+	    localcat_load(db, &fuzz_cat) < 0 || pgfunc_register(db) < 0)
 		abort();
-	sqlite3_close(db);
+	fuzz_db = db;
 }
 
 /* A shape keeps every byte that is not a replaced literal, so it is never longer than the
@@ -69,11 +74,26 @@ fuzz_translate(const char *sql)
 	size_t i;
 
 	if (translate_select(sql, fuzz_resolve, NULL, &tr)) {
+		sqlite3_stmt *st = NULL;
+
 		if (tr.reason[0] != '\0' || tr.ncols == 0 || tr.nparams > TRANSLATE_MAX_PARAMS)
 			abort();
 		for (i = 0; i < tr.ncols; i++)
-			if (tr.cols[i].table_oid != 1 || tr.cols[i].column == NULL)
+			if ((tr.cols[i].table_oid != 0 && tr.cols[i].table_oid != 1) ||
+			    (tr.cols[i].table_oid == 1 &&
+			     (tr.cols[i].attnum < 1 || tr.cols[i].attnum > 4)) ||
+			    tr.cols[i].type_oid == 0 || tr.cols[i].name[0] == '\0')
 				abort();
+		/* SQLite's parser has a fixed stack: a statement nested deeper than it takes is
+		 * refused at prepare, and goes upstream, like any statement SQLite cannot run */
+		if ((sqlite3_prepare_v2(fuzz_db, strbuf_str(&tr.sql), -1, &st, NULL) != SQLITE_OK &&
+		     strstr(sqlite3_errmsg(fuzz_db), "parser stack overflow") == NULL) ||
+		    (st != NULL && (size_t)sqlite3_column_count(st) != tr.ncols)) {
+			fprintf(stderr, "%s\n-> %s\n%s\n", sql, strbuf_str(&tr.sql),
+			        sqlite3_errmsg(fuzz_db));
+			abort();
+		}
+		sqlite3_finalize(st);
 	} else if (tr.reason[0] == '\0') {
 		abort();
 	}

@@ -65,22 +65,58 @@ static void
 test_plain_selects(void)
 {
 	local("SELECT * FROM my_table",
-	      "SELECT \"t\".\"id\", \"t\".\"names\", \"t\".\"flag\", \"t\".\"price\", "
-	      "\"t\".\"code\", \"t\".\"big\" FROM \"my_table\" AS \"t\"");
+	      "SELECT \"t1\".\"id\", \"t1\".\"names\", \"t1\".\"flag\", \"t1\".\"price\", "
+	      "\"t1\".\"code\", \"t1\".\"big\" FROM \"my_table\" AS \"t1\"");
 	local("select names, id from public.my_table m where m.id = 3",
-	      "SELECT \"t\".\"names\", \"t\".\"id\" FROM \"my_table\" AS \"t\" WHERE "
-	      "(\"t\".\"id\" = 3)");
+	      "SELECT \"t1\".\"names\", \"t1\".\"id\" FROM \"my_table\" AS \"t1\" WHERE "
+	      "(\"t1\".\"id\" = 3)");
 	local("SELECT \"Id\" FROM app.\"Items\" WHERE \"Id\" >= $1 ORDER BY 1 DESC LIMIT 10",
-	      "SELECT \"t\".\"Id\" FROM \"app.Items\" AS \"t\" WHERE (\"t\".\"Id\" >= ?1) ORDER "
-	      "BY \"t\".\"Id\" DESC NULLS FIRST LIMIT 10");
+	      "SELECT \"t1\".\"Id\" FROM \"app.Items\" AS \"t1\" WHERE (\"t1\".\"Id\" >= ?1) ORDER "
+	      "BY \"t1\".\"Id\" DESC NULLS FIRST LIMIT 10");
 	local("SELECT id FROM my_table WHERE names = 'it''s' AND (flag OR big IS NULL) AND NOT "
 	      "flag = false ORDER BY big NULLS FIRST, id OFFSET $2 LIMIT $1",
-	      "SELECT \"t\".\"id\" FROM \"my_table\" AS \"t\" WHERE ((\"t\".\"names\" = 'it''s') "
-	      "AND (\"t\".\"flag\" OR (\"t\".\"big\" IS NULL)) AND (NOT (\"t\".\"flag\" = 0))) "
-	      "ORDER BY \"t\".\"big\" ASC NULLS FIRST, \"t\".\"id\" ASC NULLS LAST LIMIT ?1 "
-	      "OFFSET ?2");
+	      "SELECT \"t1\".\"id\" FROM \"my_table\" AS \"t1\" WHERE ((\"t1\".\"names\" COLLATE "
+	      "BINARY = 'it''s') AND (\"t1\".\"flag\" OR (\"t1\".\"big\" IS NULL)) AND (NOT "
+	      "(\"t1\".\"flag\" = 0))) ORDER BY \"t1\".\"big\" ASC NULLS FIRST, \"t1\".\"id\" ASC "
+	      "NULLS LAST LIMIT ?1 OFFSET ?2");
 	local("SELECT id FROM my_table LIMIT ALL OFFSET 5",
-	      "SELECT \"t\".\"id\" FROM \"my_table\" AS \"t\" LIMIT -1 OFFSET 5");
+	      "SELECT \"t1\".\"id\" FROM \"my_table\" AS \"t1\" LIMIT -1 OFFSET 5");
+}
+
+/* Numerics, text order, character(n), integer arithmetic, aggregates, joins, subqueries:
+ * each through the function or collation that gives PostgreSQL's answer. */
+static void
+test_translations(void)
+{
+	local("SELECT id FROM my_table WHERE price > 10",
+	      "SELECT \"t1\".\"id\" FROM \"my_table\" AS \"t1\" WHERE (\"t1\".\"price\" COLLATE "
+	      "pg_numeric > CAST(10 AS TEXT))");
+	local("SELECT id FROM my_table WHERE price = 1.50",
+	      "SELECT \"t1\".\"id\" FROM \"my_table\" AS \"t1\" WHERE (\"t1\".\"price\" COLLATE "
+	      "pg_numeric = '1.50')");
+	local("SELECT id FROM my_table WHERE code = 'a'",
+	      "SELECT \"t1\".\"id\" FROM \"my_table\" AS \"t1\" WHERE (rtrim(\"t1\".\"code\", ' ') "
+	      "COLLATE BINARY = rtrim('a', ' '))");
+	local("SELECT id FROM my_table ORDER BY names",
+	      "SELECT \"t1\".\"id\" FROM \"my_table\" AS \"t1\" ORDER BY \"t1\".\"names\" COLLATE "
+	      "BINARY ASC NULLS LAST");
+	local("SELECT id FROM my_table WHERE id = '1'",
+	      "SELECT \"t1\".\"id\" FROM \"my_table\" AS \"t1\" WHERE (\"t1\".\"id\" = 1)");
+	local("SELECT id + 1, big / 2, id % 3 FROM my_table",
+	      "SELECT pg_i4((\"t1\".\"id\") + (1)), pg_idiv(\"t1\".\"big\", 2, 3), "
+	      "pg_imod(\"t1\".\"id\", 3, 2) FROM \"my_table\" AS \"t1\"");
+	local("SELECT flag, count(*), sum(price), avg(id) FROM my_table GROUP BY flag",
+	      "SELECT \"t1\".\"flag\", count(*), pg_nsum(\"t1\".\"price\"), pg_navg(\"t1\".\"id\") "
+	      "FROM \"my_table\" AS \"t1\" GROUP BY \"t1\".\"flag\"");
+	local("SELECT a.id, b.names FROM my_table a JOIN my_table b ON b.id = a.big "
+	      "WHERE a.id IN (SELECT id FROM my_table WHERE flag)",
+	      "SELECT \"t1\".\"id\", \"t2\".\"names\" FROM \"my_table\" AS \"t1\" JOIN "
+	      "\"my_table\" "
+	      "AS \"t2\" ON (\"t2\".\"id\" = \"t1\".\"big\") WHERE (\"t1\".\"id\" IN (SELECT "
+	      "\"t3\".\"id\" FROM \"my_table\" AS \"t3\" WHERE \"t3\".\"flag\"))");
+	local("WITH w AS (SELECT id AS n FROM my_table) SELECT n FROM w",
+	      "SELECT \"t3\".\"c1\" FROM (SELECT \"t2\".\"id\" AS \"c1\" FROM \"my_table\" AS "
+	      "\"t2\") AS \"t3\"");
 }
 
 static void
@@ -103,6 +139,31 @@ test_output_columns_and_parameters(void)
 	CHECK_INT(r.param_types[1], 23);
 	CHECK_INT(r.param_types[2], 25);
 	translate_result_free(&r);
+
+	/* computed columns: PostgreSQL's names and types, no table */
+	CHECK(translate_select("SELECT count(*), sum(big), avg(id), id + 1, lower(names), "
+	                       "price::int, coalesce(names, 'x'), CASE WHEN flag THEN 1 END, "
+	                       "big::text AS t FROM my_table GROUP BY id, names, price, flag, big",
+	                       resolve, NULL, &r));
+	CHECK_INT(r.ncols, 9);
+	CHECK_STR(r.cols[0].name, "count");
+	CHECK_INT(r.cols[0].type_oid, PGV_OID_INT8);
+	CHECK_INT(r.cols[0].table_oid, 0);
+	CHECK_STR(r.cols[1].name, "sum");
+	CHECK_INT(r.cols[1].type_oid, PGV_OID_NUMERIC); /* sum(int8) is numeric */
+	CHECK_STR(r.cols[2].name, "avg");
+	CHECK_INT(r.cols[2].type_oid, PGV_OID_NUMERIC); /* avg(int4) too */
+	CHECK_STR(r.cols[3].name, "?column?");
+	CHECK_INT(r.cols[3].type_oid, PGV_OID_INT4);
+	CHECK_STR(r.cols[4].name, "lower");
+	CHECK_STR(r.cols[5].name, "price");
+	CHECK_INT(r.cols[5].type_oid, PGV_OID_INT4);
+	CHECK_STR(r.cols[6].name, "coalesce");
+	CHECK_STR(r.cols[7].name, "case");
+	CHECK_INT(r.cols[7].type_oid, PGV_OID_INT4);
+	CHECK_STR(r.cols[8].name, "t");
+	CHECK_INT(r.cols[8].type_oid, PGV_OID_TEXT);
+	translate_result_free(&r);
 }
 
 static void
@@ -110,41 +171,45 @@ test_what_goes_upstream(void)
 {
 	upstream("SELECT * FROM other", "not read locally");
 	upstream("SELECT nope FROM my_table", "column \"nope\"");
-	upstream("SELECT id FROM my_table WHERE price > 10", "comparison of type 1700");
-	upstream("SELECT id FROM my_table WHERE code = 'a'", "comparison of type 1042");
-	upstream("SELECT id FROM my_table WHERE names < 'm'", "text compared");
-	upstream("SELECT id FROM my_table ORDER BY names", "ORDER BY a column of type 25");
-	upstream("SELECT id FROM my_table WHERE id = '1'", "integer compared");
-	upstream("SELECT id FROM my_table WHERE id = 1.5", "constant of kind");
-	upstream("SELECT id FROM my_table WHERE id = 3000000000", "constant of kind");
-	upstream("SELECT id FROM my_table WHERE id = NULL", "NULL constant");
-	upstream("SELECT id FROM my_table WHERE flag < true", "boolean compared");
-	upstream("SELECT id + 1 FROM my_table", "output expression");
-	upstream("SELECT count(*) FROM my_table", "output expression");
-	upstream("SELECT DISTINCT id FROM my_table", "SELECT clause");
-	upstream("SELECT id FROM my_table GROUP BY id", "SELECT clause");
-	upstream("SELECT id FROM my_table FOR UPDATE", "SELECT clause");
-	upstream("SELECT id FROM my_table a, my_table b", "FROM other than one table");
+	upstream("SELECT id FROM my_table WHERE names = 1", "types 25 and 23");
+	upstream("SELECT id FROM my_table WHERE id = 'x'", "constant 'x'");
+	upstream("SELECT id FROM my_table WHERE flag < true", "comparison of type 16");
+	upstream("SELECT names, count(*) FROM my_table", "outside GROUP BY");
+	upstream("SELECT names FROM my_table GROUP BY id", "outside GROUP BY");
+	upstream("SELECT DISTINCT price * 2 FROM my_table", "DISTINCT on type 1700");
+	upstream("SELECT id FROM my_table FOR UPDATE", "FOR UPDATE");
+	upstream("SELECT id FROM my_table a, my_table b", "ambiguous");
 	upstream("SELECT id FROM ONLY my_table", "ONLY");
 	upstream("SELECT id FROM my_table LIMIT -1", "non-negative");
-	upstream("SELECT id FROM my_table ORDER BY 7", "ORDER BY position 7");
-	upstream("SELECT id FROM my_table WHERE $1 = 1", "comparison without a column");
-	upstream("SELECT id FROM my_table WHERE id = $1 AND big = $1", "two types");
-	upstream("SELECT id FROM my_table WHERE id", "WHERE of a non-boolean");
-	upstream("SELECT id FROM my_table t2 WHERE my_table.id = 1", "column reference");
+	upstream("SELECT id FROM my_table ORDER BY 7", "position 7");
+	upstream("SELECT id FROM my_table WHERE id", "23 where 16 is expected");
+	upstream("SELECT id FROM my_table t2 WHERE my_table.id = 1", "not in the local copy");
+	upstream("SELECT (SELECT id FROM my_table) FROM my_table", "several rows");
 	upstream("SELECT 1; SELECT 2", "not one SELECT");
 	upstream("UPDATE my_table SET id = 1", "not one SELECT");
 	upstream("SELEC", "syntax error");
 	upstream("SELECT id FROM my_table FETCH FIRST 1 ROWS WITH TIES", "WITH TIES");
+	upstream("SELECT id FROM my_table WHERE names ~ 'a'", "operator ~");
+	upstream("SELECT id FROM my_table WHERE names LIKE 'a!%' ESCAPE '!'", "ESCAPE");
+	upstream("SELECT sum(id) OVER (ROWS 2 PRECEDING) FROM my_table", "window");
 	/* writes, locks and side effects hidden in a read, catalogs */
-	upstream("WITH x AS (DELETE FROM my_table RETURNING *) SELECT id FROM x", "SELECT clause");
-	upstream("SELECT * FROM (SELECT * FROM my_table FOR SHARE) s", "FROM other than one table");
-	upstream("SELECT * INTO newtab FROM my_table", "SELECT clause");
-	upstream("SELECT nextval('seq')", "FROM other than one table");
-	upstream("SELECT id FROM my_table WHERE id = nextval('seq')", "expression node");
-	upstream("SELECT id FROM my_table WHERE EXISTS (SELECT setval('s', 5))", "expression node");
+	upstream("WITH x AS (DELETE FROM my_table RETURNING *) SELECT id FROM x", "WITH query");
+	upstream("WITH x AS (DELETE FROM my_table RETURNING *) SELECT 1", "WITH query");
+	upstream("WITH x AS (WITH y AS (UPDATE my_table SET id = 1 RETURNING id) SELECT 1) "
+	         "SELECT 2",
+	         "WITH query");
+	upstream("WITH RECURSIVE r AS (SELECT 1) SELECT * FROM r", "RECURSIVE");
+	upstream("SELECT * FROM (SELECT * FROM my_table FOR SHARE) s", "FOR UPDATE");
+	upstream("SELECT * INTO newtab FROM my_table", "INTO");
+	upstream("SELECT nextval('seq')", "function nextval");
+	upstream("SELECT id FROM my_table WHERE id = nextval('seq')", "function nextval");
+	upstream("SELECT id FROM my_table WHERE EXISTS (SELECT setval('s', 5))", "function setval");
+	upstream("SELECT pg_advisory_lock(1)", "function pg_advisory_lock");
+	upstream("SELECT set_config('a.b', 'c', false)", "function set_config");
 	upstream("SELECT relname FROM pg_catalog.pg_class", "not read locally");
 	upstream("SELECT * FROM information_schema.tables", "not read locally");
+	upstream("SELECT version()", "function version");
+	upstream("SELECT current_user", "SQL value function");
 	upstream("EXPLAIN ANALYZE DELETE FROM my_table", "not one SELECT");
 }
 
@@ -207,6 +272,7 @@ main(void)
 {
 	setup();
 	RUN(test_plain_selects);
+	RUN(test_translations);
 	RUN(test_output_columns_and_parameters);
 	RUN(test_what_goes_upstream);
 	RUN(test_transactions);
