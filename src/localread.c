@@ -578,9 +578,12 @@ localread_json_field(const char *v, int32_t len, const char *key, char *buf, siz
 static void
 localread_collation(struct localread_session *s, const char *v, int32_t len)
 {
-	char provider[4] = "c", locale[64], version[64], ours[64];
+	char provider[4] = "c", locale[64], version[64], ours[64], ctype[64];
 
 	s->collation[0] = s->case_locale[0] = '\0';
+	/* lower() of a libc database folds with LC_CTYPE: ASCII as ASCII, but for Turkic ones */
+	s->ascii_fold = localread_json_field(v, len, "datctype", ctype, sizeof(ctype)) &&
+	                strncmp(ctype, "tr", 2) != 0 && strncmp(ctype, "az", 2) != 0;
 	localread_json_field(v, len, "datlocprovider", provider, sizeof(provider));
 	if (strcmp(provider, "i") == 0) {
 		if (!localread_json_field(v, len, "daticulocale", locale, sizeof(locale)) ||
@@ -775,6 +778,7 @@ localread_translate(const struct localread_resolve *r, bool candidate, const cha
 	                     : s->collation[0] ? s->collation
 	                                       : NULL,
 	        .case_locale = candidate || !s->case_locale[0] ? NULL : s->case_locale,
+	        .ascii_fold = candidate || s->ascii_fold,
 	        .utc = candidate || s->timezone_utc,
 	};
 
@@ -1182,6 +1186,24 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 	return 0;
 }
 
+static bool
+localread_is_int(uint32_t t)
+{
+	return t == PGV_OID_INT2 || t == PGV_OID_INT4 || t == PGV_OID_INT8;
+}
+
+/* Types whose values compare alike once read (integers of any width, an integer for a
+ * numeric, the string types). */
+static bool
+localread_same_family(uint32_t declared, uint32_t want)
+{
+	if (localread_is_int(declared))
+		return localread_is_int(want) || want == PGV_OID_NUMERIC;
+	if (declared == PGV_OID_TEXT || declared == PGV_OID_VARCHAR)
+		return want == PGV_OID_TEXT || want == PGV_OID_VARCHAR || want == PGV_OID_BPCHAR;
+	return false;
+}
+
 int
 localread_bind_params(const struct translate_result *tr, const uint32_t *types, size_t ntypes,
                       const struct pgw_bind *bind, struct localread_binds *out)
@@ -1194,6 +1216,16 @@ localread_bind_params(const struct translate_result *tr, const uint32_t *types, 
 		return -1;
 	for (i = 0; i < bind->nparams; i++) {
 		bool limit = (tr->param_limit >> i) & 1;
+		uint32_t declared = i < ntypes ? types[i] : 0, want = tr->param_types[i + 1];
+
+		/* a type declared in Parse other than the one the translation gave the parameter
+		 * types the statement differently upstream, unless the parameter is only compared
+		 * and the two are of one family */
+		if (declared != 0 && declared != want &&
+		    !(((tr->param_compared >> i) & 1) && localread_same_family(declared, want))) {
+			localread_binds_free(out);
+			return -1;
+		}
 
 		if (localread_bind_one(tr->param_types[i + 1], i < ntypes ? types[i] : 0, limit,
 		                       pgw_bind_param_format(bind, i), &bind->params[i],

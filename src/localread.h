@@ -85,6 +85,7 @@ struct localread_session {
 	 * folding uses; "" when text goes upstream for order (collation) or is folded as ASCII */
 	char collation[96];
 	char case_locale[64];
+	bool ascii_fold; /* LC_CTYPE folds ASCII letters as ASCII does (not a Turkic one) */
 	size_t nrels;
 	struct localread_rel *rels;
 	size_t nstmts;

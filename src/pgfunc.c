@@ -1338,6 +1338,26 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	p = doc;
 	while (p < end && *p == ' ')
 		p++;
+	if (by_index && p < end && *p != '[' && *p != '{') {
+		/* a scalar document is a one-element array to jsonb: [0] and [-1] are it */
+		strbuf_init(&key);
+		v = p;
+		vend = pgfunc_json_skip(p, end, 1);
+		if (vend == NULL)
+			goto malformed;
+		if (index != 0 && index != -1)
+			sqlite3_result_null(ctx);
+		else if (astext && *v == '"') {
+			if (pgfunc_json_unescape(v, vend, &key) < 0)
+				goto malformed;
+			pgfunc_result_strbuf(ctx, &key);
+		} else if (astext && vend - v == 4 && memcmp(v, "null", 4) == 0)
+			sqlite3_result_null(ctx);
+		else
+			sqlite3_result_text(ctx, v, (int)(vend - v), SQLITE_TRANSIENT);
+		strbuf_free(&key);
+		return;
+	}
 	if (p == end || *p != (by_index ? '[' : '{')) {
 		sqlite3_result_null(ctx); /* not an array or object: NULL, as PostgreSQL */
 		return;

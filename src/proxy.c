@@ -207,6 +207,7 @@ struct proxy_client {
 	uint32_t blk_gen; /* the generation and schema version of its snapshot */
 	int64_t blk_schema;
 	struct proxy_msg blk_begin;
+	int64_t blk_now_us;  /* when the block began: its now() */
 	int64_t blk_idle_us; /* when it last answered */
 	struct event *ev_blk_timer;
 	/* on_upstream_down = serve_stale: a session whose upstream connection went away while
@@ -1813,6 +1814,7 @@ proxy_block_begin(struct proxy_client *c, const char *sql)
 	     !(iso == TRANSLATE_ISO_READ_COMMITTED && cfg->proxy_read_committed_local)))
 		return -1;
 	c->blk = PROXY_BLK_LOCAL;
+	c->blk_now_us = time_real_us(); /* now() is the transaction's start in all of it */
 	c->blk_rr = iso == TRANSLATE_ISO_REPEATABLE_READ;
 	c->blk_answered = false;
 	proxy_msg_set(&c->blk_begin, (const uint8_t *)c->held_msg.data, c->held_msg.len);
@@ -2095,6 +2097,8 @@ proxy_local_submit(struct proxy_client *c, struct translate_result *tr,
 	job->binary = binary;
 	job->row_description = row_description;
 	job->timeout_ms = c->lr.statement_timeout_ms;
+	if (c->blk != PROXY_BLK_NONE)
+		job->now_us = c->blk_now_us;
 	c->ticket = job->ticket;
 	applied = shm_load(p->shm->applied_lsn);
 	if (c->blk != PROXY_BLK_NONE && c->blk_rr) {

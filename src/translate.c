@@ -77,6 +77,7 @@ struct tr_scope {
 	/* grouping: in a grouped SELECT, a column outside an aggregate must be grouped */
 	bool grouped;
 	char *group_sql[TR_MAX_GROUP];
+	uint32_t group_type[TR_MAX_GROUP]; /* i4 and i4::int8 are one SQL but two keys */
 	int ngroup;
 	bool key_grouped[TR_MAX_RELS]; /* every key column of the rel is grouped by */
 	int in_agg;                    /* inside an aggregate's arguments */
@@ -86,6 +87,7 @@ struct tr_scope {
 	bool has_agg;
 	PgQuery__Node *const *windows; /* the SELECT's WINDOW clause */
 	size_t nwindows;
+	unsigned local_refs; /* columns of this SELECT's FROM read so far */
 };
 
 /* One SELECT's output. */
@@ -104,6 +106,10 @@ struct tr {
 	int nrels;             /* tN aliases given out */
 	char coll_clause[128]; /* " COLLATE <env->collation>" */
 	int depth;
+	unsigned outer_refs; /* columns of an outer query read so far */
+	bool complex;        /* a subquery, WITH or subquery in FROM: not a point lookup */
+	uint16_t param_uses[TRANSLATE_MAX_PARAMS + 1];
+	uint16_t param_compares[TRANSLATE_MAX_PARAMS + 1];
 	/* the WITH queries in scope, innermost last */
 	const PgQuery__CommonTableExpr *ctes[TR_MAX_CTES];
 	int nctes;
@@ -209,8 +215,9 @@ tr_bytes_equal(uint32_t t)
 static bool
 tr_tx_bytes_equal(const struct tx *x)
 {
-	return tr_bytes_equal(x->type) || x->type == PGV_OID_BPCHAR ||
-	       (x->type == PGV_OID_NUMERIC && (x->typmod >= 4 || x->canon));
+	return tr_bytes_equal(x->type) || (x->type == PGV_OID_BPCHAR && x->col && x->typmod >= 4) ||
+	       (x->type == PGV_OID_NUMERIC && (x->typmod >= 4 || x->canon)) ||
+	       (x->type == PGV_OID_FLOAT8 && x->canon);
 }
 
 static int
@@ -346,6 +353,8 @@ tr_coerce(struct tr *t, struct tx *x, uint32_t type)
 			tx_wrap(x, "rtrim(", ", ' ')"); /* the cast drops trailing blanks */
 			break;
 		}
+		if (x->type == PGV_OID_VARCHAR && type == PGV_OID_BPCHAR)
+			break; /* compared without trailing blanks, as a bpchar */
 		if (tr_is_int(x->type) && tr_is_int(type) &&
 		    tr_int_rank(x->type) <= tr_int_rank(type))
 			break;
@@ -398,6 +407,9 @@ tr_common_type(const struct tx *a, const struct tx *b)
 	if ((tr_is_int(x) || x == PGV_OID_NUMERIC || x == PGV_OID_FLOAT8) &&
 	    (tr_is_int(y) || y == PGV_OID_NUMERIC || y == PGV_OID_FLOAT8))
 		return PGV_OID_FLOAT8;
+	if ((x == PGV_OID_BPCHAR && y == PGV_OID_VARCHAR) ||
+	    (y == PGV_OID_BPCHAR && x == PGV_OID_VARCHAR))
+		return PGV_OID_BPCHAR; /* bpchar = varchar compares as bpchar */
 	if ((tr_is_text(x) || x == PGV_OID_BPCHAR) && (tr_is_text(y) || y == PGV_OID_BPCHAR))
 		return PGV_OID_TEXT; /* bpchar = text is text = text */
 	if (tr_is_datetime(x) && tr_is_datetime(y))
@@ -421,8 +433,8 @@ tr_order_collation(struct tr *t, const struct tx *x)
 		return "";
 	case PGV_OID_NUMERIC:
 		return " COLLATE pg_numeric";
-	case PGV_OID_FLOAT8: /* of pg_fkey()'s BLOB */
-		return "";
+	case PGV_OID_FLOAT8: /* ORDER BY sorts pg_fkey(); the rest compares with pg_fcmp() */
+		return NULL;
 	case PGV_OID_DATE:
 	case PGV_OID_TIMESTAMP:
 	case PGV_OID_TIMESTAMPTZ:
@@ -543,7 +555,8 @@ tr_check_grouped(struct tr_scope *sc, const struct tx *x)
 		if (sc->rels[i].no == x->relno && sc->key_grouped[i])
 			return;
 	for (i = 0; i < sc->ngroup; i++)
-		if (strcmp(sc->group_sql[i], strbuf_str((struct strbuf *)&x->sql)) == 0)
+		if (sc->group_type[i] == x->type &&
+		    strcmp(sc->group_sql[i], strbuf_str((struct strbuf *)&x->sql)) == 0)
 			return;
 	sc->ungrouped++;
 }
@@ -575,6 +588,10 @@ tr_column_ref(struct tr *t, struct tr_scope *sc, const PgQuery__ColumnRef *cr, s
 			return;
 		/* an outer query's column in a subquery must be grouped there too */
 		tr_check_grouped(s, x);
+		if (s == sc)
+			sc->local_refs++;
+		else
+			t->outer_refs++;
 		return;
 	}
 	tr_fail(t, "column \"%s\" is not in the local copy", name);
@@ -592,22 +609,27 @@ tr_const(struct tr *t, const PgQuery__AConst *c, struct tx *x)
 	}
 	switch (c->val_case) {
 	case PG_QUERY__A__CONST__VAL_IVAL:
-		strbuf_printf(&x->sql, "%" PRId32, c->ival->ival);
+		/* negative numbers in parentheses: "- -1" must not become "--1", a comment */
+		strbuf_printf(&x->sql, c->ival->ival < 0 ? "(%" PRId32 ")" : "%" PRId32,
+		              c->ival->ival);
 		x->type = PGV_OID_INT4;
 		break;
 	case PG_QUERY__A__CONST__VAL_BOOLVAL:
 		strbuf_putc(&x->sql, c->boolval->boolval ? '1' : '0');
 		x->type = PGV_OID_BOOL;
-		tx_name(x, "bool", 1);
 		break;
-	case PG_QUERY__A__CONST__VAL_FVAL:
-		/* a constant with a point or an exponent, or an integer too big for int4: numeric
-		 * when it has a point or exponent, int8 when it fits; numeric for the rest */
+	case PG_QUERY__A__CONST__VAL_FVAL: {
+		/* a constant with a point or an exponent is numeric; an integer that did not fit
+		 * the parser's int is int4 or int8 by its value (-2147483648 is int4), numeric
+		 * beyond */
+		const char *f = c->fval->fval;
+		int64_t i;
+
 		strbuf_init(&v);
-		if (strpbrk(c->fval->fval, ".eE") == NULL && strlen(c->fval->fval) <= 18) {
-			strbuf_puts(&x->sql, c->fval->fval);
-			x->type = PGV_OID_INT8;
-		} else if (pgnum_in(c->fval->fval, strlen(c->fval->fval), &v) == 0) {
+		if (translate_parse_int(f, strlen(f), PGV_OID_INT8, &i) == 0) {
+			strbuf_printf(&x->sql, i < 0 ? "(%" PRId64 ")" : "%" PRId64, i);
+			x->type = i >= INT32_MIN && i <= INT32_MAX ? PGV_OID_INT4 : PGV_OID_INT8;
+		} else if (pgnum_in(f, strlen(f), &v) == 0) {
 			strbuf_quote_literal(&x->sql, strbuf_str(&v));
 			x->type = PGV_OID_NUMERIC;
 		} else {
@@ -615,6 +637,7 @@ tr_const(struct tr *t, const PgQuery__AConst *c, struct tx *x)
 		}
 		strbuf_free(&v);
 		break;
+	}
 	case PG_QUERY__A__CONST__VAL_SVAL:
 		/* the parser has applied standard_conforming_strings=on; the caller makes sure
 		 * the session has it on too */
@@ -654,13 +677,25 @@ tr_comparable(uint32_t type)
 }
 
 /* "a op b" for a comparison operator; x receives the condition. */
+/* x, a parameter itself, is compared with something (its declared type may then differ
+ * within its family). */
+static void
+tr_compared(struct tr *t, const struct tx *x)
+{
+	if (x->param > 0 && x->param <= TRANSLATE_MAX_PARAMS && !x->lit)
+		t->param_compares[x->param]++;
+}
+
 static void
 tr_compare(struct tr *t, struct tx *a, const char *op, struct tx *b, struct tx *x)
 {
 	bool eq = strcmp(op, "=") == 0 || strcmp(op, "<>") == 0;
 	const char *coll;
-	uint32_t type = tr_unify(t, a, b);
+	uint32_t type;
 
+	tr_compared(t, a);
+	tr_compared(t, b);
+	type = tr_unify(t, a, b);
 	if (t->failed)
 		return;
 	if (!tr_comparable(type) || (type == PGV_OID_BOOL && !eq)) {
@@ -687,12 +722,11 @@ tr_compare(struct tr *t, struct tx *a, const char *op, struct tx *b, struct tx *
 	/* equal text is equal bytes under a deterministic collation */
 	if (eq && (tr_is_text(type) || type == PGV_OID_BPCHAR))
 		coll = " COLLATE BINARY";
-	if (type == PGV_OID_BPCHAR) {
-		/* character(n) compares without its trailing blanks */
-		tx_wrap(a, "rtrim(", ", ' ')");
-		tx_wrap(b, "rtrim(", ", ' ')");
-	}
-	strbuf_printf(&x->sql, "(%s%s %s %s)", tx_str(a), coll, op, tx_str(b));
+	if (type == PGV_OID_BPCHAR) /* character(n) compares without its trailing blanks */
+		strbuf_printf(&x->sql, "(rtrim(%s, ' ')%s %s rtrim(%s, ' '))", tx_str(a), coll, op,
+		              tx_str(b));
+	else
+		strbuf_printf(&x->sql, "(%s%s %s %s)", tx_str(a), coll, op, tx_str(b));
 	x->form = TRF_VAL;
 	x->type = PGV_OID_BOOL;
 }
@@ -804,18 +838,25 @@ tr_arith(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, const char 
 		strbuf_printf(&x->sql, "(%s || %s)", tx_str(&l), tx_str(&r));
 		x->form = TRF_VAL;
 		x->type = PGV_OID_TEXT;
+		/* a non-default collation of an input wins over the default (PostgreSQL's rule) */
+		x->coll_c = l.coll_c || r.coll_c;
 		goto out;
 	}
 	if (l.form == TRF_VAL && l.type == PGV_OID_DATE && (op[0] == '+' || op[0] == '-') &&
 	    op[1] == '\0') {
-		/* date ± integer is a date, date - date an integer */
-		if (op[0] == '-' && (r.type == PGV_OID_DATE || r.form == TRF_LIT)) {
+		/* date ± integer is a date, date - date an integer; an untyped value there is
+		 * resolved upstream (date - $1 is date - date, date + '1' ambiguous) */
+		if (r.form == TRF_LIT || r.form == TRF_PARAM) {
+			tr_fail(t, "date arithmetic with a value of unknown type");
+			goto out;
+		}
+		if (op[0] == '-' && r.type == PGV_OID_DATE) {
 			tr_coerce(t, &r, PGV_OID_DATE);
 			strbuf_printf(&x->sql, "pg_date_diff(%s, %s)", tx_str(&l), tx_str(&r));
 			x->type = PGV_OID_INT4;
 		} else {
 			tr_coerce(t, &r, PGV_OID_INT4);
-			strbuf_printf(&x->sql, "pg_date_add(%s, %s%s)", tx_str(&l),
+			strbuf_printf(&x->sql, "pg_date_add(%s, %s(%s))", tx_str(&l),
 			              op[0] == '-' ? "-" : "", tx_str(&r));
 			x->type = PGV_OID_DATE;
 		}
@@ -945,6 +986,8 @@ tr_like(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, bool ci, boo
 	tx_init(&r);
 	tr_expr(t, sc, a->lexpr, &l);
 	tr_expr(t, sc, a->rexpr, &r);
+	tr_compared(t, &l);
+	tr_compared(t, &r);
 	if (t->failed)
 		goto out;
 	if ((l.form == TRF_VAL && !tr_is_text(l.type)) ||
@@ -956,8 +999,8 @@ tr_like(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, bool ci, boo
 	tr_coerce(t, &r, PGV_OID_TEXT);
 	if (t->failed)
 		goto out;
-	if (ci && l.coll_c) {
-		tr_fail(t, "ILIKE under COLLATE \"C\"");
+	if (ci && (l.coll_c || (t->env->case_locale == NULL && !t->env->ascii_fold))) {
+		tr_fail(t, "ILIKE under this collation or LC_CTYPE");
 		goto out;
 	}
 	strbuf_printf(&x->sql, "(%spg_like(%s, %s", neg ? "NOT " : "", tx_str(&l), tx_str(&r));
@@ -989,9 +1032,11 @@ tr_in_list(struct tr *t, struct tr_scope *sc, const PgQuery__Node *lexpr,
 	tx_init(&l);
 	v = xcalloc(nitems, sizeof(*v));
 	tr_expr(t, sc, lexpr, &l);
+	tr_compared(t, &l);
 	for (i = 0; i < nitems; i++) {
 		tx_init(&v[i]);
 		tr_expr(t, sc, items[i], &v[i]);
+		tr_compared(t, &v[i]);
 	}
 	if (t->failed)
 		goto out;
@@ -1008,7 +1053,7 @@ tr_in_list(struct tr *t, struct tr_scope *sc, const PgQuery__Node *lexpr,
 	}
 	if (type == 0)
 		type = PGV_OID_TEXT;
-	if (!tr_comparable(type)) {
+	if (!tr_comparable(type) || type == PGV_OID_FLOAT8) {
 		tr_fail(t, "IN on type %" PRIu32, type);
 		goto out;
 	}
@@ -1125,8 +1170,12 @@ tr_any(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, bool all, str
 		strbuf_quote_literal(&p.sql, v.s);
 		free(v.s);
 	}
-	strbuf_printf(&x->sql, "(%s%s %sIN (SELECT value FROM json_each(%s)))", tx_str(&l),
-	              tr_is_text(l.type) ? " COLLATE BINARY" : "", all ? "NOT " : "", tx_str(&p));
+	/* a NULL array makes ANY and ALL NULL, where json_each() would make them false/true */
+	strbuf_printf(&x->sql,
+	              "(CASE WHEN %s IS NULL THEN NULL ELSE %s%s %sIN (SELECT value FROM "
+	              "json_each(%s)) END)",
+	              tx_str(&p), tx_str(&l), tr_is_text(l.type) ? " COLLATE BINARY" : "",
+	              all ? "NOT " : "", tx_str(&p));
 	x->form = TRF_VAL;
 	x->type = PGV_OID_BOOL;
 out:
@@ -1152,6 +1201,9 @@ tr_between(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, bool neg,
 	tr_expr(t, sc, a->lexpr, &v);
 	tr_expr(t, sc, r->list->items[0], &lo);
 	tr_expr(t, sc, r->list->items[1], &hi);
+	tr_compared(t, &v);
+	tr_compared(t, &lo);
+	tr_compared(t, &hi);
 	if (t->failed)
 		goto out;
 	lo2 = lo;
@@ -1161,7 +1213,7 @@ tr_between(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, bool neg,
 		lo2.type = type;
 		type = tr_common_type(&lo2, &hi);
 	}
-	if (type == 0 || !tr_comparable(type) || type == PGV_OID_BOOL) {
+	if (type == 0 || !tr_comparable(type) || type == PGV_OID_BOOL || type == PGV_OID_FLOAT8) {
 		tr_fail(t, "BETWEEN of type %" PRIu32, type);
 		goto out;
 	}
@@ -1292,6 +1344,8 @@ tr_aexpr(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, struct tx *
 			              tx_str(&l));
 			x->form = TRF_VAL;
 			x->type = l.type;
+			x->typmod = l.typmod;
+			x->coll_c = l.coll_c;
 			tx_name(x, "nullif", 2);
 		} else if (!t->failed) {
 			bool distinct = a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT;
@@ -1413,6 +1467,13 @@ tr_unify_all(struct tr *t, struct tx *xs, size_t n, int32_t *typmod)
 			type = xs[i].type;
 			continue;
 		}
+		if (type != xs[i].type && (tr_is_text(type) || type == PGV_OID_BPCHAR) &&
+		    (tr_is_text(xs[i].type) || xs[i].type == PGV_OID_BPCHAR)) {
+			/* text, varchar and bpchar together: the type is the first one's in
+			 * PostgreSQL's order of resolution, which is left upstream */
+			tr_fail(t, "string values of different types together");
+			return 0;
+		}
 		tx_init(&probe);
 		probe.form = TRF_VAL;
 		probe.type = type;
@@ -1493,7 +1554,8 @@ tr_case(struct tr *t, struct tr_scope *sc, const PgQuery__CaseExpr *c, struct tx
 		x->form = TRF_VAL;
 		x->type = res[0].type;
 		x->typmod = typmod;
-		x->coll_c = res[n - 1].coll_c;
+		for (i = 0; i < n; i++)
+			x->coll_c = x->coll_c || res[i].coll_c;
 		if (c->defresult && res[n - 1].strength > 1)
 			tx_name(x, res[n - 1].name, res[n - 1].strength);
 		else
@@ -1521,7 +1583,11 @@ tr_coalesce(struct tr *t, struct tr_scope *sc, PgQuery__Node *const *args, size_
 			strbuf_putc(&x->sql, ')');
 		} else {
 			/* GREATEST/LEAST skip NULLs; the first of equal values wins */
-			const char *coll = tr_order_collation(t, &xs[0]);
+			const char *coll;
+
+			for (i = 1; i < n; i++)
+				xs[0].coll_c = xs[0].coll_c || xs[i].coll_c;
+			coll = tr_order_collation(t, &xs[0]);
 			bool greatest = strcmp(name, "greatest") == 0;
 			struct strbuf acc;
 
@@ -1552,6 +1618,8 @@ tr_coalesce(struct tr *t, struct tr_scope *sc, PgQuery__Node *const *args, size_
 		x->form = TRF_VAL;
 		x->type = xs[0].type;
 		x->typmod = typmod;
+		for (i = 0; i < n; i++)
+			x->coll_c = x->coll_c || xs[i].coll_c;
 		tx_name(x, name, 2);
 	} else if (!t->failed) {
 		tr_fail(t, "%s", name);
@@ -1611,11 +1679,15 @@ tr_cast(struct tr *t, struct tr_scope *sc, const PgQuery__TypeCast *tc, struct t
 		from = to;
 	} else {
 		from = a.type;
-		if (from == to || (tr_is_text(from) && tr_is_text(to)) ||
-		    (tr_is_int(from) && tr_is_int(to) && tr_int_rank(from) <= tr_int_rank(to)) ||
-		    ((to == PGV_OID_TEXT || to == PGV_OID_VARCHAR) &&
-		     (tr_is_int(from) || from == PGV_OID_NUMERIC || from == PGV_OID_UUID ||
-		      from == PGV_OID_JSONB || tr_is_datetime(from)))) {
+		if (tr_is_int(from) && tr_is_text(to)) {
+			/* TEXT storage: SQLite would compare an INTEGER with its own affinity */
+			strbuf_printf(&x->sql, "CAST(%s AS TEXT)", tx_str(&a));
+		} else if (from == to || (tr_is_text(from) && tr_is_text(to)) ||
+		           (tr_is_int(from) && tr_is_int(to) &&
+		            tr_int_rank(from) <= tr_int_rank(to)) ||
+		           ((to == PGV_OID_TEXT || to == PGV_OID_VARCHAR) &&
+		            (from == PGV_OID_NUMERIC || from == PGV_OID_UUID ||
+		             from == PGV_OID_JSONB || tr_is_datetime(from)))) {
 			/* the stored form is the output text */
 			if (tr_is_datetime(from) && to != from && !t->env->utc)
 				tr_fail(t, "cast of a time outside UTC");
@@ -1886,6 +1958,7 @@ tr_aggregate(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, cons
 {
 	struct tx a, filt;
 	bool window = f->over != NULL;
+	unsigned local_refs, outer_refs;
 	const char *fn = NULL, *post = "";
 	uint32_t type = 0;
 
@@ -1902,8 +1975,14 @@ tr_aggregate(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, cons
 	}
 	if (!window)
 		sc->in_agg++;
+	local_refs = sc->local_refs;
+	outer_refs = t->outer_refs;
 	if (!f->agg_star)
 		tr_expr(t, sc, f->args[0], &a);
+	if (!t->failed && sc->local_refs == local_refs && t->outer_refs != outer_refs) {
+		/* of an outer query's columns only: an aggregate of that query there */
+		tr_fail(t, "aggregate of an outer query's columns");
+	}
 	if (f->agg_filter) {
 		tr_expr(t, sc, f->agg_filter, &filt);
 		tr_coerce(t, &filt, PGV_OID_BOOL);
@@ -1947,6 +2026,7 @@ tr_aggregate(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, cons
 			strbuf_printf(&a.sql, "%s)", coll);
 			fn = name[1] == 'i' ? "min(" : "max(";
 			type = a.type;
+			x->coll_c = a.coll_c;
 		}
 	} else if (a.type == PGV_OID_BOOL) { /* bool_and, every, bool_or */
 		fn = strcmp(name, "bool_or") == 0 ? "max(" : "min(";
@@ -2044,7 +2124,8 @@ tr_func(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, struct tx
 		goto out;
 	tx_name(x, name, 2);
 	if (strcmp(name, "lower") == 0 || strcmp(name, "upper") == 0) {
-		if (!tr_func_args(t, xs, n, 1, 1, text3) || xs[0].coll_c)
+		if (!tr_func_args(t, xs, n, 1, 1, text3) || xs[0].coll_c ||
+		    (t->env->case_locale == NULL && !t->env->ascii_fold))
 			goto fail;
 		strbuf_printf(&x->sql, "pg_%s(%s, ", name, tx_str(&xs[0]));
 		strbuf_quote_literal(&x->sql, t->env->case_locale ? t->env->case_locale : "");
@@ -2077,7 +2158,9 @@ tr_func(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, struct tx
 		strbuf_printf(&x->sql, "%s(%s%s%s)", name[0] == 'b' ? "trim" : name, tx_str(&xs[0]),
 		              n == 2 ? ", " : "", n == 2 ? tx_str(&xs[1]) : "");
 	} else if (strcmp(name, "octet_length") == 0) {
-		if (!tr_func_args(t, xs, n, 1, 1, text3))
+		/* of character(n), with its padding */
+		if (n != 1 ||
+		    (xs[0].type != PGV_OID_BPCHAR && !tr_func_args(t, xs, n, 1, 1, text3)))
 			goto fail;
 		strbuf_printf(&x->sql, "length(CAST(%s AS BLOB))", tx_str(&xs[0]));
 		rtype = PGV_OID_INT4;
@@ -2189,8 +2272,7 @@ tr_func(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, struct tx
 		strbuf_printf(&x->sql, "pg_n%s(%s, %s)", name, tx_str(&xs[0]),
 		              n == 2 ? tx_str(&xs[1]) : "0");
 		rtype = PGV_OID_NUMERIC;
-	} else if (strcmp(name, "now") == 0 || strcmp(name, "transaction_timestamp") == 0 ||
-	           strcmp(name, "statement_timestamp") == 0) {
+	} else if (strcmp(name, "now") == 0 || strcmp(name, "transaction_timestamp") == 0) {
 		if (n != 0 || !t->env->utc)
 			goto fail;
 		strbuf_printf(&x->sql, "pg_now(%d)", (int)PGTIME_TIMESTAMPTZ);
@@ -2220,7 +2302,8 @@ tr_func(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, struct tx
 	}
 	x->form = TRF_VAL;
 	x->type = rtype;
-	x->coll_c = rtype == PGV_OID_TEXT && n > 0 && xs[0].coll_c;
+	for (i = 0; rtype == PGV_OID_TEXT && i < n; i++)
+		x->coll_c = x->coll_c || xs[i].coll_c;
 	goto out;
 fail:
 	if (!t->failed)
@@ -2267,6 +2350,7 @@ tr_sublink(struct tr *t, struct tr_scope *sc, const PgQuery__SubLink *l, struct 
 		return;
 	}
 	s = l->subselect->select_stmt;
+	t->complex = true;
 	strbuf_init(&sub);
 	tx_init(&test);
 	tr_select(t, sc, s, &sub, &o);
@@ -2310,7 +2394,9 @@ tr_sublink(struct tr *t, struct tr_scope *sc, const PgQuery__SubLink *l, struct 
 		strbuf_printf(&x->sql, "(%s)", strbuf_str(&sub));
 		x->type = o.cols[0].type;
 		x->typmod = o.cols[0].typmod;
-		tx_name(x, o.cols[0].name, o.cols[0].strength > 0 ? 2 : 0);
+		/* its column's name, even "?column?", is a real name here (FigureColname) */
+		tx_name(x, o.cols[0].strength > 0 ? o.cols[0].name : "?column?", 2);
+		x->coll_c = o.cols[0].coll_c;
 		break;
 	default:
 		tr_fail(t, "subquery of kind %d", (int)l->sub_link_type);
@@ -2352,6 +2438,7 @@ tr_expr(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, struct tx *x)
 			break;
 		}
 		strbuf_printf(&x->sql, "?%d", n->param_ref->number);
+		t->param_uses[n->param_ref->number]++;
 		if (n->param_ref->number > t->out->nparams)
 			t->out->nparams = n->param_ref->number;
 		x->param = n->param_ref->number;
@@ -2421,7 +2508,8 @@ tr_expr(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, struct tx *x)
 	/* an expression that is grouped by as a whole may use ungrouped columns inside */
 	if (!t->failed && sc->agg_ok && sc->in_agg == 0 && sc->ungrouped > ungrouped)
 		for (i = 0; i < sc->ngroup; i++)
-			if (strcmp(sc->group_sql[i], tx_str(x)) == 0)
+			if (sc->group_type[i] == x->type &&
+			    strcmp(sc->group_sql[i], tx_str(x)) == 0)
 				sc->ungrouped = ungrouped;
 }
 
@@ -2508,6 +2596,7 @@ tr_add_subquery(struct tr *t, struct tr_scope *sc, const PgQuery__Node *query, c
 		}
 	}
 	strbuf_init(&sub);
+	t->complex = true;
 	/* it sees the outer queries' columns, not its siblings' (no LATERAL) */
 	tr_select(t, sc->parent, query->select_stmt, &sub, &o);
 	if (!t->failed && ncolnames > o.n)
@@ -2800,6 +2889,11 @@ tr_sort_items(struct tr *t, struct tr_scope *sc, PgQuery__Node *const *items, si
 			tr_fail(t, "ORDER BY USING");
 			return;
 		}
+		if (by->node->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+		    (o == NULL || by->node->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)) {
+			tr_fail(t, "ORDER BY a constant"); /* non-integer: an error upstream */
+			return;
+		}
 		tx_init(&e);
 		ref = tr_out_ref(t, by->node, o, true);
 		if (t->failed) {
@@ -2825,12 +2919,12 @@ tr_sort_items(struct tr *t, struct tr_scope *sc, PgQuery__Node *const *items, si
 					           "output");
 			}
 		}
-		coll = t->failed ? "" : tr_order_collation(t, &e);
+		coll = t->failed || e.type == PGV_OID_FLOAT8 ? "" : tr_order_collation(t, &e);
 		if (coll == NULL)
 			tr_fail(t, "ORDER BY a value of type %" PRIu32, e.type);
 		if (e.type == PGV_OID_BPCHAR)
 			tx_wrap(&e, "rtrim(", ", ' ')");
-		if (e.type == PGV_OID_FLOAT8)
+		if (e.type == PGV_OID_FLOAT8) /* a BLOB in float8_cmp's order */
 			tx_wrap(&e, "pg_fkey(", ")");
 		desc = by->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
 		/* PostgreSQL puts NULLs last ascending and first descending; SQLite the opposite */
@@ -2868,6 +2962,7 @@ tr_limit(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, const char *
 	}
 	tx_init(&e);
 	tr_expr(t, sc, n, &e);
+	tr_compared(t, &e); /* its type does not show: an integer of any width */
 	if (e.form == TRF_PARAM || (e.param > 0 && e.type == PGV_OID_INT8)) {
 		tr_param_type(t, e.param, PGV_OID_INT8);
 		t->out->param_limit |= UINT64_C(1) << (e.param - 1);
@@ -3007,6 +3102,8 @@ tr_group_by(struct tr *t, struct tr_scope *sc, const PgQuery__SelectStmt *s)
 			}
 			rt = s->target_list[pos - 1]->res_target;
 			tr_expr(t, sc, rt->val, &x);
+		} else if (g->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+			tr_fail(t, "GROUP BY a constant"); /* non-integer: an error upstream */
 		} else if ((alias = tr_group_alias(sc, s, g)) != NULL) {
 			tr_expr(t, sc, alias, &x);
 		} else {
@@ -3014,6 +3111,7 @@ tr_group_by(struct tr *t, struct tr_scope *sc, const PgQuery__SelectStmt *s)
 		}
 		if (!t->failed && (x.form != TRF_VAL || !tr_tx_bytes_equal(&x)))
 			tr_fail(t, "GROUP BY a value of type %" PRIu32, x.type);
+		sc->group_type[sc->ngroup] = x.type;
 		sc->group_sql[sc->ngroup++] = xstrdup(tx_str(&x));
 		tx_free(&x);
 	}
@@ -3032,7 +3130,8 @@ tr_group_by(struct tr *t, struct tr_scope *sc, const PgQuery__SelectStmt *s)
 			strbuf_printf(&sb, "\"t%d\".", sc->rels[r].no);
 			strbuf_quote_ident(&sb, rel->cols[c].sqlite_name);
 			for (g = 0; g < sc->ngroup; g++)
-				if (strcmp(sc->group_sql[g], strbuf_str(&sb)) == 0) {
+				if (sc->group_type[g] == rel->cols[c].type_oid &&
+				    strcmp(sc->group_sql[g], strbuf_str(&sb)) == 0) {
 					keys++;
 					break;
 				}
@@ -3106,11 +3205,6 @@ tr_set_op(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt *s, s
 		goto out;
 	}
 	for (i = 0; i < o->n; i++) {
-		if (tr_is_text(o->cols[i].type) && tr_is_text(ro.cols[i].type) &&
-		    o->cols[i].type != ro.cols[i].type) {
-			o->cols[i].type = ro.cols[i].type = PGV_OID_TEXT; /* they meet at text */
-			o->cols[i].typmod = ro.cols[i].typmod = -1;
-		}
 		if (o->cols[i].type != ro.cols[i].type ||
 		    (!s->all &&
 		     (!tr_tx_bytes_equal(&o->cols[i]) || o->cols[i].typmod != ro.cols[i].typmod))) {
@@ -3402,9 +3496,12 @@ translate_select_env(const char *sql, const struct translate_env *env, struct tr
 	}
 	s = tree->stmts[0]->stmt->select_stmt;
 	tr_select(&t, NULL, s, &out->sql, &o);
-	for (i = 1; i <= (size_t)out->nparams && !t.failed; i++)
+	for (i = 1; i <= (size_t)out->nparams && !t.failed; i++) {
 		if (out->param_types[i] == 0)
 			tr_fail(&t, "parameter $%zu of unknown type", i);
+		if (t.param_uses[i] > 0 && t.param_uses[i] == t.param_compares[i])
+			out->param_compared |= UINT64_C(1) << (i - 1);
+	}
 	if (t.failed)
 		goto out;
 	out->cols = xcalloc(o.n, sizeof(*out->cols));
@@ -3428,7 +3525,7 @@ translate_select_env(const char *sql, const struct translate_env *env, struct tr
 		const struct localcat_rel *rel =
 		        env->resolve(env->arg, rv->schemaname ? rv->schemaname : "", rv->relname);
 
-		out->point = rel &&
+		out->point = rel && !t.complex &&
 		             tr_is_point(s, rel,
 		                         rv->alias && rv->alias->aliasname[0] ? rv->alias->aliasname
 		                                                              : rv->relname);
@@ -3457,6 +3554,7 @@ translate_select(const char *sql, translate_resolve_fn resolve, void *arg,
 	        .arg = arg,
 	        .collation = "BINARY",
 	        .case_locale = NULL,
+	        .ascii_fold = true,
 	        .utc = true,
 	};
 

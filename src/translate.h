@@ -48,6 +48,9 @@ struct translate_result {
 	uint32_t param_types[TRANSLATE_MAX_PARAMS + 1]; /* [N]: the type $N is compared with */
 	uint64_t param_limit; /* bit N-1: $N is a LIMIT or OFFSET (NULL or negative differ) */
 	bool uses_now;        /* now(), current_date...: the statement's time is bound */
+	/* bit N-1: $N is only compared (=, <, IN, BETWEEN, LIKE, ANY), so a value declared of
+	 * another type of its family compares alike; anywhere else its type shows */
+	uint64_t param_compared;
 };
 
 /* What a translation may assume of the session it is for. */
@@ -57,9 +60,11 @@ struct translate_env {
 	/* The SQLite collation that orders text as the database's default collation does (see
 	 * pgfunc.h), "BINARY" for C, or NULL: text ordering and ranges go upstream. */
 	const char *collation;
-	/* The ICU locale lower(), upper() and ILIKE fold case with, or NULL: ASCII only (a
-	 * value with other letters fails the local statement, which then goes upstream). */
+	/* The ICU locale lower(), upper() and ILIKE fold case with, or NULL: then ASCII only
+	 * when ascii_fold (a value with other letters fails the local statement, which goes
+	 * upstream), else never here (a Turkish LC_CTYPE folds I to ı). */
 	const char *case_locale;
+	bool ascii_fold;
 	bool utc; /* TimeZone is UTC: timestamptz literals, casts and now() are local */
 };
 

@@ -123,7 +123,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct sqlshape_lit again;
 
 			if (translate_input(col, binds.v[0].s, strlen(binds.v[0].s), &again) == 0) {
-				if (again.kind != SQLSHAPE_STR || strcmp(again.s, binds.v[0].s) != 0)
+				if (again.kind != SQLSHAPE_STR ||
+				    strcmp(again.s, binds.v[0].s) != 0)
 					abort();
 				free(again.s);
 			}

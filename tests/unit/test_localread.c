@@ -45,8 +45,19 @@ feed_row(struct localread_session *s, int n, const char *const *vals)
 static void
 answer(struct localread_session *s, const char *timezone, const char *unqualified_100)
 {
-	const char *settings[] = {"ISO, MDY", timezone,    "1", "hex", "on",
-	                          "UTF8",     "0/1A2B3C4", "0", "off", "read committed"};
+	const char *settings[] = {"ISO, MDY",
+	                          timezone,
+	                          "1",
+	                          "hex",
+	                          "on",
+	                          "UTF8",
+	                          "0/1A2B3C4",
+	                          "0",
+	                          "off",
+	                          "read committed",
+	                          "{\"oid\":5,\"datname\":\"d\",\"datacl\":[\"=c/x\"],"
+	                          "\"datlocprovider\":\"c\",\"datcollate\":\"C.UTF-8\","
+	                          "\"datctype\":\"C.UTF-8\",\"daticulocale\":null}"};
 	const char *rel100[] = {"100", "t", unqualified_100};
 	const char *rel200[] = {"200", "f", "f"};
 	const char *stmt1[] = {"s1", "SELECT id, label FROM t WHERE id = $1 AND label = $2",
@@ -68,6 +79,9 @@ answer(struct localread_session *s, const char *timezone, const char *unqualifie
 	CHECK_INT(feed_row(s, 3, bad), 0); /* not understood: not known, not a failure */
 	CHECK_INT(localread_check_message(s, 'C', NULL, 0), 0);
 	CHECK_INT(localread_check_message(s, 'Z', (const uint8_t *)"I", 1), 1);
+	/* the database's collation: C.UTF-8 orders as bytes, folds ASCII as ASCII */
+	CHECK_STR(s->collation, "BINARY");
+	CHECK(s->ascii_fold && s->case_locale[0] == '\0');
 }
 
 static enum localread_plan

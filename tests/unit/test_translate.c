@@ -114,6 +114,21 @@ test_translations(void)
 	      "\"my_table\" "
 	      "AS \"t2\" ON (\"t2\".\"id\" = \"t1\".\"big\") WHERE (\"t1\".\"id\" IN (SELECT "
 	      "\"t3\".\"id\" FROM \"my_table\" AS \"t3\" WHERE \"t3\".\"flag\"))");
+	/* a negative constant after a minus is no SQL comment */
+	local("SELECT id - -1 FROM my_table",
+	      "SELECT pg_i4((\"t1\".\"id\") - ((-1))) FROM \"my_table\" AS \"t1\"");
+	/* an integer cast to text is TEXT: '010' is not 10 */
+	local("SELECT id FROM my_table WHERE id::text = '010'",
+	      "SELECT \"t1\".\"id\" FROM \"my_table\" AS \"t1\" WHERE (CAST(\"t1\".\"id\" AS "
+	      "TEXT) COLLATE BINARY = '010')");
+	/* a NULL array makes = ANY NULL */
+	local("SELECT id FROM my_table WHERE id = ANY($1)",
+	      "SELECT \"t1\".\"id\" FROM \"my_table\" AS \"t1\" WHERE (CASE WHEN ?1 IS NULL "
+	      "THEN NULL ELSE \"t1\".\"id\" IN (SELECT value FROM json_each(?1)) END)");
+	/* nullif() of character(n) keeps the padding it compares without */
+	local("SELECT nullif(code, 'zz') FROM my_table",
+	      "SELECT (CASE WHEN (rtrim(\"t1\".\"code\", ' ') COLLATE BINARY = rtrim('zz', ' ')) "
+	      "THEN NULL ELSE \"t1\".\"code\" END) FROM \"my_table\" AS \"t1\"");
 	local("WITH w AS (SELECT id AS n FROM my_table) SELECT n FROM w",
 	      "SELECT \"t3\".\"c1\" FROM (SELECT \"t2\".\"id\" AS \"c1\" FROM \"my_table\" AS "
 	      "\"t2\") AS \"t3\"");
@@ -192,6 +207,12 @@ test_what_goes_upstream(void)
 	upstream("SELECT id FROM my_table WHERE names ~ 'a'", "operator ~");
 	upstream("SELECT id FROM my_table WHERE names LIKE 'a!%' ESCAPE '!'", "ESCAPE");
 	upstream("SELECT sum(id) OVER (ROWS 2 PRECEDING) FROM my_table", "window");
+	upstream("SELECT id FROM my_table ORDER BY true", "ORDER BY a constant");
+	upstream("SELECT count(*) FROM my_table GROUP BY 'x'", "GROUP BY a constant");
+	upstream("SELECT id FROM my_table GROUP BY id::int8", "outside GROUP BY");
+	upstream("SELECT (SELECT max(a.id) FROM my_table b) FROM my_table a", "outer query");
+	upstream("SELECT coalesce(code, names) FROM my_table", "different types");
+	upstream("SELECT id FROM my_table WHERE current_date - $1 > 0", "unknown type");
 	/* writes, locks and side effects hidden in a read, catalogs */
 	upstream("WITH x AS (DELETE FROM my_table RETURNING *) SELECT id FROM x", "WITH query");
 	upstream("WITH x AS (DELETE FROM my_table RETURNING *) SELECT 1", "WITH query");
