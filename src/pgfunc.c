@@ -276,6 +276,28 @@ pgfunc_text_float(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	strbuf_free(&v);
 }
 
+/* pg_array_json(stored array text, array type): a JSON array of its elements' stored
+ * forms (for json_each()); an array of another shape (dimensions, bounds) fails. */
+static void
+pgfunc_array_json(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sqlshape_lit v;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (translate_input((uint32_t)sqlite3_value_int64(argv[1]),
+	                    (const char *)sqlite3_value_text(argv[0]),
+	                    (size_t)sqlite3_value_bytes(argv[0]), &v) < 0 ||
+	    v.kind != SQLSHAPE_STR) {
+		pgfunc_error(ctx, "array of another shape");
+		return;
+	}
+	sqlite3_result_text(ctx, v.s, -1, free);
+}
+
 static void
 pgfunc_md5(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -1182,22 +1204,29 @@ pgfunc_ts_field(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	strbuf_free(&out);
 }
 
-/* pg_now(type): the statement's moment */
+/* pg_now(type[, precision]): the statement's moment (rounded to precision fractional
+ * digits as a typmod rounds) */
 static void
 pgfunc_now(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	enum pgtime_type type;
 	struct strbuf out;
+	int64_t us = pgfunc_now_us, scale = 1;
+	int p;
 
-	(void)argc;
 	if (!pgfunc_time_type(ctx, argv[0], &type))
 		return;
-	if (pgfunc_now_us == 0) {
+	if (us <= 0) {
 		pgfunc_error(ctx, "no statement time");
 		return;
 	}
+	if (argc == 2) {
+		for (p = sqlite3_value_int(argv[1]); p < 6; p++)
+			scale *= 10;
+		us = (us + scale / 2) / scale * scale;
+	}
 	strbuf_init(&out);
-	pgtime_from_unix_us(type, pgfunc_now_us, &out);
+	pgtime_from_unix_us(type, us, &out);
 	pgfunc_result_strbuf(ctx, &out);
 	strbuf_free(&out);
 }
@@ -1557,6 +1586,7 @@ pgfunc_register(sqlite3 *db)
 	        {"pg_nfloor", 1, pgfunc_numeric1, (void *)(intptr_t)1},
 	        {"pg_nsign", 1, pgfunc_numeric1, (void *)(intptr_t)2},
 	        {"pg_md5", 1, pgfunc_md5, NULL},
+	        {"pg_array_json", 2, pgfunc_array_json, NULL},
 	        {"pg_fcmp", 2, pgfunc_fcmp, NULL},
 	        {"pg_fkey", 1, pgfunc_fkey, NULL},
 	        {"pg_text_float", 1, pgfunc_text_float, NULL},
@@ -1601,6 +1631,9 @@ pgfunc_register(sqlite3 *db)
 		                                defs[i].fn, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "pg_now", 1, SQLITE_UTF8, NULL, pgfunc_now,
+		                                NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "pg_now", 2, SQLITE_UTF8, NULL, pgfunc_now,
 		                                NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_window_function(db, "pg_nsum", 1, SQLITE_UTF8, NULL,

@@ -107,6 +107,7 @@ struct tr {
 	char coll_clause[128]; /* " COLLATE <env->collation>" */
 	int depth;
 	unsigned outer_refs; /* columns of an outer query read so far */
+	int nkeys;           /* sort keys named "sN" (DISTINCT ON) */
 	bool complex;        /* a subquery, WITH or subquery in FROM: not a point lookup */
 	uint16_t param_uses[TRANSLATE_MAX_PARAMS + 1];
 	uint16_t param_compares[TRANSLATE_MAX_PARAMS + 1];
@@ -457,6 +458,7 @@ static void tr_select(struct tr *t, struct tr_scope *parent, const PgQuery__Sele
                       struct strbuf *sb, struct tr_out *o);
 static void tr_out_free(struct tr_out *o);
 static void tr_textout(struct tr *t, struct tx *x, bool cast);
+static uint32_t tr_array_elem(uint32_t type);
 
 static const char *
 tr_node_str(const PgQuery__Node *n)
@@ -1144,6 +1146,26 @@ tr_any(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, bool all, str
 	tr_expr(t, sc, r, &p);
 	if (t->failed)
 		goto out;
+	if (p.form == TRF_VAL && cast == 0 && tr_array_elem(p.type) != 0) {
+		/* x = ANY(array column): its stored text read as a JSON array */
+		uint32_t elem = tr_array_elem(p.type);
+
+		if (l.form != TRF_VAL)
+			tr_coerce(t, &l, elem);
+		if (t->failed || !((tr_is_int(l.type) && tr_is_int(elem)) ||
+		                   (tr_is_text(l.type) && tr_is_text(elem)))) {
+			tr_fail(t, "ANY of an array of type %" PRIu32, p.type);
+			goto out;
+		}
+		strbuf_printf(&x->sql,
+		              "(CASE WHEN %s IS NULL THEN NULL ELSE %s%s %sIN (SELECT value FROM "
+		              "json_each(pg_array_json(%s, %" PRIu32 "))) END)",
+		              tx_str(&p), tx_str(&l), tr_is_text(l.type) ? " COLLATE BINARY" : "",
+		              all ? "NOT " : "", tx_str(&p), p.type);
+		x->form = TRF_VAL;
+		x->type = PGV_OID_BOOL;
+		goto out;
+	}
 	if (l.form != TRF_VAL || (atype = tr_array_of(l.type)) == 0 ||
 	    (p.form != TRF_PARAM && p.form != TRF_LIT) ||
 	    (cast != 0 &&
@@ -1284,6 +1306,150 @@ tr_row_compare(struct tr *t, struct tr_scope *sc, const PgQuery__RowExpr *l, con
 	x->type = PGV_OID_BOOL;
 }
 
+/* An array as a JSON array of its elements' stored forms, into sb: an array column (its
+ * text read by pg_array_json()), ARRAY[...] of constants and values, or a literal or
+ * parameter of the type want (0: taken from the other side, which must be given). */
+static uint32_t
+tr_array_json(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, uint32_t want,
+              struct strbuf *sb)
+{
+	uint32_t cast = 0, type = 0;
+	struct tx v;
+	size_t i;
+
+	if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST &&
+	    (cast = tr_array_type_by_name(n->type_cast->type_name)) != 0 && n->type_cast->arg)
+		n = n->type_cast->arg;
+	if (n->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
+		const PgQuery__AArrayExpr *ae = n->a_array_expr;
+		uint32_t elem = tr_array_elem(cast ? cast : want);
+
+		if (elem == 0 || ae->n_elements == 0) {
+			tr_fail(t, "ARRAY[] of unknown type");
+			return 0;
+		}
+		strbuf_puts(sb, "json_array(");
+		for (i = 0; i < ae->n_elements && !t->failed; i++) {
+			tx_init(&v);
+			tr_expr(t, sc, ae->elements[i], &v);
+			if (v.form == TRF_VAL && !((tr_is_int(v.type) && tr_is_int(elem)) ||
+			                           (tr_is_text(v.type) && tr_is_text(elem))))
+				tr_fail(t, "ARRAY[] element of type %" PRIu32, v.type);
+			tr_coerce(t, &v, v.form == TRF_VAL ? v.type : elem);
+			strbuf_printf(sb, "%s%s", i ? ", " : "", tx_str(&v));
+			tx_free(&v);
+		}
+		strbuf_putc(sb, ')');
+		return cast ? cast : want;
+	}
+	tx_init(&v);
+	tr_expr(t, sc, n, &v);
+	if (t->failed)
+		goto out;
+	if (v.form == TRF_VAL && tr_array_elem(v.type) != 0 && cast == 0) {
+		strbuf_printf(sb, "pg_array_json(%s, %" PRIu32 ")", tx_str(&v), v.type);
+		type = v.type;
+	} else if ((v.form == TRF_LIT || v.form == TRF_PARAM) && (cast || want)) {
+		struct sqlshape_lit lit;
+
+		type = cast ? cast : want;
+		if (v.form == TRF_PARAM) {
+			tr_param_type(t, v.param, type);
+			strbuf_printf(sb, "?%d", v.param);
+		} else if (translate_input(type, v.lit, strlen(v.lit), &lit) < 0) {
+			tr_fail(t, "array constant");
+		} else {
+			strbuf_quote_literal(sb, lit.s);
+			free(lit.s);
+		}
+	} else {
+		tr_fail(t, "array of this kind");
+	}
+out:
+	tx_free(&v);
+	return t->failed ? 0 : type;
+}
+
+/* a @> b, a <@ b (every element of the one, NULLs never equal, is in the other), a && b
+ * (they share an element); NULL when either is NULL. */
+static void
+tr_array_op(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, const char *op,
+            struct tx *x)
+{
+	struct strbuf l, r;
+	uint32_t lt, rt;
+
+	strbuf_init(&l);
+	strbuf_init(&r);
+	lt = tr_array_json(t, sc, a->lexpr, 0, &l);
+	if (!t->failed && lt == 0)
+		tr_fail(t, "%s of this kind", op);
+	rt = t->failed ? 0 : tr_array_json(t, sc, a->rexpr, lt, &r);
+	if (!t->failed && !((tr_is_int(tr_array_elem(lt)) && tr_is_int(tr_array_elem(rt))) ||
+	                    (tr_is_text(tr_array_elem(lt)) && tr_is_text(tr_array_elem(rt)))))
+		tr_fail(t, "%s of arrays of types %" PRIu32 " and %" PRIu32, op, lt, rt);
+	if (!t->failed) {
+		const char *big = op[0] == '<' ? strbuf_str(&r) : strbuf_str(&l);
+		const char *small = op[0] == '<' ? strbuf_str(&l) : strbuf_str(&r);
+
+		if (op[0] == '&')
+			strbuf_printf(
+			        &x->sql,
+			        "(CASE WHEN %s IS NULL OR %s IS NULL THEN NULL ELSE EXISTS (SELECT "
+			        "1 FROM json_each(%s) AS s WHERE s.value IS NOT NULL AND s.value "
+			        "IN "
+			        "(SELECT b.value FROM json_each(%s) AS b)) END)",
+			        small, big, small, big);
+		else
+			strbuf_printf(
+			        &x->sql,
+			        "(CASE WHEN %s IS NULL OR %s IS NULL THEN NULL ELSE NOT EXISTS "
+			        "(SELECT 1 FROM json_each(%s) AS s WHERE s.value IS NULL OR "
+			        "s.value "
+			        "NOT IN (SELECT b.value FROM json_each(%s) AS b WHERE b.value IS "
+			        "NOT "
+			        "NULL)) END)",
+			        small, big, small, big);
+		x->form = TRF_VAL;
+		x->type = PGV_OID_BOOL;
+	}
+	strbuf_free(&l);
+	strbuf_free(&r);
+}
+
+/* a[i]: one element of an array value (an index out of the array, or below 1, is NULL). */
+static void
+tr_subscript(struct tr *t, struct tr_scope *sc, const PgQuery__AIndirection *ind, struct tx *x)
+{
+	const PgQuery__AIndices *ai;
+	struct tx a, i;
+
+	if (ind->n_indirection != 1 ||
+	    ind->indirection[0]->node_case != PG_QUERY__NODE__NODE_A_INDICES ||
+	    (ai = ind->indirection[0]->a_indices)->is_slice || ai->uidx == NULL) {
+		tr_fail(t, "indirection of this kind");
+		return;
+	}
+	tx_init(&a);
+	tx_init(&i);
+	tr_expr(t, sc, ind->arg, &a);
+	tr_expr(t, sc, ai->uidx, &i);
+	tr_coerce(t, &i, PGV_OID_INT4);
+	if (!t->failed && (a.form != TRF_VAL || tr_array_elem(a.type) == 0))
+		tr_fail(t, "subscript of type %" PRIu32, a.type);
+	if (!t->failed) {
+		strbuf_printf(&x->sql,
+		              "(CASE WHEN %s >= 1 THEN json_extract(pg_array_json(%s, %" PRIu32
+		              "), '$[' || (%s - 1) || ']') END)",
+		              tx_str(&i), tx_str(&a), a.type, tx_str(&i));
+		x->form = TRF_VAL;
+		x->type = tr_array_elem(a.type);
+		tx_name(x, a.strength > 1 ? a.name : "?column?", a.strength > 1 ? 2 : 0);
+	}
+	tx_free(&a);
+	tx_free(&i);
+}
+
 static void
 tr_aexpr(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, struct tx *x)
 {
@@ -1370,6 +1536,10 @@ tr_aexpr(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, struct tx *
 	}
 	if (strcmp(op, "->") == 0 || strcmp(op, "->>") == 0) {
 		tr_json_get(t, sc, a, op[2] == '>', x);
+		return;
+	}
+	if (strcmp(op, "@>") == 0 || strcmp(op, "<@") == 0 || strcmp(op, "&&") == 0) {
+		tr_array_op(t, sc, a, op, x);
 		return;
 	}
 	if (!tr_is_cmp_op(op)) {
@@ -1794,9 +1964,11 @@ tr_sql_value(struct tr *t, const PgQuery__SQLValueFunction *f, struct tx *x)
 		tx_name(x, "current_date", 2);
 		break;
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N:
 		x->type = PGV_OID_TIMESTAMPTZ;
 		tx_name(x, "current_timestamp", 2);
 		break;
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
 		x->type = PGV_OID_TIMESTAMP;
 		tx_name(x, "localtimestamp", 2);
@@ -1809,7 +1981,17 @@ tr_sql_value(struct tr *t, const PgQuery__SQLValueFunction *f, struct tx *x)
 		tr_fail(t, "the current time outside UTC");
 		return;
 	}
-	strbuf_printf(&x->sql, "pg_now(%d)", (int)tr_time_type(x->type));
+	/* (n): rounded to n fractional digits, as the typmod rounds */
+	if (f->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N ||
+	    f->op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N) {
+		if (f->typmod < 0 || f->typmod > 6) {
+			tr_fail(t, "precision %d", f->typmod);
+			return;
+		}
+		strbuf_printf(&x->sql, "pg_now(%d, %d)", (int)tr_time_type(x->type), f->typmod);
+	} else {
+		strbuf_printf(&x->sql, "pg_now(%d)", (int)tr_time_type(x->type));
+	}
 	t->out->uses_now = true;
 	x->form = TRF_VAL;
 }
@@ -1842,7 +2024,7 @@ tr_is_aggregate(const char *name)
 
 /* ORDER BY items (of a SELECT or a window) into sb. */
 static void tr_sort_items(struct tr *t, struct tr_scope *sc, PgQuery__Node *const *items, size_t n,
-                          const struct tr_out *o, struct strbuf *sb);
+                          const struct tr_out *o, struct strbuf *sb, struct strbuf *keys);
 
 /* " OVER (PARTITION BY ... ORDER BY ...)" for a window of the default frame. */
 static void
@@ -1891,7 +2073,7 @@ tr_window_clause(struct tr *t, struct tr_scope *sc, const PgQuery__WindowDef *w,
 	}
 	if (norder > 0) {
 		strbuf_puts(sb, npartition ? " " : "");
-		tr_sort_items(t, sc, order, norder, NULL, sb);
+		tr_sort_items(t, sc, order, norder, NULL, sb, NULL);
 	}
 	strbuf_putc(sb, ')');
 }
@@ -2157,6 +2339,21 @@ tr_func(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, struct tx
 			goto fail;
 		strbuf_printf(&x->sql, "%s(%s%s%s)", name[0] == 'b' ? "trim" : name, tx_str(&xs[0]),
 		              n == 2 ? ", " : "", n == 2 ? tx_str(&xs[1]) : "");
+	} else if (strcmp(name, "cardinality") == 0 || strcmp(name, "array_length") == 0) {
+		/* of a one-dimensional array; array_length() of an empty one is NULL */
+		bool card = name[0] == 'c';
+
+		if (n != (card ? 1u : 2u) || xs[0].form != TRF_VAL ||
+		    tr_array_elem(xs[0].type) == 0 ||
+		    (!card && (f->args[1]->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+		               f->args[1]->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL ||
+		               f->args[1]->a_const->ival->ival != 1)))
+			goto fail;
+		strbuf_printf(&x->sql,
+		              card ? "json_array_length(pg_array_json(%s, %" PRIu32 "))"
+		                   : "nullif(json_array_length(pg_array_json(%s, %" PRIu32 ")), 0)",
+		              tx_str(&xs[0]), xs[0].type);
+		rtype = PGV_OID_INT4;
 	} else if (strcmp(name, "octet_length") == 0) {
 		/* of character(n), with its padding */
 		if (n != 1 ||
@@ -2264,6 +2461,7 @@ tr_func(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, struct tx
 		strbuf_printf(&x->sql, "CAST(pg_extract(%s, %d, %s) AS REAL)", tx_str(&xs[0]),
 		              (int)tr_time_type(xs[1].type), tx_str(&xs[1]));
 		rtype = PGV_OID_FLOAT8;
+		x->canon = true; /* whole numbers: equal values are equal REALs */
 	} else if (strcmp(name, "round") == 0 || strcmp(name, "trunc") == 0) {
 		/* round(numeric[, int]); round(int) is round(float8) upstream */
 		if (xs[0].form != TRF_VAL || (xs[0].type != PGV_OID_NUMERIC && n == 1) ||
@@ -2484,6 +2682,9 @@ tr_expr(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, struct tx *x)
 		break;
 	case PG_QUERY__NODE__NODE_SUB_LINK:
 		tr_sublink(t, sc, n->sub_link, x);
+		break;
+	case PG_QUERY__NODE__NODE_A_INDIRECTION:
+		tr_subscript(t, sc, n->a_indirection, x);
 		break;
 	case PG_QUERY__NODE__NODE_COLLATE_CLAUSE: {
 		const PgQuery__CollateClause *cc = n->collate_clause;
@@ -2872,7 +3073,7 @@ tr_out_ref(struct tr *t, const PgQuery__Node *n, const struct tr_out *o, bool by
 
 static void
 tr_sort_items(struct tr *t, struct tr_scope *sc, PgQuery__Node *const *items, size_t n,
-              const struct tr_out *o, struct strbuf *sb)
+              const struct tr_out *o, struct strbuf *sb, struct strbuf *keys)
 {
 	size_t i;
 
@@ -2931,10 +3132,18 @@ tr_sort_items(struct tr *t, struct tr_scope *sc, PgQuery__Node *const *items, si
 		nulls_first =
 		        by->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
 		        (by->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && desc);
-		if (!t->failed)
+		if (!t->failed && keys) {
+			/* the key as a column of a subquery ("sN"), ordered by name outside it */
+			int k = ++t->nkeys;
+
+			strbuf_printf(keys, ", %s AS \"s%d\"", tx_str(&e), k);
+			strbuf_printf(sb, "%s\"s%d\"%s %s NULLS %s", i == 0 ? "ORDER BY " : ", ", k,
+			              coll, desc ? "DESC" : "ASC", nulls_first ? "FIRST" : "LAST");
+		} else if (!t->failed) {
 			strbuf_printf(sb, "%s%s%s %s NULLS %s", i == 0 ? "ORDER BY " : ", ",
 			              tx_str(&e), coll, desc ? "DESC" : "ASC",
 			              nulls_first ? "FIRST" : "LAST");
+		}
 		tx_free(&e);
 	}
 }
@@ -3274,12 +3483,80 @@ tr_set_op_tail(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt 
 	}
 }
 
+/* The SQL of an ORDER BY or DISTINCT ON item: an output column by position or name, or the
+ * expression. Returns false (failed) for a constant or a value that is not typed. */
+static bool
+tr_item_sql(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, const struct tr_out *o,
+            struct tx *e)
+{
+	int ref = tr_out_ref(t, n, o, true);
+
+	if (t->failed)
+		return false;
+	if (ref >= 0) {
+		strbuf_puts(&e->sql, o->sql[ref]);
+		e->form = TRF_VAL;
+		e->type = o->cols[ref].type;
+		e->typmod = o->cols[ref].typmod;
+		e->col = o->cols[ref].col;
+		e->canon = o->cols[ref].canon;
+		return true;
+	}
+	if (n->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+		tr_fail(t, "a constant in DISTINCT ON");
+		return false;
+	}
+	tr_expr(t, sc, n, e);
+	if (!t->failed && e->form != TRF_VAL)
+		tr_fail(t, "DISTINCT ON a value of unknown type");
+	return !t->failed;
+}
+
+/* DISTINCT ON (a, b): "PARTITION BY a, b ORDER BY <the ORDER BY>" into on, after checking
+ * PostgreSQL's rule that the ORDER BY starts with them. */
+static void
+tr_distinct_on(struct tr *t, struct tr_scope *sc, const PgQuery__SelectStmt *s,
+               const struct tr_out *o, struct strbuf *on)
+{
+	size_t i;
+
+	if (s->n_sort_clause > 0 && s->n_sort_clause < s->n_distinct_clause) {
+		tr_fail(t, "DISTINCT ON beyond the ORDER BY");
+		return;
+	}
+	strbuf_puts(on, "PARTITION BY ");
+	for (i = 0; i < s->n_distinct_clause && !t->failed; i++) {
+		struct tx e, k;
+
+		tx_init(&e);
+		tx_init(&k);
+		if (tr_item_sql(t, sc, s->distinct_clause[i], o, &e) && !tr_tx_bytes_equal(&e))
+			tr_fail(t, "DISTINCT ON a value of type %" PRIu32, e.type);
+		if (!t->failed && s->n_sort_clause > 0) {
+			const PgQuery__Node *by = s->sort_clause[i];
+
+			if (by->node_case != PG_QUERY__NODE__NODE_SORT_BY ||
+			    !tr_item_sql(t, sc, by->sort_by->node, o, &k) ||
+			    strcmp(tx_str(&k), tx_str(&e)) != 0)
+				tr_fail(t, "DISTINCT ON other than the ORDER BY's first items");
+		}
+		strbuf_printf(on, "%s%s", i ? ", " : "", tx_str(&e));
+		tx_free(&e);
+		tx_free(&k);
+	}
+	if (s->n_sort_clause > 0 && !t->failed) {
+		strbuf_putc(on, ' ');
+		tr_sort_items(t, sc, s->sort_clause, s->n_sort_clause, o, on, NULL);
+	}
+}
+
 static void
 tr_select(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt *s, struct strbuf *sb,
           struct tr_out *o)
 {
 	struct tr_scope *sc;
-	struct strbuf from, where, tail;
+	struct strbuf from, where, tail, having, on, keys;
+	bool distinct_on = !tr_is_plain_distinct(s);
 	size_t i;
 	int nctes;
 
@@ -3297,8 +3574,8 @@ tr_select(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt *s, s
 		return;
 	}
 	if (s->into_clause || s->n_locking_clause || s->n_values_lists || s->group_distinct ||
-	    !tr_is_plain_distinct(s) || (s->with_clause && s->with_clause->recursive)) {
-		tr_fail(t, "SELECT with INTO, WITH RECURSIVE, FOR UPDATE, VALUES or DISTINCT ON");
+	    (s->with_clause && s->with_clause->recursive)) {
+		tr_fail(t, "SELECT with INTO, WITH RECURSIVE, FOR UPDATE or VALUES");
 		t->depth--;
 		return;
 	}
@@ -3331,6 +3608,9 @@ tr_select(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt *s, s
 	strbuf_init(&from);
 	strbuf_init(&where);
 	strbuf_init(&tail);
+	strbuf_init(&having);
+	strbuf_init(&on);
+	strbuf_init(&keys);
 	for (i = 0; i < s->n_from_clause && !t->failed; i++) {
 		if (i > 0)
 			strbuf_puts(&from, ", ");
@@ -3359,7 +3639,7 @@ tr_select(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt *s, s
 		tx_init(&e);
 		tr_expr(t, sc, s->having_clause, &e);
 		tr_coerce(t, &e, PGV_OID_BOOL);
-		strbuf_printf(&tail, " HAVING %s", tx_str(&e));
+		strbuf_printf(&having, " HAVING %s", tx_str(&e));
 		tx_free(&e);
 		sc->window_ok = true;
 	}
@@ -3367,18 +3647,18 @@ tr_select(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt *s, s
 		struct strbuf order;
 
 		strbuf_init(&order);
-		o->distinct = s->n_distinct_clause > 0;
-		tr_sort_items(t, sc, s->sort_clause, s->n_sort_clause, o, &order);
-		if (!t->failed && s->n_distinct_clause > 0) {
-			/* SELECT DISTINCT: ORDER BY only what is output (PostgreSQL's rule) */
-			(void)0; /* tr_sort_items() checked it */
-		}
+		/* SELECT DISTINCT: ORDER BY only what is output (PostgreSQL's rule) */
+		o->distinct = s->n_distinct_clause > 0 && !distinct_on;
+		tr_sort_items(t, sc, s->sort_clause, s->n_sort_clause, o, &order,
+		              distinct_on ? &keys : NULL);
 		strbuf_printf(&tail, " %s", strbuf_str(&order));
 		strbuf_free(&order);
 	}
+	if (distinct_on && !t->failed)
+		tr_distinct_on(t, sc, s, o, &on);
 	if (!t->failed && (sc->grouped || sc->has_agg) && sc->ungrouped > 0)
 		tr_fail(t, "a column outside GROUP BY and aggregates");
-	if (!t->failed && s->n_distinct_clause > 0)
+	if (!t->failed && s->n_distinct_clause > 0 && !distinct_on)
 		for (i = 0; i < o->n; i++)
 			if (!tr_tx_bytes_equal(&o->cols[i]))
 				tr_fail(t, "DISTINCT on type %" PRIu32, o->cols[i].type);
@@ -3391,7 +3671,29 @@ tr_select(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt *s, s
 			strbuf_puts(&tail, " LIMIT -1");
 		tr_limit(t, sc, s->limit_offset, "OFFSET", &tail);
 	}
-	if (!t->failed) {
+	if (!t->failed && distinct_on) {
+		/* the first row of each group in the ORDER BY's order: row_number() in a
+		 * subquery that also carries the sort keys, filtered and ordered outside */
+		strbuf_puts(sb, "SELECT ");
+		for (i = 0; i < o->n; i++) {
+			strbuf_printf(sb, "%s\"d%zu\"", i ? ", " : "", i + 1);
+			if (o->alias)
+				strbuf_printf(sb, " AS \"c%zu\"", i + 1);
+		}
+		strbuf_puts(sb, " FROM (SELECT ");
+		for (i = 0; i < o->n; i++)
+			strbuf_printf(sb, "%s%s AS \"d%zu\"", i ? ", " : "", o->sql[i], i + 1);
+		strbuf_printf(sb, ", row_number() OVER (%s) AS \"rn\"%s", strbuf_str(&on),
+		              strbuf_str(&keys));
+		if (s->n_from_clause)
+			strbuf_printf(sb, " FROM %s", strbuf_str(&from));
+		strbuf_append(sb, where.data, where.len);
+		for (i = 0; i < (size_t)sc->ngroup; i++)
+			strbuf_printf(sb, "%s%s", i ? ", " : " GROUP BY ", sc->group_sql[i]);
+		strbuf_append(sb, having.data, having.len);
+		strbuf_puts(sb, ") WHERE \"rn\" = 1");
+		strbuf_append(sb, tail.data, tail.len);
+	} else if (!t->failed) {
 		strbuf_puts(sb, s->n_distinct_clause > 0 ? "SELECT DISTINCT " : "SELECT ");
 		for (i = 0; i < o->n; i++) {
 			strbuf_printf(sb, "%s%s", i ? ", " : "", o->sql[i]);
@@ -3403,11 +3705,15 @@ tr_select(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt *s, s
 		strbuf_append(sb, where.data, where.len);
 		for (i = 0; i < (size_t)sc->ngroup; i++)
 			strbuf_printf(sb, "%s%s", i ? ", " : " GROUP BY ", sc->group_sql[i]);
+		strbuf_append(sb, having.data, having.len);
 		strbuf_append(sb, tail.data, tail.len);
 	}
 	strbuf_free(&from);
 	strbuf_free(&where);
 	strbuf_free(&tail);
+	strbuf_free(&having);
+	strbuf_free(&on);
+	strbuf_free(&keys);
 	tr_scope_free(sc);
 	free(sc);
 	t->nctes = nctes;

@@ -37,7 +37,7 @@ from test_proxy import psql
 
 # The share of queries answered from the local copy below which the test fails: the level
 # reached, so that a translation that stops applying shows here.
-MIN_LOCAL_SHARE = 0.86
+MIN_LOCAL_SHARE = 0.90
 MIN_QUERIES = 300
 SEED = 20240229
 # the settings both sessions start with

@@ -129,6 +129,13 @@ test_translations(void)
 	local("SELECT nullif(code, 'zz') FROM my_table",
 	      "SELECT (CASE WHEN (rtrim(\"t1\".\"code\", ' ') COLLATE BINARY = rtrim('zz', ' ')) "
 	      "THEN NULL ELSE \"t1\".\"code\" END) FROM \"my_table\" AS \"t1\"");
+	/* DISTINCT ON: the first row of each group, by row_number() */
+	local("SELECT DISTINCT ON (flag) flag, id FROM my_table ORDER BY flag, id DESC",
+	      "SELECT \"d1\", \"d2\" FROM (SELECT \"t1\".\"flag\" AS \"d1\", \"t1\".\"id\" AS "
+	      "\"d2\", row_number() OVER (PARTITION BY \"t1\".\"flag\" ORDER BY \"t1\".\"flag\" "
+	      "ASC NULLS LAST, \"t1\".\"id\" DESC NULLS FIRST) AS \"rn\", \"t1\".\"flag\" AS "
+	      "\"s1\", \"t1\".\"id\" AS \"s2\" FROM \"my_table\" AS \"t1\") WHERE \"rn\" = 1 "
+	      "ORDER BY \"s1\" ASC NULLS LAST, \"s2\" DESC NULLS FIRST");
 	local("WITH w AS (SELECT id AS n FROM my_table) SELECT n FROM w",
 	      "SELECT \"t3\".\"c1\" FROM (SELECT \"t2\".\"id\" AS \"c1\" FROM \"my_table\" AS "
 	      "\"t2\") AS \"t3\"");
@@ -208,6 +215,7 @@ test_what_goes_upstream(void)
 	upstream("SELECT id FROM my_table WHERE names LIKE 'a!%' ESCAPE '!'", "ESCAPE");
 	upstream("SELECT sum(id) OVER (ROWS 2 PRECEDING) FROM my_table", "window");
 	upstream("SELECT id FROM my_table ORDER BY true", "ORDER BY a constant");
+	upstream("SELECT DISTINCT ON (id) id FROM my_table ORDER BY big", "DISTINCT ON other");
 	upstream("SELECT count(*) FROM my_table GROUP BY 'x'", "GROUP BY a constant");
 	upstream("SELECT id FROM my_table GROUP BY id::int8", "outside GROUP BY");
 	upstream("SELECT (SELECT max(a.id) FROM my_table b) FROM my_table a", "outer query");
