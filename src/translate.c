@@ -1379,6 +1379,10 @@ tr_array_op(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, const ch
 	struct strbuf l, r;
 	uint32_t lt, rt;
 
+	if (a->lexpr == NULL || a->rexpr == NULL) {
+		tr_fail(t, "prefix operator %s", op);
+		return;
+	}
 	strbuf_init(&l);
 	strbuf_init(&r);
 	lt = tr_array_json(t, sc, a->lexpr, 0, &l);
