@@ -1348,12 +1348,21 @@ pgfunc_json_unescape(const char *p, const char *q, struct strbuf *out)
 	return 0;
 }
 
-/* pg_jsonb_get(doc, key or index, astext): jsonb -> and ->>. */
+static bool
+pgfunc_json_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* pg_jsonb_get(doc, key or index, astext[, json]): jsonb -> and ->>, and json's (which keep
+ * the text as written, duplicate keys and all). */
 static void
 pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const char *doc, *end, *p, *v = NULL, *vend = NULL;
 	bool astext = sqlite3_value_int(argv[2]) != 0, by_index;
+	bool json = argc > 3 && sqlite3_value_int(argv[3]) != 0; /* json: its text as written */
+	const char *found = NULL, *found_end = NULL;
 	struct strbuf key;
 	int64_t index = 0, n = 0;
 
@@ -1365,9 +1374,9 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (by_index)
 		index = sqlite3_value_int64(argv[1]);
 	p = doc;
-	while (p < end && *p == ' ')
+	while (p < end && pgfunc_json_blank(*p))
 		p++;
-	if (by_index && p < end && *p != '[' && *p != '{') {
+	if (by_index && !json && p < end && *p != '[' && *p != '{') {
 		/* a scalar document is a one-element array to jsonb: [0] and [-1] are it */
 		strbuf_init(&key);
 		v = p;
@@ -1397,14 +1406,14 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		int64_t count = 0;
 
 		while (q && q < end) {
-			while (q < end && *q == ' ')
+			while (q < end && pgfunc_json_blank(*q))
 				q++;
 			if (q < end && *q == ']')
 				break;
 			if ((q = pgfunc_json_skip(q, end, 1)) == NULL)
 				break;
 			count++;
-			while (q < end && *q == ' ')
+			while (q < end && pgfunc_json_blank(*q))
 				q++;
 			if (q < end && *q == ',')
 				q++;
@@ -1424,7 +1433,7 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	for (;;) {
 		const char *k = NULL, *kend = NULL;
 
-		while (p < end && *p == ' ')
+		while (p < end && pgfunc_json_blank(*p))
 			p++;
 		if (p < end && (*p == ']' || *p == '}'))
 			break;
@@ -1432,11 +1441,11 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			k = p;
 			if ((kend = p = pgfunc_json_skip(p, end, 1)) == NULL || *k != '"')
 				goto malformed;
-			while (p < end && *p == ' ')
+			while (p < end && pgfunc_json_blank(*p))
 				p++;
 			if (p == end || *p++ != ':')
 				goto malformed;
-			while (p < end && *p == ' ')
+			while (p < end && pgfunc_json_blank(*p))
 				p++;
 		}
 		v = p;
@@ -1449,15 +1458,24 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			if (pgfunc_json_unescape(k, kend, &key) < 0)
 				goto malformed;
 			if (key.len == (size_t)sqlite3_value_bytes(argv[1]) &&
-			    memcmp(strbuf_str(&key), sqlite3_value_text(argv[1]), key.len) == 0)
-				break;
+			    memcmp(strbuf_str(&key), sqlite3_value_text(argv[1]), key.len) == 0) {
+				if (!json)
+					break;
+				/* json keeps duplicate keys: the last one is the value */
+				found = v;
+				found_end = vend;
+			}
 		}
 		v = NULL;
 		n++;
-		while (p < end && *p == ' ')
+		while (p < end && pgfunc_json_blank(*p))
 			p++;
 		if (p < end && *p == ',')
 			p++;
+	}
+	if (v == NULL && found != NULL) {
+		v = found;
+		vend = found_end;
 	}
 	if (v == NULL) {
 		sqlite3_result_null(ctx);
@@ -1614,6 +1632,7 @@ pgfunc_register(sqlite3 *db)
 	        {"pg_date_trunc", 3, pgfunc_ts_field, NULL},
 	        {"pg_extract", 3, pgfunc_ts_field, (void *)(intptr_t)1},
 	        {"pg_jsonb_get", 3, pgfunc_jsonb_get, NULL},
+	        {"pg_jsonb_get", 4, pgfunc_jsonb_get, NULL},
 	        {"pg_date_add", 2, pgfunc_date_add, NULL},
 	        {"pg_date_diff", 2, pgfunc_date_diff, NULL},
 	        {"pg_reverse", 1, pgfunc_reverse, NULL},

@@ -939,25 +939,27 @@ tr_json_get(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, bool ast
 {
 	struct tx l;
 	const PgQuery__Node *k = a->rexpr;
+	bool json;
 
 	tx_init(&l);
 	tr_expr(t, sc, a->lexpr, &l);
 	if (t->failed)
 		goto out;
-	if (l.form != TRF_VAL || l.type != PGV_OID_JSONB) {
+	if (l.form != TRF_VAL || (l.type != PGV_OID_JSONB && l.type != PGV_OID_JSON) || !k) {
 		tr_fail(t, "-> on type %" PRIu32, l.type);
 		goto out;
 	}
+	json = l.type == PGV_OID_JSON; /* its text as written: duplicate keys, blanks */
 	if (k->node_case == PG_QUERY__NODE__NODE_PARAM_REF && k->param_ref->number >= 1 &&
 	    k->param_ref->number <= TRANSLATE_MAX_PARAMS) {
 		/* an untyped parameter is a text key there */
 		tr_param_type(t, k->param_ref->number, PGV_OID_TEXT);
 		if (k->param_ref->number > t->out->nparams)
 			t->out->nparams = k->param_ref->number;
-		strbuf_printf(&x->sql, "pg_jsonb_get(%s, ?%d, %d)", tx_str(&l),
-		              k->param_ref->number, astext ? 1 : 0);
+		strbuf_printf(&x->sql, "pg_jsonb_get(%s, ?%d, %d, %d)", tx_str(&l),
+		              k->param_ref->number, astext ? 1 : 0, json ? 1 : 0);
 		x->form = TRF_VAL;
-		x->type = astext ? PGV_OID_TEXT : PGV_OID_JSONB;
+		x->type = astext ? PGV_OID_TEXT : l.type;
 		goto out;
 	}
 	if (k->node_case != PG_QUERY__NODE__NODE_A_CONST ||
@@ -971,9 +973,9 @@ tr_json_get(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, bool ast
 		strbuf_printf(&x->sql, "%" PRId32, k->a_const->ival->ival);
 	else
 		strbuf_quote_literal(&x->sql, k->a_const->sval->sval);
-	strbuf_printf(&x->sql, ", %d)", astext ? 1 : 0);
+	strbuf_printf(&x->sql, ", %d, %d)", astext ? 1 : 0, json ? 1 : 0);
 	x->form = TRF_VAL;
-	x->type = astext ? PGV_OID_TEXT : PGV_OID_JSONB;
+	x->type = astext ? PGV_OID_TEXT : l.type;
 out:
 	tx_free(&l);
 }

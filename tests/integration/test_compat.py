@@ -88,7 +88,8 @@ CREATE TABLE orders (
     discount numeric(5,2),
     coupon varchar(12),
     note text,
-    total numeric(12,2)
+    total numeric(12,2),
+    meta json
 );
 CREATE TABLE order_lines (
     id serial PRIMARY KEY,
@@ -267,6 +268,11 @@ def fill(database):
                     "/ 100), 2) FROM (SELECT order_id, sum(quantity * unit_price * "
                     "(1 - coalesce(discount_pct, 0) / 100)) AS amount FROM order_lines "
                     "GROUP BY order_id) s WHERE s.order_id = o.id")
+        # json keeps its text as written: blanks, line breaks, duplicate keys (the last wins)
+        cur.execute("UPDATE orders SET meta = (CASE id % 4 WHEN 0 THEN "
+                    "'{\"source\": \"web\", \"items\" : [1, 2,  3]}' WHEN 1 THEN "
+                    "'{ \"source\":\"app\" ,\"source\": \"api\", \"gift\": true }' "
+                    "WHEN 2 THEN E'[\"a\",\\n \"b\\u00e9\"]' END)::json")
         for table in DATA:
             cur.execute(pgsql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), "
                                   "(SELECT max(id) FROM {}))").format(
@@ -719,6 +725,13 @@ QUERIES = [
     "ORDER BY id",
     "SELECT attrs->>'color' AS color, avg(price), count(*) FROM products GROUP BY 1 "
     "ORDER BY 1",
+    # json (not jsonb): the text as written
+    "SELECT id, meta FROM orders WHERE id < 9 ORDER BY id",
+    "SELECT id, meta->'source', meta->>'source' FROM orders WHERE id < 20 ORDER BY id",
+    "SELECT id, meta->'items', meta->'items'->>1 FROM orders WHERE id < 20 ORDER BY id",
+    "SELECT count(*) FROM orders WHERE meta->>'source' = 'api'",
+    "SELECT id, meta->0, meta->>-1 FROM orders WHERE id < 12 ORDER BY id",
+    "SELECT meta->>'gift' AS gift, count(*) FROM orders GROUP BY 1 ORDER BY 1 NULLS FIRST",
     # joins
     "SELECT o.id, c.name, o.total FROM orders o JOIN customers c ON c.id = o.customer_id "
     "WHERE o.id <= 20 ORDER BY o.id",
