@@ -65,6 +65,8 @@ static const char *cfg_check_auth(char **value);
 static const char *cfg_check_consistency(char **value);
 static const char *cfg_check_upstream_down(char **value);
 static const char *cfg_check_listen(char **value);
+static const char *cfg_check_tls_require(char **value);
+static const char *cfg_check_tls_protocol(char **value);
 
 #define KEY_STR(sec, key, field, def, flags, check)                                                \
 	{                                                                                          \
@@ -99,6 +101,7 @@ static const struct cfg_key cfg_keys[] = {
         KEY_STR("upstream", "tables", upstream_tables, "", 0, cfg_check_patterns),
         KEY_STR("upstream", "exclude_tables", upstream_exclude_tables, "", 0, cfg_check_patterns),
         KEY_STR("upstream", "sslmode", upstream_sslmode, "prefer", 0, cfg_check_sslmode),
+        KEY_STR("upstream", "sslrootcert", upstream_sslrootcert, "", 0, NULL),
         KEY_INT_LIVE("upstream", "connect_timeout", upstream_connect_timeout, 10, 1, 3600),
 
         KEY_STR("replication", "plugin", replication_plugin, "pgoutput", 0, cfg_check_plugin),
@@ -146,6 +149,13 @@ static const struct cfg_key cfg_keys[] = {
         KEY_STR("proxy", "on_upstream_down", proxy_on_upstream_down, "serve_stale", CFG_LIVE,
                 cfg_check_upstream_down),
         KEY_INT_LIVE("proxy", "shutdown_timeout", proxy_shutdown_timeout, 10, 0, 3600),
+        KEY_STR("proxy", "tls_cert_file", proxy_tls_cert_file, "", CFG_LIVE, NULL),
+        KEY_STR("proxy", "tls_key_file", proxy_tls_key_file, "", CFG_LIVE, NULL),
+        KEY_STR("proxy", "tls_require", proxy_tls_require, "off", CFG_LIVE, cfg_check_tls_require),
+        KEY_STR("proxy", "tls_min_protocol", proxy_tls_min_protocol, "TLSv1.2", CFG_LIVE,
+                cfg_check_tls_protocol),
+        KEY_STR("proxy", "tls_ciphers", proxy_tls_ciphers, "HIGH:!aNULL:!MD5:!3DES:!RC4", CFG_LIVE,
+                cfg_check_nonempty),
 
         /* empty means "sqledge.sock next to db_path", filled in by cfg_load() */
         KEY_STR("control", "socket", control_socket, "", 0, NULL),
@@ -329,6 +339,28 @@ cfg_check_log_level(char **value)
 	if (log_level_parse(*value, &level) < 0)
 		return "must be error, warning, info or debug";
 	return NULL;
+}
+
+static const char *
+cfg_check_tls_require(char **value)
+{
+	bool b;
+
+	if (strcmp(*value, "all") == 0)
+		return NULL;
+	if (parse_bool(*value, &b) < 0)
+		return "must be off, on (clients not on loopback) or all (every TCP client)";
+	free(*value);
+	*value = xstrdup(b ? "on" : "off");
+	return NULL;
+}
+
+static const char *
+cfg_check_tls_protocol(char **value)
+{
+	if (strcmp(*value, "TLSv1.2") == 0 || strcmp(*value, "TLSv1.3") == 0)
+		return NULL;
+	return "must be TLSv1.2 or TLSv1.3";
 }
 
 static const char *

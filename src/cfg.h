@@ -23,6 +23,7 @@ struct cfg {
 	char *upstream_tables;         /* tables = (every table) patterns of tables to replicate */
 	char *upstream_exclude_tables; /* exclude_tables = (none) patterns of tables not to */
 	char *upstream_sslmode;        /* sslmode = prefer */
+	char *upstream_sslrootcert;    /* sslrootcert = (libpq's default) */
 	int upstream_connect_timeout;  /* connect_timeout = 10 (seconds) */
 
 	/* [replication] */
@@ -64,6 +65,11 @@ struct cfg {
 	bool proxy_read_committed_local; /* READ COMMITTED blocks read locally until they write */
 	char *proxy_on_upstream_down;    /* serve_stale | error */
 	int proxy_shutdown_timeout;      /* s running statements may finish when sqledge stops */
+	char *proxy_tls_cert_file;       /* tls_cert_file = (none: clients get no TLS) */
+	char *proxy_tls_key_file;        /* tls_key_file = (its private key) */
+	char *proxy_tls_require;         /* off | on (clients not on loopback) | all (TCP) */
+	char *proxy_tls_min_protocol;    /* TLSv1.2 | TLSv1.3 */
+	char *proxy_tls_ciphers;         /* TLS 1.2 cipher list (OpenSSL syntax) */
 
 	/* [control] */
 	char *control_socket; /* socket = sqledge.sock next to db_path */

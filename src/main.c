@@ -9,6 +9,8 @@
 #include "cfg.h"
 #include "log.h"
 #include "master.h"
+#include "tls.h"
+#include "util.h"
 #include "version.h"
 
 static void
@@ -79,6 +81,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "sqledge: invalid log level \"%s\"\n", cfg->log_level);
 		cfg_free(cfg);
 		return 1;
+	}
+	{
+		/* a certificate that cannot be used stops sqledge here, with the reason */
+		struct strbuf err;
+		SSL_CTX *ctx;
+
+		strbuf_init(&err);
+		ctx = tls_server_ctx(cfg, &err);
+		SSL_CTX_free(ctx);
+		if (err.len > 0) {
+			fprintf(stderr, "sqledge: %s\n", strbuf_str(&err));
+			strbuf_free(&err);
+			cfg_free(cfg);
+			return 1;
+		}
+		strbuf_free(&err);
 	}
 	if (check) {
 		printf("configuration OK\n");

@@ -35,6 +35,7 @@
 #include "metrics.h"
 #include "sdnotify.h"
 #include "shm.h"
+#include "tls.h"
 #include "util.h"
 #include "verify.h"
 #include "version.h"
@@ -1062,6 +1063,20 @@ master_reload(struct master *m, struct strbuf *answer)
 		strbuf_free(&errs);
 		sdnotify("READY=1");
 		return -1;
+	}
+	strbuf_reset(&errs);
+	{
+		/* the certificate is read again by each proxy worker; a broken one is reported
+		 * here, and the workers keep the one they have */
+		SSL_CTX *ctx = tls_server_ctx(m->cfg, &errs);
+
+		SSL_CTX_free(ctx);
+		if (errs.len > 0) {
+			log_error("%s; TLS goes on with the certificate loaded before",
+			          strbuf_str(&errs));
+			if (answer)
+				strbuf_printf(answer, "warning: %s\n", strbuf_str(&errs));
+		}
 	}
 	strbuf_free(&errs);
 	for (k = 0; k < m->nprocs; k++) {

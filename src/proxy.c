@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -40,6 +41,7 @@
 #include "rbuf.h"
 #include "shm.h"
 #include "store.h"
+#include "tls.h"
 #include "translate.h"
 #include "util.h"
 
@@ -79,6 +81,7 @@
 
 enum proxy_client_state {
 	PC_STARTUP,    /* reading the first packet */
+	PC_TLS,        /* answered an SSLRequest with 'S': the TLS handshake */
 	PC_PASSWORD,   /* asked for the password */
 	PC_QUEUED,     /* waiting for an upstream connection slot */
 	PC_CONNECTING, /* logging in to the upstream as the client */
@@ -111,8 +114,11 @@ struct proxy_client {
 	enum proxy_client_state state;
 	bool dead; /* freed at the end of the current callback */
 	int fd;
-	bool local;   /* loopback or Unix socket */
-	bool counted; /* holds one of max_clients */
+	bool local; /* loopback or Unix socket */
+	bool unix_socket;
+	SSL *ssl;            /* the client's TLS session, once it asked for one */
+	bool tls_want_write; /* OpenSSL waits for the socket to take bytes */
+	bool counted;        /* holds one of max_clients */
 	char addr[INET6_ADDRSTRLEN + 8];
 	uint32_t session;
 	uint32_t key;
@@ -260,6 +266,7 @@ struct proxy_stmt {
 
 struct proxy {
 	const struct cfg *cfg;
+	SSL_CTX *tls; /* for clients that ask for TLS; NULL: they are told 'N' */
 	int index;
 	struct shm_state *shm;
 	struct shm_proxy_worker *slot;
@@ -727,6 +734,7 @@ proxy_client_free(struct proxy_client *c)
 	proxy_event_free(&c->ev_read);
 	proxy_event_free(&c->ev_write);
 	proxy_event_free(&c->ev_timer);
+	SSL_free(c->ssl);
 	close(c->fd);
 	/* the input may have held the password message */
 	proxy_buf_free(&c->cin, true);
@@ -830,10 +838,76 @@ static void
 proxy_client_linger(struct proxy_client *c)
 {
 	c->state = PC_LINGER;
+	if (c->ssl)
+		(void)SSL_shutdown(c->ssl); /* close_notify; the client's is not waited for */
 	if (shutdown(c->fd, SHUT_WR) < 0)
 		c->dead = true;
 	else
 		proxy_client_timer(c, PROXY_LINGER_MS, proxy_linger_timeout_cb);
+}
+
+/* send() or SSL_write(): bytes written, or -1 with errno (EAGAIN: later). */
+static ssize_t
+proxy_client_send(struct proxy_client *c, const void *buf, size_t len)
+{
+	char why[256];
+	int n, e;
+
+	if (c->ssl == NULL)
+		return send(c->fd, buf, len, MSG_NOSIGNAL);
+	ERR_clear_error();
+	n = SSL_write(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+	if (n > 0) {
+		c->tls_want_write = false;
+		return n;
+	}
+	e = SSL_get_error(c->ssl, n);
+	if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+		c->tls_want_write = e == SSL_ERROR_WANT_WRITE;
+		errno = EAGAIN;
+		return -1;
+	}
+	if (e != SSL_ERROR_SYSCALL)
+		log_debug("client %s: TLS write failed: %s", c->addr,
+		          tls_last_error(why, sizeof(why)));
+	if (e != SSL_ERROR_SYSCALL || errno == 0)
+		errno = EPIPE;
+	return -1;
+}
+
+/* recv() or SSL_read(): bytes read, 0 at the end of the stream, -1 with errno (EAGAIN:
+ * later). */
+static ssize_t
+proxy_client_recv(struct proxy_client *c, void *buf, size_t len)
+{
+	char why[256];
+	int n, e;
+
+	if (c->ssl == NULL)
+		return recv(c->fd, buf, len, 0);
+	ERR_clear_error();
+	n = SSL_read(c->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
+	if (n > 0)
+		return n;
+	e = SSL_get_error(c->ssl, n);
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		c->tls_want_write = e == SSL_ERROR_WANT_WRITE;
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0; /* close_notify */
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0)
+			return 0; /* the peer closed without close_notify */
+		return -1;
+	default:
+		log_info("client %s: TLS read failed: %s", c->addr,
+		         tls_last_error(why, sizeof(why)));
+		errno = EPROTO;
+		return -1;
+	}
 }
 
 /* Sends what may be sent; marks the client dead on a write error. */
@@ -843,7 +917,7 @@ proxy_client_flush(struct proxy_client *c)
 	ssize_t n;
 
 	while (c->cout.off < c->scan) {
-		n = send(c->fd, c->cout.data + c->cout.off, c->scan - c->cout.off, MSG_NOSIGNAL);
+		n = proxy_client_send(c, c->cout.data + c->cout.off, c->scan - c->cout.off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -3320,6 +3394,8 @@ proxy_conn_start(struct proxy_client *c, const char *hostaddr)
 	kw[n] = "sslcert", val[n++] = PROXY_NO_FILE;
 	kw[n] = "sslkey", val[n++] = PROXY_NO_FILE;
 	kw[n] = "sslmode", val[n++] = cfg->upstream_sslmode;
+	if (cfg->upstream_sslrootcert[0])
+		kw[n] = "sslrootcert", val[n++] = cfg->upstream_sslrootcert;
 	kw[n] = "gssencmode", val[n++] = "disable";
 	if (appname)
 		kw[n] = "application_name", val[n++] = appname;
@@ -3617,6 +3693,67 @@ proxy_client_cancel(struct proxy_client *c)
 		log_warn("cannot pass a CancelRequest to worker %d", target);
 }
 
+/* Drives the TLS handshake; once done the client sends its StartupMessage over TLS. */
+static void
+proxy_client_tls_step(struct proxy_client *c)
+{
+	char why[256];
+	int r, e;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->tls_want_write = false;
+		c->state = PC_STARTUP;
+		log_debug("client %s: TLS %s, %s", c->addr, SSL_get_version(c->ssl),
+		          SSL_get_cipher_name(c->ssl));
+		if (SSL_pending(c->ssl) > 0)
+			event_active(c->ev_read, EV_READ, 0);
+		return;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		c->tls_want_write = e == SSL_ERROR_WANT_WRITE;
+		return;
+	}
+	/* as PostgreSQL: the handshake failed, so nothing can be said to the client */
+	log_info("client %s: TLS handshake failed: %s", c->addr,
+	         e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0
+	                 ? "connection closed"
+	                 : tls_last_error(why, sizeof(why)));
+	c->dead = true;
+}
+
+/* SSLRequest with a certificate configured: 'S', then the handshake. Bytes the client sent
+ * after its SSLRequest, before our 'S', would be taken as if they came through TLS: refused
+ * (CVE-2021-23222). */
+static void
+proxy_client_tls_start(struct proxy_client *c)
+{
+	char why[256];
+
+	if (proxy_buf_pending(&c->cin) > 0 || proxy_buf_pending(&c->cout) > 0) {
+		log_info("client %s: unencrypted data after SSLRequest", c->addr);
+		proxy_client_fatal(c, "08P01", "received unencrypted data after SSL request");
+		return;
+	}
+	if (send(c->fd, "S", 1, MSG_NOSIGNAL) != 1) {
+		c->dead = true;
+		return;
+	}
+	ERR_clear_error();
+	c->ssl = SSL_new(c->p->tls);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		log_error("client %s: cannot start TLS: %s", c->addr,
+		          tls_last_error(why, sizeof(why)));
+		c->dead = true;
+		return;
+	}
+	SSL_set_accept_state(c->ssl);
+	c->state = PC_TLS;
+	proxy_client_tls_step(c);
+}
+
 static void
 proxy_client_startup(struct proxy_client *c)
 {
@@ -3655,6 +3792,17 @@ proxy_client_startup(struct proxy_client *c)
 	strbuf_init(&sb);
 	switch (c->st.kind) {
 	case PGW_STARTUP_SSL:
+		if (p->tls != NULL && c->ssl == NULL && !c->unix_socket) {
+			proxy_client_tls_start(c);
+			break;
+		}
+		if (c->ssl != NULL) {
+			proxy_client_fatal(c, "08P01", "SSLRequest inside TLS");
+			break;
+		}
+		pgw_put_ssl_refusal(&sb);
+		proxy_client_put(c, &sb);
+		break;
 	case PGW_STARTUP_GSSENC:
 		pgw_put_ssl_refusal(&sb);
 		proxy_client_put(c, &sb);
@@ -3675,6 +3823,15 @@ proxy_client_startup(struct proxy_client *c)
 			                   "sqledge does not serve replication connections");
 			break;
 		}
+		if (c->ssl == NULL && tls_required(p->cfg, c->unix_socket, c->local)) {
+			log_info("client %s: refused: TLS is required ([proxy] tls_require = %s)",
+			         c->addr, p->cfg->proxy_tls_require);
+			proxy_client_fatal(c, "28000",
+			                   "sqledge requires TLS for connections from %s ([proxy] "
+			                   "tls_require)",
+			                   c->addr);
+			break;
+		}
 		if (PGW_STARTUP_NEEDS_NEGOTIATION(&c->st))
 			pgw_put_negotiate_protocol(&sb, &c->st);
 		if (strcmp(p->cfg->proxy_auth, "trust") == 0) {
@@ -3682,11 +3839,13 @@ proxy_client_startup(struct proxy_client *c)
 			proxy_login_request(c);
 			break;
 		}
-		if (!c->local) {
+		if (!c->local && c->ssl == NULL) {
 			proxy_client_put(c, &sb);
 			proxy_client_fatal(c, "28000",
-			                   "sqledge accepts passwords only from loopback addresses "
-			                   "and its Unix socket until TLS is configured");
+			                   "sqledge accepts passwords from %s only over TLS (set "
+			                   "[proxy] tls_cert_file and connect with sslmode=require "
+			                   "or stronger)",
+			                   c->addr);
 			break;
 		}
 		pgw_put_auth_cleartext(&sb);
@@ -3783,10 +3942,15 @@ proxy_client_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct proxy_client *c = arg;
 	ssize_t n;
 
+	if (c->state == PC_TLS) {
+		proxy_client_tls_step(c);
+		proxy_client_done(c);
+		return;
+	}
 	if (c->state == PC_LINGER) {
 		char sink[4096];
 
-		n = recv(fd, sink, sizeof(sink), 0);
+		n = proxy_client_recv(c, sink, sizeof(sink));
 		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
 			c->dead = true;
 		proxy_client_done(c);
@@ -3823,7 +3987,7 @@ proxy_client_read_cb(evutil_socket_t fd, short what, void *arg)
 	} else {
 		proxy_buf_reserve(&c->cin, PROXY_READ_MIN);
 	}
-	n = recv(fd, c->cin.data + c->cin.len, c->cin.cap - c->cin.len, 0);
+	n = proxy_client_recv(c, c->cin.data + c->cin.len, c->cin.cap - c->cin.len);
 	if (n < 0) {
 		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
 			log_debug("client %s: recv() failed: %s", c->addr, strerror(errno));
@@ -3844,6 +4008,9 @@ proxy_client_read_cb(evutil_socket_t fd, short what, void *arg)
 		c->cin.len += (size_t)n;
 		proxy_client_process(c);
 	}
+	/* TLS may hold decrypted bytes the socket no longer signals: come back for them */
+	if (!c->dead && c->ssl && c->reading && SSL_pending(c->ssl) > 0)
+		event_active(c->ev_read, EV_READ, 0);
 	proxy_client_done(c);
 }
 
@@ -3851,6 +4018,17 @@ static void
 proxy_client_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxy_client *c = arg;
+
+	if (c->state == PC_TLS) {
+		proxy_client_tls_step(c);
+		proxy_client_done(c);
+		return;
+	}
+	if (c->ssl && c->tls_want_write && c->cout.off == c->scan) {
+		/* a read that waited for the socket to take bytes */
+		c->tls_want_write = false;
+		event_active(c->ev_read, EV_READ, 0);
+	}
 
 	proxy_client_flush(c);
 	if (!c->dead && proxy_buf_pending(&c->cout) < PROXY_HIGH_WATER)
@@ -3914,6 +4092,7 @@ proxy_client_update_events(struct proxy_client *c)
 	case PC_STARTUP:
 	case PC_PASSWORD:
 	case PC_LINGER:
+	case PC_TLS:
 		rd = true;
 		break;
 	case PC_DRAIN:
@@ -3934,6 +4113,8 @@ proxy_client_update_events(struct proxy_client *c)
 	wr = c->cout.off < c->scan;
 	if (c->delaying)
 		wr = false;
+	if (c->tls_want_write)
+		wr = true;
 	proxy_event_set(c->ev_read, &c->reading, rd);
 	proxy_event_set(c->ev_write, &c->writing, wr);
 	proxy_event_set(c->ev_up_read, &c->up_reading, urd);
@@ -3950,6 +4131,7 @@ proxy_client_new(struct proxy *p, int fd, const struct sockaddr_storage *ss)
 	c->fd = fd;
 	c->up_fd = -1;
 	c->local = proxy_addr_is_loopback(ss);
+	c->unix_socket = ss->ss_family == AF_UNIX;
 	proxy_addr_format(ss, c->addr, sizeof(c->addr));
 	strbuf_init(&c->delayed);
 	strbuf_init(&c->held_msg);
@@ -4225,6 +4407,27 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the worker ---- */
 
+/* (Re)reads the TLS certificate and key: sessions keep the context they started with, new
+ * ones get the new one; on failure the worker keeps what it had (logged). */
+static void
+proxy_tls_load(struct proxy *p, bool reload)
+{
+	struct strbuf err;
+	SSL_CTX *ctx;
+
+	strbuf_init(&err);
+	ctx = tls_server_ctx(p->cfg, &err);
+	if (ctx == NULL && err.len > 0) {
+		log_error("%s%s", strbuf_str(&err),
+		          reload && p->tls ? "; TLS goes on with the certificate loaded before"
+		                           : "");
+	} else {
+		SSL_CTX_free(p->tls);
+		p->tls = ctx;
+	}
+	strbuf_free(&err);
+}
+
 /* The master reloaded the configuration: this worker reads it too, and takes what may change
  * live (the master has logged the changes). Settings read at each use need nothing more. */
 static void
@@ -4240,6 +4443,7 @@ proxy_reload(struct proxy *p)
 	strbuf_free(&errs);
 	p->eventual = strcmp(p->cfg->proxy_consistency, "eventual") == 0;
 	p->serve_stale = strcmp(p->cfg->proxy_on_upstream_down, "serve_stale") == 0;
+	proxy_tls_load(p, true);
 }
 
 /* A session that is not running a statement ends now that the worker stops (FATAL 57P01, as
@@ -4381,6 +4585,7 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	p->wait_efd = -1;
 	p->eventual = strcmp(cfg->proxy_consistency, "eventual") == 0;
 	p->serve_stale = strcmp(cfg->proxy_on_upstream_down, "serve_stale") == 0;
+	proxy_tls_load(p, false);
 	pthread_mutex_init(&p->wait_lock, NULL);
 	pthread_cond_init(&p->wait_cond, NULL);
 	if (proxy_devnull < 0)

@@ -213,6 +213,8 @@ upstream_connect_host(const struct cfg *cfg, const char *host, int portnum, bool
 	if (cfg->upstream_password[0])
 		kw[n] = "password", val[n++] = cfg->upstream_password;
 	kw[n] = "sslmode", val[n++] = cfg->upstream_sslmode;
+	if (cfg->upstream_sslrootcert[0])
+		kw[n] = "sslrootcert", val[n++] = cfg->upstream_sslrootcert;
 	kw[n] = "connect_timeout", val[n++] = timeout;
 	kw[n] = "application_name", val[n++] = replication ? "sqledge-repl" : "sqledge";
 	/* a peer that vanished without a FIN is noticed within about a minute */

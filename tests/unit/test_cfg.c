@@ -275,6 +275,33 @@ test_unknown_key_names_line(void)
 }
 
 static void
+test_tls_settings(void)
+{
+	const char *path = test_write_file("[proxy]\ntls_require = yes\n"
+	                                   "tls_cert_file = /etc/sqledge/tls.crt\n"
+	                                   "tls_key_file = /etc/sqledge/tls.key\n"
+	                                   "[upstream]\nsslrootcert = /etc/ssl/ca.crt\n");
+	struct cfg *cfg;
+	char *errs;
+
+	CHECK_INT(test_load(path, &cfg, &errs), 0);
+	CHECK_STR(cfg->proxy_tls_require, "on"); /* booleans spelled as PostgreSQL spells them */
+	CHECK_STR(cfg->proxy_tls_cert_file, "/etc/sqledge/tls.crt");
+	CHECK_STR(cfg->proxy_tls_min_protocol, "TLSv1.2");
+	CHECK_STR(cfg->upstream_sslrootcert, "/etc/ssl/ca.crt");
+	cfg_free(cfg);
+	free(errs);
+	test_load_fails("[proxy]\ntls_require = sometimes\n",
+	                ":2: invalid value \"sometimes\" for key \"tls_require\" in section "
+	                "[proxy]: must be off, on (clients not on loopback) or all",
+	                0);
+	test_load_fails("[proxy]\ntls_min_protocol = SSLv3\n",
+	                ":2: invalid value \"SSLv3\" for key \"tls_min_protocol\" in section "
+	                "[proxy]: must be TLSv1.2 or TLSv1.3",
+	                0);
+}
+
+static void
 test_unknown_section_names_line(void)
 {
 	/* keys under it are not reported again, nor taken for the previous section's */
@@ -698,6 +725,7 @@ main(void)
 	RUN(test_original_variables_keep_meaning);
 	RUN(test_empty_env_value_overrides);
 	RUN(test_unknown_key_names_line);
+	RUN(test_tls_settings);
 	RUN(test_unknown_section_names_line);
 	RUN(test_duplicate_key);
 	RUN(test_bad_values_all_reported);
