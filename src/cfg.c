@@ -149,6 +149,8 @@ static const struct cfg_key cfg_keys[] = {
         KEY_STR("proxy", "on_upstream_down", proxy_on_upstream_down, "serve_stale", CFG_LIVE,
                 cfg_check_upstream_down),
         KEY_INT_LIVE("proxy", "shutdown_timeout", proxy_shutdown_timeout, 10, 0, 3600),
+        KEY_STR("proxy", "hba_file", proxy_hba_file, "", CFG_LIVE, NULL),
+        KEY_BOOL_LIVE("proxy", "trust_remote", proxy_trust_remote, false),
         KEY_STR("proxy", "tls_cert_file", proxy_tls_cert_file, "", CFG_LIVE, NULL),
         KEY_STR("proxy", "tls_key_file", proxy_tls_key_file, "", CFG_LIVE, NULL),
         KEY_STR("proxy", "tls_require", proxy_tls_require, "off", CFG_LIVE, cfg_check_tls_require),

@@ -65,11 +65,13 @@ struct cfg {
 	bool proxy_read_committed_local; /* READ COMMITTED blocks read locally until they write */
 	char *proxy_on_upstream_down;    /* serve_stale | error */
 	int proxy_shutdown_timeout;      /* s running statements may finish when sqledge stops */
-	char *proxy_tls_cert_file;       /* tls_cert_file = (none: clients get no TLS) */
-	char *proxy_tls_key_file;        /* tls_key_file = (its private key) */
-	char *proxy_tls_require;         /* off | on (clients not on loopback) | all (TCP) */
-	char *proxy_tls_min_protocol;    /* TLSv1.2 | TLSv1.3 */
-	char *proxy_tls_ciphers;         /* TLS 1.2 cipher list (OpenSSL syntax) */
+	char *proxy_hba_file;            /* hba_file = (none: [proxy] auth for every client) */
+	bool proxy_trust_remote;   /* trust_remote = false: trust only for loopback, Unix socket */
+	char *proxy_tls_cert_file; /* tls_cert_file = (none: clients get no TLS) */
+	char *proxy_tls_key_file;  /* tls_key_file = (its private key) */
+	char *proxy_tls_require;   /* off | on (clients not on loopback) | all (TCP) */
+	char *proxy_tls_min_protocol; /* TLSv1.2 | TLSv1.3 */
+	char *proxy_tls_ciphers;      /* TLS 1.2 cipher list (OpenSSL syntax) */
 
 	/* [control] */
 	char *control_socket; /* socket = sqledge.sock next to db_path */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cfg.h"
+#include "hba.h"
 #include "log.h"
 #include "master.h"
 #include "tls.h"
@@ -90,6 +91,10 @@ main(int argc, char **argv)
 		strbuf_init(&err);
 		ctx = tls_server_ctx(cfg, &err);
 		SSL_CTX_free(ctx);
+		if (err.len == 0)
+			(void)hba_check_cfg(cfg, &err);
+		while (err.len > 0 && err.data[err.len - 1] == '\n')
+			err.data[--err.len] = '\0';
 		if (err.len > 0) {
 			fprintf(stderr, "sqledge: %s\n", strbuf_str(&err));
 			strbuf_free(&err);

@@ -35,6 +35,7 @@
 #include "metrics.h"
 #include "sdnotify.h"
 #include "shm.h"
+#include "hba.h"
 #include "tls.h"
 #include "util.h"
 #include "verify.h"
@@ -1076,6 +1077,13 @@ master_reload(struct master *m, struct strbuf *answer)
 			          strbuf_str(&errs));
 			if (answer)
 				strbuf_printf(answer, "warning: %s\n", strbuf_str(&errs));
+		}
+		strbuf_reset(&errs);
+		if (hba_check_cfg(m->cfg, &errs) < 0) {
+			log_error("%sthe proxy workers keep the address rules they have",
+			          strbuf_str(&errs));
+			if (answer)
+				strbuf_printf(answer, "warning: %s", strbuf_str(&errs));
 		}
 	}
 	strbuf_free(&errs);

@@ -31,6 +31,7 @@
 
 #include "cfg.h"
 #include "chan.h"
+#include "hba.h"
 #include "listen.h"
 #include "localcat.h"
 #include "localexec.h"
@@ -116,9 +117,10 @@ struct proxy_client {
 	int fd;
 	bool local; /* loopback or Unix socket */
 	bool unix_socket;
-	SSL *ssl;            /* the client's TLS session, once it asked for one */
-	bool tls_want_write; /* OpenSSL waits for the socket to take bytes */
-	bool counted;        /* holds one of max_clients */
+	struct sockaddr_storage ss; /* the client's address */
+	SSL *ssl;                   /* the client's TLS session, once it asked for one */
+	bool tls_want_write;        /* OpenSSL waits for the socket to take bytes */
+	bool counted;               /* holds one of max_clients */
 	char addr[INET6_ADDRSTRLEN + 8];
 	uint32_t session;
 	uint32_t key;
@@ -266,7 +268,9 @@ struct proxy_stmt {
 
 struct proxy {
 	const struct cfg *cfg;
-	SSL_CTX *tls; /* for clients that ask for TLS; NULL: they are told 'N' */
+	SSL_CTX *tls;    /* for clients that ask for TLS; NULL: they are told 'N' */
+	struct hba *hba; /* [proxy] hba_file's rules; NULL: [proxy] auth for all */
+	bool hba_broken; /* hba_file could not be read at start: nobody logs in */
 	int index;
 	struct shm_state *shm;
 	struct shm_proxy_worker *slot;
@@ -3758,6 +3762,7 @@ static void
 proxy_client_startup(struct proxy_client *c)
 {
 	struct proxy *p = c->p;
+	enum hba_method method;
 	struct strbuf sb;
 	size_t total;
 	int r;
@@ -3832,9 +3837,42 @@ proxy_client_startup(struct proxy_client *c)
 			                   c->addr);
 			break;
 		}
+		method = strcmp(p->cfg->proxy_auth, "trust") == 0 ? HBA_TRUST : HBA_PASSWORD;
+		if (p->hba_broken || p->hba) {
+			const struct hba_rule *rule =
+			        p->hba_broken
+			                ? NULL
+			                : hba_match(p->hba, c->unix_socket ? NULL : &c->ss,
+			                            c->ssl != NULL, c->st.database, c->st.user);
+
+			if (rule == NULL || rule->method == HBA_REJECT) {
+				char host[INET6_ADDRSTRLEN + 8], *h = host;
+
+				/* the host as PostgreSQL names it: no port, no brackets */
+				proxy_addr_host(c->addr, host, sizeof(host));
+				if (h[0] == '[') {
+					h++;
+					h[strcspn(h, "]")] = '\0';
+				}
+				log_info("client %s: user \"%s\", database \"%s\": %s", c->addr,
+				         c->st.user, c->st.database,
+				         rule ? "rejected by [proxy] hba_file"
+				              : "no line of [proxy] hba_file matches");
+				proxy_client_fatal(
+				        c, "28000",
+				        rule ? "sqledge hba_file rejects connection for host "
+				               "\"%s\", user \"%s\", database \"%s\", %s"
+				             : "no sqledge hba_file entry for host \"%s\", user "
+				               "\"%s\", database \"%s\", %s",
+				        c->unix_socket ? "[local]" : h, c->st.user, c->st.database,
+				        c->ssl ? "TLS encryption" : "no encryption");
+				break;
+			}
+			method = rule->method;
+		}
 		if (PGW_STARTUP_NEEDS_NEGOTIATION(&c->st))
 			pgw_put_negotiate_protocol(&sb, &c->st);
-		if (strcmp(p->cfg->proxy_auth, "trust") == 0) {
+		if (method == HBA_TRUST) {
 			proxy_client_put(c, &sb);
 			proxy_login_request(c);
 			break;
@@ -4132,6 +4170,7 @@ proxy_client_new(struct proxy *p, int fd, const struct sockaddr_storage *ss)
 	c->up_fd = -1;
 	c->local = proxy_addr_is_loopback(ss);
 	c->unix_socket = ss->ss_family == AF_UNIX;
+	c->ss = *ss;
 	proxy_addr_format(ss, c->addr, sizeof(c->addr));
 	strbuf_init(&c->delayed);
 	strbuf_init(&c->held_msg);
@@ -4407,6 +4446,34 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the worker ---- */
 
+/* (Re)reads [proxy] hba_file. A file that cannot be read at start lets nobody in (the master
+ * checked it before; it changed since); after a reload the rules the worker had stay. */
+static void
+proxy_hba_load(struct proxy *p, bool reload)
+{
+	struct strbuf err;
+	struct hba *h = NULL;
+
+	if (p->cfg->proxy_hba_file[0] == '\0') {
+		hba_free(p->hba);
+		p->hba = NULL;
+		p->hba_broken = false;
+		return;
+	}
+	strbuf_init(&err);
+	if (hba_load(p->cfg->proxy_hba_file, &h, &err) < 0) {
+		log_error("%s%s", strbuf_str(&err),
+		          reload ? "the worker keeps the address rules it has"
+		                 : "no client can log in until they can be read (reload)");
+		p->hba_broken = p->hba_broken || !reload || (p->hba == NULL);
+	} else {
+		hba_free(p->hba);
+		p->hba = h;
+		p->hba_broken = false;
+	}
+	strbuf_free(&err);
+}
+
 /* (Re)reads the TLS certificate and key: sessions keep the context they started with, new
  * ones get the new one; on failure the worker keeps what it had (logged). */
 static void
@@ -4444,6 +4511,7 @@ proxy_reload(struct proxy *p)
 	p->eventual = strcmp(p->cfg->proxy_consistency, "eventual") == 0;
 	p->serve_stale = strcmp(p->cfg->proxy_on_upstream_down, "serve_stale") == 0;
 	proxy_tls_load(p, true);
+	proxy_hba_load(p, true);
 }
 
 /* A session that is not running a statement ends now that the worker stops (FATAL 57P01, as
@@ -4586,6 +4654,7 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	p->eventual = strcmp(cfg->proxy_consistency, "eventual") == 0;
 	p->serve_stale = strcmp(cfg->proxy_on_upstream_down, "serve_stale") == 0;
 	proxy_tls_load(p, false);
+	proxy_hba_load(p, false);
 	pthread_mutex_init(&p->wait_lock, NULL);
 	pthread_cond_init(&p->wait_cond, NULL);
 	if (proxy_devnull < 0)
