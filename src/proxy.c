@@ -118,6 +118,7 @@ struct proxy_client {
 	bool local; /* loopback or Unix socket */
 	bool unix_socket;
 	struct sockaddr_storage ss; /* the client's address */
+	enum hba_method method;     /* how this client logs in */
 	SSL *ssl;                   /* the client's TLS session, once it asked for one */
 	bool tls_want_write;        /* OpenSSL waits for the socket to take bytes */
 	bool counted;               /* holds one of max_clients */
@@ -3194,7 +3195,7 @@ proxy_login_done(struct proxy_client *c)
 
 	proxy_event_free(&c->ev_conn);
 	proxy_event_free(&c->ev_timer);
-	if (strcmp(p->cfg->proxy_auth, "password") == 0 && !PQconnectionUsedPassword(c->up)) {
+	if (c->method == HBA_PASSWORD && !PQconnectionUsedPassword(c->up)) {
 		proxy_login_failed(
 		        c, "28000",
 		        "sqledge cannot verify the password: the upstream let the user in "
@@ -3870,6 +3871,7 @@ proxy_client_startup(struct proxy_client *c)
 			}
 			method = rule->method;
 		}
+		c->method = method;
 		if (PGW_STARTUP_NEEDS_NEGOTIATION(&c->st))
 			pgw_put_negotiate_protocol(&sb, &c->st);
 		if (method == HBA_TRUST) {
