@@ -150,6 +150,7 @@ static const struct cfg_key cfg_keys[] = {
                 cfg_check_upstream_down),
         KEY_INT_LIVE("proxy", "shutdown_timeout", proxy_shutdown_timeout, 10, 0, 3600),
         KEY_STR("proxy", "hba_file", proxy_hba_file, "", CFG_LIVE, NULL),
+        KEY_STR("proxy", "auth_file", proxy_auth_file, "", CFG_LIVE, NULL),
         KEY_BOOL_LIVE("proxy", "trust_remote", proxy_trust_remote, false),
         KEY_STR("proxy", "tls_cert_file", proxy_tls_cert_file, "", CFG_LIVE, NULL),
         KEY_STR("proxy", "tls_key_file", proxy_tls_key_file, "", CFG_LIVE, NULL),
@@ -368,9 +369,10 @@ cfg_check_tls_protocol(char **value)
 static const char *
 cfg_check_auth(char **value)
 {
-	if (strcmp(*value, "password") == 0 || strcmp(*value, "trust") == 0)
+	if (strcmp(*value, "password") == 0 || strcmp(*value, "trust") == 0 ||
+	    strcmp(*value, "scram") == 0)
 		return NULL;
-	return "must be password or trust";
+	return "must be password, scram or trust";
 }
 
 static const char *

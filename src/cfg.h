@@ -52,7 +52,7 @@ struct cfg {
 	int proxy_port;              /* port = 5433 */
 	int proxy_workers;           /* workers = 0 (one per CPU, at most CFG_MAX_PROXY_WORKERS) */
 	char *proxy_unix_socket_dir; /* unix_socket_dir = (empty: no Unix socket) */
-	char *proxy_auth;            /* auth = password | trust */
+	char *proxy_auth;            /* auth = password | trust | scram */
 	int proxy_max_clients;       /* max_clients = 1000 (all workers together) */
 	int proxy_max_upstream_connections; /* max_upstream_connections = 0 (no cap) */
 	int proxy_queue_timeout;            /* queue_timeout = 60 (seconds) */
@@ -65,6 +65,7 @@ struct cfg {
 	bool proxy_read_committed_local; /* READ COMMITTED blocks read locally until they write */
 	char *proxy_on_upstream_down;    /* serve_stale | error */
 	int proxy_shutdown_timeout;      /* s running statements may finish when sqledge stops */
+	char *proxy_auth_file;           /* auth_file = (none) users and secrets for auth = scram */
 	char *proxy_hba_file;            /* hba_file = (none: [proxy] auth for every client) */
 	bool proxy_trust_remote;   /* trust_remote = false: trust only for loopback, Unix socket */
 	char *proxy_tls_cert_file; /* tls_cert_file = (none: clients get no TLS) */

@@ -11,6 +11,7 @@
 
 #include "cfg.h"
 #include "hba.h"
+#include "scram.h"
 #include "util.h"
 
 #define HBA_MAX_FILE (1024 * 1024)
@@ -19,7 +20,10 @@
 const char *
 hba_method_name(enum hba_method m)
 {
-	return m == HBA_TRUST ? "trust" : m == HBA_PASSWORD ? "password" : "reject";
+	return m == HBA_TRUST      ? "trust"
+	       : m == HBA_PASSWORD ? "password"
+	       : m == HBA_SCRAM    ? "scram-sha-256"
+	                           : "reject";
 }
 
 static void
@@ -206,8 +210,10 @@ hba_rule_parse(char **tok, int ntok, struct hba_rule *r, const char **why)
 		r->method = HBA_TRUST;
 	} else if (strcmp(method, "reject") == 0) {
 		r->method = HBA_REJECT;
+	} else if (strcmp(method, "scram-sha-256") == 0 || strcmp(method, "md5") == 0) {
+		r->method = HBA_SCRAM;
 	} else {
-		*why = "the method must be password, trust or reject";
+		*why = "the method must be password, scram-sha-256, md5, trust or reject";
 		return -1;
 	}
 	return 0;
@@ -381,6 +387,17 @@ hba_trusts_remote(const struct hba *h)
 	return false;
 }
 
+static bool
+hba_uses_scram(const struct hba *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (h->rules[i].method == HBA_SCRAM)
+			return true;
+	return false;
+}
+
 /* Whether every address of a [proxy] address list is a loopback one. */
 static bool
 hba_listen_is_local(const char *addresses)
@@ -422,6 +439,22 @@ hba_check_cfg(const struct cfg *cfg, struct strbuf *err)
 		hba_free(h);
 		return -1;
 	}
+	if (!cfg->proxy_auth_file[0] &&
+	    (strcmp(cfg->proxy_auth, "scram") == 0 || (h && hba_uses_scram(h)))) {
+		strbuf_printf(err, "%s needs [proxy] auth_file\n",
+		              h && hba_uses_scram(h)
+		                      ? "a scram-sha-256 or md5 line of [proxy] hba_file"
+		                      : "[proxy] auth = scram");
+		hba_free(h);
+		return -1;
+	}
 	hba_free(h);
+	if (cfg->proxy_auth_file[0]) {
+		struct scram_users *u = NULL;
+
+		if (scram_users_load(cfg->proxy_auth_file, &u, err) < 0)
+			return -1;
+		scram_users_free(u);
+	}
 	return 0;
 }

@@ -24,6 +24,7 @@ enum hba_method {
 	HBA_REJECT,
 	HBA_PASSWORD, /* verified by the upstream ([proxy] auth = password) */
 	HBA_TRUST,
+	HBA_SCRAM, /* [proxy] auth_file: SCRAM-SHA-256 (md5 for md5 secrets) */
 };
 
 struct hba_rule {
@@ -48,9 +49,9 @@ struct hba {
 /* Parses the rules of text (a file's content; name is used in messages). Lines: TYPE
  * DATABASE USER [ADDRESS] METHOD, TYPE local, host, hostssl or hostnossl; DATABASE and USER
  * "all" or comma-separated names (double quotes keep case and commas); ADDRESS "all", an
- * IPv4 or IPv6 address with an optional /prefix (none for local); METHOD password, trust or
- * reject. # starts a comment. Returns 0 with *out set, or -1 with every error, by line, in
- * err. */
+ * IPv4 or IPv6 address with an optional /prefix (none for local); METHOD password, trust,
+ * reject, or scram-sha-256 or md5 (both by [proxy] auth_file). # starts a comment. Returns 0 with
+ * *out set, or -1 with every error, by line, in err. */
 int hba_parse(const char *text, const char *name, struct hba **out, struct strbuf *err);
 /* Reads and parses the file path. */
 int hba_load(const char *path, struct hba **out, struct strbuf *err);

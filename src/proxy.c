@@ -25,8 +25,11 @@
 #include <event2/event.h>
 #include <event2/util.h>
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pg_query.h>
 
 #include "cfg.h"
@@ -40,6 +43,7 @@
 #include "pgwire.h"
 #include "proxy.h"
 #include "rbuf.h"
+#include "scram.h"
 #include "shm.h"
 #include "store.h"
 #include "tls.h"
@@ -84,6 +88,9 @@ enum proxy_client_state {
 	PC_STARTUP,    /* reading the first packet */
 	PC_TLS,        /* answered an SSLRequest with 'S': the TLS handshake */
 	PC_PASSWORD,   /* asked for the password */
+	PC_SASL,       /* sent AuthenticationSASL: the SASLInitialResponse */
+	PC_SASL_FINAL, /* sent AuthenticationSASLContinue: the SASLResponse */
+	PC_MD5,        /* sent AuthenticationMD5Password: the answer */
 	PC_QUEUED,     /* waiting for an upstream connection slot */
 	PC_CONNECTING, /* logging in to the upstream as the client */
 	PC_READY,      /* relaying */
@@ -119,6 +126,10 @@ struct proxy_client {
 	bool unix_socket;
 	struct sockaddr_storage ss; /* the client's address */
 	enum hba_method method;     /* how this client logs in */
+	struct scram_state *scram;  /* PC_SASL*: the exchange */
+	uint8_t md5_salt[4];        /* PC_MD5 */
+	char *up_user;              /* the upstream role when it is not the client's ([proxy]
+	                             * auth_file with a verifier: [upstream] user) */
 	SSL *ssl;                   /* the client's TLS session, once it asked for one */
 	bool tls_want_write;        /* OpenSSL waits for the socket to take bytes */
 	bool counted;               /* holds one of max_clients */
@@ -269,9 +280,10 @@ struct proxy_stmt {
 
 struct proxy {
 	const struct cfg *cfg;
-	SSL_CTX *tls;    /* for clients that ask for TLS; NULL: they are told 'N' */
-	struct hba *hba; /* [proxy] hba_file's rules; NULL: [proxy] auth for all */
-	bool hba_broken; /* hba_file could not be read at start: nobody logs in */
+	SSL_CTX *tls;              /* for clients that ask for TLS; NULL: they are told 'N' */
+	struct hba *hba;           /* [proxy] hba_file's rules; NULL: [proxy] auth for all */
+	struct scram_users *users; /* [proxy] auth_file */
+	bool hba_broken;           /* hba_file could not be read at start: nobody logs in */
 	int index;
 	struct shm_state *shm;
 	struct shm_proxy_worker *slot;
@@ -364,6 +376,7 @@ static void proxy_wait_remove(struct proxy_client *c);
 static void proxy_up_write_cb(evutil_socket_t fd, short what, void *arg);
 static void proxy_login_start(struct proxy_client *c);
 static void proxy_reload(struct proxy *p);
+static void proxy_auth_file_start(struct proxy_client *c);
 static void proxy_begin_stop(struct proxy *p);
 static void proxy_stop_client(struct proxy_client *c);
 static void proxy_retire(struct proxy *p);
@@ -740,6 +753,11 @@ proxy_client_free(struct proxy_client *c)
 	proxy_event_free(&c->ev_write);
 	proxy_event_free(&c->ev_timer);
 	SSL_free(c->ssl);
+	if (c->scram) {
+		scram_end(c->scram);
+		free(c->scram);
+	}
+	free(c->up_user);
 	close(c->fd);
 	/* the input may have held the password message */
 	proxy_buf_free(&c->cin, true);
@@ -3390,7 +3408,7 @@ proxy_conn_start(struct proxy_client *c, const char *hostaddr)
 	}
 	kw[n] = "port", val[n++] = port;
 	kw[n] = "dbname", val[n++] = c->st.database;
-	kw[n] = "user", val[n++] = c->st.user;
+	kw[n] = "user", val[n++] = c->up_user ? c->up_user : c->st.user;
 	if (c->password)
 		kw[n] = "password", val[n++] = c->password;
 	/* never a credential of the daemon's own user for a client: its password file, its
@@ -3838,7 +3856,9 @@ proxy_client_startup(struct proxy_client *c)
 			                   c->addr);
 			break;
 		}
-		method = strcmp(p->cfg->proxy_auth, "trust") == 0 ? HBA_TRUST : HBA_PASSWORD;
+		method = strcmp(p->cfg->proxy_auth, "trust") == 0   ? HBA_TRUST
+		         : strcmp(p->cfg->proxy_auth, "scram") == 0 ? HBA_SCRAM
+		                                                    : HBA_PASSWORD;
 		if (p->hba_broken || p->hba) {
 			const struct hba_rule *rule =
 			        p->hba_broken
@@ -3874,6 +3894,11 @@ proxy_client_startup(struct proxy_client *c)
 		c->method = method;
 		if (PGW_STARTUP_NEEDS_NEGOTIATION(&c->st))
 			pgw_put_negotiate_protocol(&sb, &c->st);
+		if (method == HBA_SCRAM) {
+			proxy_client_put(c, &sb);
+			proxy_auth_file_start(c);
+			break;
+		}
 		if (method == HBA_TRUST) {
 			proxy_client_put(c, &sb);
 			proxy_login_request(c);
@@ -3902,6 +3927,175 @@ reset:
 	 * next packet. */
 	free(c->startup);
 	c->startup = NULL;
+}
+
+/* The tls-server-end-point hash of our certificate (RFC 5929: its signature's hash, SHA-256
+ * for MD5 and SHA-1), for SCRAM-SHA-256-PLUS; 0 when it cannot be had. */
+static size_t
+proxy_tls_cbind(struct proxy_client *c, uint8_t *out)
+{
+	X509 *cert = c->ssl ? SSL_get_certificate(c->ssl) : NULL;
+	const EVP_MD *md;
+	unsigned int len = 0;
+	int md_nid = NID_undef, pk_nid;
+
+	if (cert == NULL || !OBJ_find_sigid_algs(X509_get_signature_nid(cert), &md_nid, &pk_nid))
+		return 0;
+	md = md_nid == NID_md5 || md_nid == NID_sha1 ? EVP_sha256() : EVP_get_digestbynid(md_nid);
+	if (md == NULL || EVP_MD_size(md) > SCRAM_MAX_CBIND ||
+	    X509_digest(cert, md, out, &len) != 1)
+		return 0;
+	return len;
+}
+
+/* A login by the auth file: an md5 challenge for an md5 secret, else SCRAM-SHA-256 (and
+ * -PLUS over TLS); an unknown user goes through SCRAM and fails at its end, as PostgreSQL
+ * does, not telling who exists. */
+static void
+proxy_auth_file_start(struct proxy_client *c)
+{
+	const struct scram_secret *secret = scram_users_find(c->p->users, c->st.user);
+	uint8_t cbind[SCRAM_MAX_CBIND];
+	size_t cbind_len = proxy_tls_cbind(c, cbind);
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	if (secret && secret->kind == SCRAM_SECRET_MD5) {
+		if (getrandom(c->md5_salt, sizeof(c->md5_salt), 0) !=
+		    (ssize_t)sizeof(c->md5_salt)) {
+			c->dead = true;
+			strbuf_free(&sb);
+			return;
+		}
+		strbuf_putc(&sb, 'R');
+		strbuf_append(&sb, "\0\0\0\x0c\0\0\0\x05", 8);
+		strbuf_append(&sb, c->md5_salt, 4);
+		c->state = PC_MD5;
+	} else {
+		size_t start = 0;
+
+		c->scram = xmalloc(sizeof(*c->scram));
+		scram_begin(c->scram, secret, cbind_len ? cbind : NULL, cbind_len);
+		strbuf_putc(&sb, 'R');
+		strbuf_append(&sb, "\0\0\0\0\0\0\0\x0a", 8);
+		if (cbind_len)
+			strbuf_append(&sb, "SCRAM-SHA-256-PLUS", 19);
+		strbuf_append(&sb, "SCRAM-SHA-256", 14);
+		strbuf_putc(&sb, '\0');
+		be_put_u32((uint8_t *)sb.data + start + 1, (uint32_t)(sb.len - start - 1));
+		c->state = PC_SASL;
+	}
+	proxy_client_put(c, &sb);
+	strbuf_free(&sb);
+}
+
+/* After the auth file let the client in: its upstream session, as itself with the password
+ * the file holds, else as [upstream] user (a verifier or hash cannot log in upstream). */
+static void
+proxy_auth_file_done(struct proxy_client *c)
+{
+	const struct scram_secret *secret = scram_users_find(c->p->users, c->st.user);
+
+	if (secret && secret->kind == SCRAM_SECRET_PLAIN) {
+		c->password = xstrdup(secret->password);
+	} else {
+		c->up_user = xstrdup(c->p->cfg->upstream_user);
+		if (c->p->cfg->upstream_password[0])
+			c->password = xstrdup(c->p->cfg->upstream_password);
+	}
+	proxy_login_request(c);
+}
+
+/* SASLInitialResponse / SASLResponse / the md5 answer. */
+static void
+proxy_client_sasl(struct proxy_client *c)
+{
+	size_t avail = proxy_buf_pending(&c->cin), total, len;
+	uint8_t *m = c->cin.data + c->cin.off, type;
+	char why[256], failed[200];
+	struct strbuf out;
+	int r, ok = 0;
+
+	r = pgw_frame(m, avail, PROXY_PREAUTH_MAX, &type, &total);
+	if (r == SQE_AGAIN)
+		return;
+	if (r < 0 || type != PGW_PASSWORD) {
+		proxy_client_fatal(c, "08P01",
+		                   r < 0 ? "invalid message length"
+		                         : "expected SASL response, got message type %d",
+		                   type);
+		return;
+	}
+	len = total - PGW_HEADER_LEN;
+	m += PGW_HEADER_LEN;
+	snprintf(failed, sizeof(failed), "password authentication failed for user \"%s\"",
+	         c->st.user);
+	strbuf_init(&out);
+	if (c->state == PC_MD5) {
+		const struct scram_secret *secret = scram_users_find(c->p->users, c->st.user);
+		char want[36];
+
+		if (secret == NULL || secret->kind != SCRAM_SECRET_MD5) {
+			ok = 0;
+		} else {
+			scram_md5_response(secret->md5, c->md5_salt, want);
+			ok = len == 36 && m[35] == '\0' && CRYPTO_memcmp(m, want, 35) == 0;
+		}
+	} else if (c->state == PC_SASL) {
+		const char *mech = (const char *)m;
+		size_t mlen = strnlen(mech, len);
+		int32_t dlen;
+
+		if (mlen == len || len - mlen - 1 < 4) {
+			proxy_client_fatal(c, "08P01", "malformed SASLInitialResponse");
+			goto out;
+		}
+		dlen = (int32_t)be_get_u32(m + mlen + 1);
+		if (dlen < 0 || (size_t)dlen != len - mlen - 5) {
+			proxy_client_fatal(c, "08P01", "malformed SASLInitialResponse");
+			goto out;
+		}
+		strbuf_putc(&out, 'R');
+		strbuf_append(&out, "\0\0\0\0\0\0\0\x0b", 8);
+		if (scram_first(c->scram, mech, (const char *)m + mlen + 5, (size_t)dlen, NULL,
+		                &out, why, sizeof(why)) < 0) {
+			proxy_client_fatal(c, "08P01", "%s", why);
+			goto out;
+		}
+		be_put_u32((uint8_t *)out.data + 1, (uint32_t)(out.len - 1));
+		proxy_client_put(c, &out);
+		c->state = PC_SASL_FINAL;
+		proxy_buf_consume(&c->cin, total);
+		goto out;
+	} else {
+		strbuf_putc(&out, 'R');
+		strbuf_append(&out, "\0\0\0\0\0\0\0\x0c", 8);
+		ok = scram_final(c->scram, (const char *)m, len, &out, why, sizeof(why));
+		if (ok < 0) {
+			proxy_client_fatal(c, strstr(why, "channel binding") ? "28000" : "08P01",
+			                   "%s", why);
+			goto out;
+		}
+		if (ok)
+			be_put_u32((uint8_t *)out.data + 1, (uint32_t)(out.len - 1));
+	}
+	secure_zero(c->cin.data + c->cin.off, total);
+	proxy_buf_consume(&c->cin, total);
+	if (c->scram) {
+		scram_end(c->scram);
+		free(c->scram);
+		c->scram = NULL;
+	}
+	if (!ok) {
+		proxy_login_failed(c, "28P01", failed, NULL, NULL);
+		goto out;
+	}
+	if (out.len > 0)
+		proxy_client_put(c, &out); /* AuthenticationSASLFinal */
+	c->state = PC_PASSWORD;            /* no more input until the upstream login is over */
+	proxy_auth_file_done(c);
+out:
+	strbuf_free(&out);
 }
 
 static void
@@ -3960,6 +4154,11 @@ proxy_client_process(struct proxy_client *c)
 		case PC_PASSWORD:
 			proxy_client_password(c);
 			break;
+		case PC_SASL:
+		case PC_SASL_FINAL:
+		case PC_MD5:
+			proxy_client_sasl(c);
+			break;
 		case PC_READY:
 		case PC_DRAIN:
 			proxy_client_relay(c);
@@ -3996,7 +4195,8 @@ proxy_client_read_cb(evutil_socket_t fd, short what, void *arg)
 		proxy_client_done(c);
 		return;
 	}
-	if (c->state == PC_STARTUP || c->state == PC_PASSWORD) {
+	if (c->state == PC_STARTUP || c->state == PC_PASSWORD || c->state == PC_SASL ||
+	    c->state == PC_SASL_FINAL || c->state == PC_MD5) {
 		/* until the password is gone the buffer grows by copying and wiping: realloc()
 		 * would leave a copy of it in freed memory */
 		if (c->cin.cap == 0) {
@@ -4131,6 +4331,9 @@ proxy_client_update_events(struct proxy_client *c)
 	switch (c->state) {
 	case PC_STARTUP:
 	case PC_PASSWORD:
+	case PC_SASL:
+	case PC_SASL_FINAL:
+	case PC_MD5:
 	case PC_LINGER:
 	case PC_TLS:
 		rd = true;
@@ -4450,6 +4653,29 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 
 /* (Re)reads [proxy] hba_file. A file that cannot be read at start lets nobody in (the master
  * checked it before; it changed since); after a reload the rules the worker had stay. */
+/* (Re)reads [proxy] auth_file (as proxy_hba_load() the rules). */
+static void
+proxy_users_load(struct proxy *p, bool reload)
+{
+	struct strbuf err;
+	struct scram_users *u = NULL;
+
+	if (p->cfg->proxy_auth_file[0] == '\0') {
+		scram_users_free(p->users);
+		p->users = NULL;
+		return;
+	}
+	strbuf_init(&err);
+	if (scram_users_load(p->cfg->proxy_auth_file, &u, &err) < 0) {
+		log_error("%s%s", strbuf_str(&err),
+		          reload ? "the worker keeps the users it has" : "nobody is known");
+	} else {
+		scram_users_free(p->users);
+		p->users = u;
+	}
+	strbuf_free(&err);
+}
+
 static void
 proxy_hba_load(struct proxy *p, bool reload)
 {
@@ -4514,6 +4740,7 @@ proxy_reload(struct proxy *p)
 	p->serve_stale = strcmp(p->cfg->proxy_on_upstream_down, "serve_stale") == 0;
 	proxy_tls_load(p, true);
 	proxy_hba_load(p, true);
+	proxy_users_load(p, true);
 }
 
 /* A session that is not running a statement ends now that the worker stops (FATAL 57P01, as
@@ -4657,6 +4884,7 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	p->serve_stale = strcmp(cfg->proxy_on_upstream_down, "serve_stale") == 0;
 	proxy_tls_load(p, false);
 	proxy_hba_load(p, false);
+	proxy_users_load(p, false);
 	pthread_mutex_init(&p->wait_lock, NULL);
 	pthread_cond_init(&p->wait_cond, NULL);
 	if (proxy_devnull < 0)

@@ -4,6 +4,7 @@ TLS, first match decides, reloaded live), PostgreSQL's error text and SQLSTATE f
 they refuse, and trust refused for addresses beyond loopback unless asked for."""
 
 import contextlib
+import hashlib
 import os
 
 import psycopg2
@@ -104,9 +105,9 @@ def test_address_rules(db, sqledge_factory, roles, tmp_path):
             cur.execute("SELECT 1")
             assert cur.fetchone() == (1,)
         # rules that cannot be read keep the ones that work
-        write_rules(rules, "host all all all md5\n")
+        write_rules(rules, "host all all all ident\n")
         out = harness.sqledgectl(sq, "reload").stdout
-        assert "the method must be password, trust or reject" in out, out
+        assert "the method must be password, scram-sha-256, md5, trust or reject" in out, out
         with contextlib.closing(sq.proxy_connect(user=other, password="otherpw",
                                                  sslmode="disable")):
             pass
@@ -142,3 +143,55 @@ def test_trust_beyond_loopback_needs_trust_remote(db, sqledge_factory, tmp_path)
         with conn.cursor() as cur:
             cur.execute("SELECT current_user")
             assert cur.fetchone() == (db.user,)
+
+
+def test_scram_auth_file(db, sqledge_factory, tmp_path):
+    """auth = scram: the users of an auth file log in with SCRAM-SHA-256 (with channel binding
+    over TLS) or md5, never asking the upstream; a verifier's user runs upstream as [upstream]
+    user, a password's user as itself."""
+    d = str(tmp_path)
+    os.chmod(d, 0o755)
+    make_ca(d, "ca")
+    cert, key = make_server_cert(d, "ca", "server")
+    app = db.create_role("app_" + harness.unique_suffix(), password="apppw")
+    plain = db.create_role("plain_" + harness.unique_suffix(), password="plainpw")
+    verifier = db.cluster.query("SELECT rolpassword FROM pg_authid WHERE rolname = %s",
+                                (app,))[0][0]
+    assert verifier.startswith("SCRAM-SHA-256$")
+    md5 = "md5" + hashlib.md5(b"md5pw" + b"legacy").hexdigest()
+    users = os.path.join(d, "userlist.txt")
+    with open(users, "w") as f:
+        f.write('; the edge users\n"%s" "%s"\n"%s" "plainpw"\n"legacy" "%s"\n'
+                % (app, verifier, plain, md5))
+    sq = start(sqledge_factory, db, SQLEDGE_PROXY_AUTH="scram",
+               SQLEDGE_PROXY_AUTH_FILE=users, SQLEDGE_PROXY_TLS_CERT_FILE=cert,
+               SQLEDGE_PROXY_TLS_KEY_FILE=key)
+    for sslmode, binding in (("disable", "disable"), ("require", "require")):
+        with contextlib.closing(sq.proxy_connect(user=app, password="apppw", sslmode=sslmode,
+                                                 channel_binding=binding)) as conn:
+            assert conn.info.ssl_in_use == (sslmode == "require")
+            with conn.cursor() as cur:
+                cur.execute("SELECT session_user")
+                assert cur.fetchone() == (db.user,)  # [upstream] user, as documented
+    assert "password authentication failed for user \"%s\"" % app in refused(
+        sq, user=app, password="wrong", sslmode="disable")
+    # an unknown user fails the same way, at the end of the exchange
+    assert "password authentication failed for user \"nobody\"" in refused(
+        sq, user="nobody", password="x", sslmode="disable")
+    # channel binding cannot be had without TLS: libpq itself refuses
+    assert "channel binding" in refused(sq, user=app, password="apppw", sslmode="disable",
+                                        channel_binding="require")
+    # a password in the file: the user's own session upstream
+    with contextlib.closing(sq.proxy_connect(user=plain, password="plainpw",
+                                             sslmode="disable")) as conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT session_user")
+            assert cur.fetchone() == (plain,)
+    # an md5 secret: the md5 challenge
+    with contextlib.closing(sq.proxy_connect(user="legacy", password="md5pw",
+                                             sslmode="disable")) as conn:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            assert cur.fetchone() == (1,)
+    assert "password authentication failed" in refused(sq, user="legacy", password="nope",
+                                                       sslmode="disable")

@@ -107,7 +107,7 @@ test_errors_name_their_lines(void)
 	CHECK_INT(hba_parse("host all all 10.0.0.0/33 password\n"
 	                    "local all all 127.0.0.1 trust\n"
 	                    "hostgss all all all password\n"
-	                    "host all all all md5\n"
+	                    "host all all all ident\n"
 	                    "host ,x all all trust\n"
 	                    "host all all all trust extra\n"
 	                    "host all \"unclosed all all trust\n"
@@ -118,8 +118,8 @@ test_errors_name_their_lines(void)
 	CHECK(strstr(strbuf_str(&err), "f:1: the address must be all") != NULL);
 	CHECK(strstr(strbuf_str(&err), "f:2: expected: local DATABASE USER METHOD") != NULL);
 	CHECK(strstr(strbuf_str(&err), "f:3: the type must be") != NULL);
-	CHECK(strstr(strbuf_str(&err), "f:4: the method must be password, trust or reject") !=
-	      NULL);
+	CHECK(strstr(strbuf_str(&err), "f:4: the method must be password, scram-sha-256, md5, "
+	                               "trust or reject") != NULL);
 	CHECK(strstr(strbuf_str(&err), "f:5: invalid database list") != NULL);
 	CHECK(strstr(strbuf_str(&err), "f:6: too many fields") != NULL);
 	CHECK(strstr(strbuf_str(&err), "f:7: too many fields, or an unclosed quote") != NULL);
