@@ -267,29 +267,11 @@ int
 hba_load(const char *path, struct hba **out, struct strbuf *err)
 {
 	struct strbuf text;
-	char buf[8192];
-	size_t n;
-	FILE *f = fopen(path, "r");
-	int rc;
+	int rc = -1;
 
-	if (f == NULL) {
-		strbuf_printf(err, "cannot open [proxy] hba_file \"%s\": %s\n", path,
-		              strerror(errno));
-		return -1;
-	}
 	strbuf_init(&text);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && text.len < HBA_MAX_FILE)
-		strbuf_append(&text, buf, n);
-	if (ferror(f) || text.len >= HBA_MAX_FILE ||
-	    memchr(text.data ? text.data : "", '\0', text.len) != NULL) {
-		strbuf_printf(err, "cannot read [proxy] hba_file \"%s\"%s\n", path,
-		              ferror(f) ? "" : ": not a text file of at most 1 MB");
-		fclose(f);
-		strbuf_free(&text);
-		return -1;
-	}
-	fclose(f);
-	rc = hba_parse(strbuf_str(&text), path, out, err);
+	if (read_text_file(path, "[proxy] hba_file", HBA_MAX_FILE, &text, err) == 0)
+		rc = hba_parse(strbuf_str(&text), path, out, err);
 	strbuf_free(&text);
 	return rc;
 }

@@ -491,28 +491,11 @@ int
 scram_users_load(const char *path, struct scram_users **out, struct strbuf *err)
 {
 	struct strbuf text;
-	char buf[8192];
-	size_t n;
-	FILE *f = fopen(path, "r");
-	int rc;
+	int rc = -1;
 
-	if (f == NULL) {
-		strbuf_printf(err, "cannot open [proxy] auth_file \"%s\": %s\n", path,
-		              strerror(errno));
-		return -1;
-	}
 	strbuf_init(&text);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && text.len < 16 * 1024 * 1024)
-		strbuf_append(&text, buf, n);
-	secure_zero(buf, sizeof(buf));
-	if (ferror(f) || text.len >= 16 * 1024 * 1024 ||
-	    memchr(text.data ? text.data : "", '\0', text.len) != NULL) {
-		strbuf_printf(err, "cannot read [proxy] auth_file \"%s\"\n", path);
-		rc = -1;
-	} else {
+	if (read_text_file(path, "[proxy] auth_file", 16 * 1024 * 1024, &text, err) == 0)
 		rc = scram_users_parse(strbuf_str(&text), path, out, err);
-	}
-	fclose(f);
 	if (text.data)
 		secure_zero(text.data, text.cap);
 	strbuf_free(&text);

@@ -464,3 +464,29 @@ path_dirname(const char *path)
 		return xstrdup("/");
 	return xstrndup(path, (size_t)(slash - path));
 }
+
+int
+read_text_file(const char *path, const char *what, size_t max, struct strbuf *out,
+               struct strbuf *err)
+{
+	char buf[8192];
+	size_t n;
+	FILE *f = fopen(path, "r");
+	bool bad;
+
+	if (f == NULL) {
+		strbuf_printf(err, "cannot open %s \"%s\": %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0 && out->len <= max)
+		strbuf_append(out, buf, n);
+	secure_zero(buf, sizeof(buf));
+	bad = ferror(f) || out->len > max || memchr(out->data ? out->data : "", '\0', out->len);
+	fclose(f);
+	if (bad) {
+		strbuf_printf(err, "cannot read %s \"%s\": not a text file of at most %zu bytes\n",
+		              what, path, max);
+		return -1;
+	}
+	return 0;
+}

@@ -76,6 +76,11 @@ int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out) SQE_MUSTC
 int parse_bool(const char *s, bool *out) SQE_MUSTCHECK;
 /* fsync() a directory; 0 or -1 with errno set. */
 int fsync_dir(const char *dir);
+
+/* Reads the text file path (at most max bytes, no NUL) into out, the read buffer wiped (it may
+ * hold secrets). Returns 0, or -1 with "cannot open/read <what> "path": reason" in err. */
+int read_text_file(const char *path, const char *what, size_t max, struct strbuf *out,
+                   struct strbuf *err);
 /* Directory part of path ("." when none), into a fresh string. */
 char *path_dirname(const char *path);
 

@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 
 import harness
-from test_local import counters
+from test_local import counters, start
 from test_proxy import psql
 
 
@@ -54,14 +54,6 @@ def pki(tmp_path):
     cert, key = make_server_cert(d, "ca1", "server")
     return {"dir": d, "ca1": os.path.join(d, "ca1.crt"), "ca2": os.path.join(d, "ca2.crt"),
             "cert": cert, "key": key}
-
-
-def start(sqledge_factory, db, **env):
-    settings = {"SQLEDGE_PROXY_LOCAL_READS": "true", "SQLEDGE_PROXY_WORKERS": "1"}
-    settings.update(env)
-    sq = sqledge_factory(db, env=settings).start()
-    sq.wait_caught_up()
-    return sq
 
 
 def tls_env(pki, **more):
