@@ -45,19 +45,20 @@ feed_row(struct localread_session *s, int n, const char *const *vals)
 static void
 answer(struct localread_session *s, const char *timezone, const char *unqualified_100)
 {
-	const char *settings[] = {"ISO, MDY",
-	                          timezone,
-	                          "1",
-	                          "hex",
-	                          "on",
-	                          "UTF8",
-	                          "0/1A2B3C4",
-	                          "0",
-	                          "off",
-	                          "read committed",
-	                          "{\"oid\":5,\"datname\":\"d\",\"datacl\":[\"=c/x\"],"
-	                          "\"datlocprovider\":\"c\",\"datcollate\":\"C.UTF-8\","
-	                          "\"datctype\":\"C.UTF-8\",\"daticulocale\":null}"};
+	const char *settings[LOCALREAD_CHECK_SETTINGS] = {
+	        "ISO, MDY",
+	        timezone,
+	        "1",
+	        "hex",
+	        "on",
+	        "UTF8",
+	        "0/1A2B3C4",
+	        "0",
+	        "off",
+	        "read committed",
+	        "{\"oid\":5,\"datname\":\"d\",\"datacl\":[\"=c/x\"],"
+	        "\"datlocprovider\":\"c\",\"datcollate\":\"C.UTF-8\","
+	        "\"datctype\":\"C.UTF-8\",\"daticulocale\":null}"};
 	const char *rel100[] = {"100", "t", unqualified_100};
 	const char *rel200[] = {"200", "f", "f"};
 	const char *stmt1[] = {"s1", "SELECT id, label FROM t WHERE id = $1 AND label = $2",
@@ -308,8 +309,18 @@ test_check_describes(void)
 	struct localread_names *n = NULL;
 	struct localread_session s;
 	struct strbuf check, out, row;
-	const char *settings[] = {"ISO, MDY", "UTC", "1",    "hex", "on",
-	                          "UTF8",     "0/1", "1min", "on",  "repeatable read"};
+	const char *settings[LOCALREAD_CHECK_SETTINGS] = {
+	        "ISO, MDY",
+	        "UTC",
+	        "1",
+	        "hex",
+	        "on",
+	        "UTF8",
+	        "0/1",
+	        "1min",
+	        "on",
+	        "repeatable read",
+	        "{\"datlocprovider\":\"i\",\"daticulocale\":\"und\",\"datcollversion\":\"0\"}"};
 	const char *rel100[] = {"100", "t", "t"};
 	const char *s1[] = {"s1", "SELECT id, label FROM t WHERE id = $1", "{23}"};
 	const char *s2[] = {"it's", "SELECT id FROM t", "{}"};
@@ -341,6 +352,8 @@ test_check_describes(void)
 	CHECK_INT(feed_row(&s, 3, s2), 0);
 	CHECK_INT(localread_check_message(&s, 'Z', (const uint8_t *)"I", 1), 0);
 	CHECK(s.valid);
+	/* an ICU database whose collator version is not the local ICU's: text order upstream */
+	CHECK(s.collation[0] == '\0' && s.case_locale[0] == '\0');
 	CHECK_INT(s.statement_timeout_ms, 60000);
 	CHECK(s.default_read_only && s.default_isolation == TRANSLATE_ISO_REPEATABLE_READ);
 	/* s1 described; "it's" went away upstream since: an error */
