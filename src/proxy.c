@@ -3848,12 +3848,15 @@ proxy_client_startup(struct proxy_client *c)
 			break;
 		}
 		if (c->ssl == NULL && tls_required(p->cfg, c->unix_socket, c->local)) {
+			char host[INET6_ADDRSTRLEN + 8];
+
+			proxy_addr_host(c->addr, host, sizeof(host));
 			log_info("client %s: refused: TLS is required ([proxy] tls_require = %s)",
 			         c->addr, p->cfg->proxy_tls_require);
 			proxy_client_fatal(c, "28000",
 			                   "sqledge requires TLS for connections from %s ([proxy] "
 			                   "tls_require)",
-			                   c->addr);
+			                   host);
 			break;
 		}
 		method = strcmp(p->cfg->proxy_auth, "trust") == 0   ? HBA_TRUST

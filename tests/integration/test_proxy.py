@@ -778,7 +778,7 @@ def _outbound_address():
         return s.getsockname()[0]
 
 
-def test_passwords_only_from_loopback_until_tls(db, sqledge_factory):
+def test_passwords_in_clear_only_from_loopback(db, sqledge_factory):
     addr = _outbound_address()
     assert not addr.startswith("127."), "no non-loopback address on this host: %s" % addr
     sq = start(sqledge_factory, db, address="127.0.0.1," + addr)
@@ -787,7 +787,8 @@ def test_passwords_only_from_loopback_until_tls(db, sqledge_factory):
     kind, body = r.recv()
     fields = pgproto.error_fields(body)
     assert kind == "E" and fields["C"] == "28000", fields
-    assert "only from loopback" in fields["M"]
+    assert "sqledge accepts passwords from %s" % addr in fields["M"], fields
+    assert "only over TLS" in fields["M"], fields
     r.close()
     with contextlib.closing(sq.proxy_connect()) as conn, conn.cursor() as cur:
         cur.execute("SELECT 1")

@@ -15,7 +15,7 @@ import pytest
 
 import harness
 from test_local import counters, start
-from test_proxy import psql
+from test_proxy import _outbound_address, psql
 
 
 def openssl(*args, cwd):
@@ -195,3 +195,22 @@ def test_a_certificate_that_cannot_be_used_stops_sqledge_at_start(db, sqledge_fa
     sq.start()
     assert sq.proc.wait(timeout=30) != 0
     assert "cannot load [proxy] tls_key_file" in sq.log(), sq.log()
+
+
+def test_tls_require_on_refuses_clients_beyond_loopback_in_clear(db, sqledge_factory, pki):
+    addr = _outbound_address()  # an address of this host's own that is not loopback
+    assert not addr.startswith("127."), "no non-loopback address on this host: %s" % addr
+    sq = start(sqledge_factory, db, **tls_env(pki, SQLEDGE_PROXY_TLS_REQUIRE="on",
+                                             SQLEDGE_PROXY_ADDRESS="127.0.0.1," + addr))
+    with pytest.raises(psycopg2.OperationalError) as err:
+        sq.proxy_connect(host=addr, sslmode="disable")
+    assert "sqledge requires TLS for connections from %s" % addr in str(err.value)
+    # over TLS the same client logs in with its password
+    with contextlib.closing(sq.proxy_connect(host=addr, sslmode="require")) as conn:
+        assert conn.info.ssl_in_use
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            assert cur.fetchone() == (1,)
+    # loopback may still go in clear
+    with contextlib.closing(sq.proxy_connect(sslmode="disable")) as conn:
+        assert not conn.info.ssl_in_use
