@@ -911,6 +911,28 @@ pgfunc_concat_ws(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	strbuf_free(&out);
 }
 
+/* The ICU case map of locale, opened once per thread (and again when the locale changes): a
+ * statement folds every row with it. NULL when ICU cannot open one. */
+static UCaseMap *
+pgfunc_casemap(const char *locale)
+{
+	static _Thread_local UCaseMap *map;
+	static _Thread_local char map_locale[64];
+	UErrorCode err = U_ZERO_ERROR;
+
+	if (map != NULL && strcmp(map_locale, locale) == 0)
+		return map;
+	if (map != NULL)
+		ucasemap_close(map);
+	map = ucasemap_open(locale, 0, &err);
+	if (U_FAILURE(err)) {
+		map = NULL;
+		return NULL;
+	}
+	snprintf(map_locale, sizeof(map_locale), "%s", locale);
+	return map;
+}
+
 /* Case folding: with an ICU locale as PostgreSQL's ICU provider folds, else ASCII only (a
  * value with other bytes fails: its folding depends on the server's locale). Returns a
  * malloc'ed string or NULL with an error set. */
@@ -939,15 +961,14 @@ pgfunc_fold(sqlite3_context *ctx, const char *s, size_t len, const char *locale,
 		out[len] = '\0';
 		return out;
 	}
-	map = ucasemap_open(locale, 0, &err);
-	if (U_FAILURE(err)) {
+	map = pgfunc_casemap(locale);
+	if (map == NULL) {
 		pgfunc_error(ctx, "ICU case map");
 		return NULL;
 	}
 	n = upper ? ucasemap_utf8ToUpper(map, NULL, 0, s, (int32_t)len, &err)
 	          : ucasemap_utf8ToLower(map, NULL, 0, s, (int32_t)len, &err);
 	if (err != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(err)) {
-		ucasemap_close(map);
 		pgfunc_error(ctx, "ICU case folding");
 		return NULL;
 	}
@@ -957,7 +978,6 @@ pgfunc_fold(sqlite3_context *ctx, const char *s, size_t len, const char *locale,
 		ucasemap_utf8ToUpper(map, out, n + 1, s, (int32_t)len, &err);
 	else
 		ucasemap_utf8ToLower(map, out, n + 1, s, (int32_t)len, &err);
-	ucasemap_close(map);
 	if (U_FAILURE(err)) {
 		free(out);
 		pgfunc_error(ctx, "ICU case folding");

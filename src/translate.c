@@ -154,7 +154,7 @@ tx_name(struct tx *x, const char *name, int strength)
 	x->strength = strength;
 }
 
-/* Replaces x's SQL by fmt, in which each %s is x's old SQL (at most two). */
+/* Replaces x's SQL by before, its old SQL, after; it is no longer a plain column. */
 static void
 tx_wrap(struct tx *x, const char *before, const char *after)
 {
@@ -1171,9 +1171,8 @@ tr_any(struct tr *t, struct tr_scope *sc, const PgQuery__AExpr *a, bool all, str
 	if (l.form != TRF_VAL || (atype = tr_array_of(l.type)) == 0 ||
 	    (p.form != TRF_PARAM && p.form != TRF_LIT) ||
 	    (cast != 0 &&
-	     !(tr_is_int(l.type) && tr_array_of(PGV_OID_INT8) != 0 &&
-	       (cast == PGV_OID_INT2ARRAY || cast == PGV_OID_INT4ARRAY ||
-	        cast == PGV_OID_INT8ARRAY)) &&
+	     !(tr_is_int(l.type) && (cast == PGV_OID_INT2ARRAY || cast == PGV_OID_INT4ARRAY ||
+	                             cast == PGV_OID_INT8ARRAY)) &&
 	     !(tr_is_text(l.type) &&
 	       (cast == PGV_OID_TEXTARRAY || cast == PGV_OID_VARCHARARRAY)))) {
 		tr_fail(t, "%s of this kind", all ? "ALL" : "ANY");
@@ -2519,9 +2518,8 @@ out:
 /* Whether a subquery gives at most one row: an aggregate without GROUP BY, or one table
  * pinned by its whole key. */
 static bool
-tr_single_row(const PgQuery__SelectStmt *s, const struct tr_out *o)
+tr_single_row(const PgQuery__SelectStmt *s)
 {
-	(void)o;
 	if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
 		return false;
 	if (s->n_group_clause == 0 && s->having_clause == NULL && s->limit_count == NULL &&
@@ -2591,7 +2589,7 @@ tr_sublink(struct tr *t, struct tr_scope *sc, const PgQuery__SubLink *l, struct 
 		x->type = PGV_OID_BOOL;
 		break;
 	case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK:
-		if (o.n != 1 || !tr_single_row(s, &o)) {
+		if (o.n != 1 || !tr_single_row(s)) {
 			tr_fail(t, "scalar subquery that may give several rows");
 			goto out;
 		}
