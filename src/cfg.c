@@ -152,6 +152,7 @@ static const struct cfg_key cfg_keys[] = {
         KEY_STR("proxy", "hba_file", proxy_hba_file, "", CFG_LIVE, NULL),
         KEY_STR("proxy", "auth_file", proxy_auth_file, "", CFG_LIVE, NULL),
         KEY_BOOL_LIVE("proxy", "trust_remote", proxy_trust_remote, false),
+        KEY_INT_LIVE("proxy", "login_cache_ttl", proxy_login_cache_ttl, 0, 0, 604800),
         KEY_STR("proxy", "tls_cert_file", proxy_tls_cert_file, "", CFG_LIVE, NULL),
         KEY_STR("proxy", "tls_key_file", proxy_tls_key_file, "", CFG_LIVE, NULL),
         KEY_STR("proxy", "tls_require", proxy_tls_require, "off", CFG_LIVE, cfg_check_tls_require),
@@ -980,6 +981,13 @@ cfg_validate(struct cfg_load *ld)
 				cfg_report_value(ld, k, *s, problem);
 		}
 	}
+
+	if (ld->cfg->proxy_login_cache_ttl > 0 &&
+	    strcmp(ld->cfg->proxy_on_upstream_down, "serve_stale") != 0)
+		cfg_report_key(ld, (size_t)cfg_find_key("proxy", "login_cache_ttl"),
+		               "login_cache_ttl in section [proxy] needs on_upstream_down = "
+		               "serve_stale: a session that logs in from the cache has no upstream "
+		               "connection until a statement needs one");
 
 	if (*ld->cfg->upstream_password_file && *ld->cfg->upstream_password) {
 		strbuf_init(&where);

@@ -68,6 +68,8 @@ struct cfg {
 	char *proxy_auth_file;           /* auth_file = (none) users and secrets for auth = scram */
 	char *proxy_hba_file;            /* hba_file = (none: [proxy] auth for every client) */
 	bool proxy_trust_remote;   /* trust_remote = false: trust only for loopback, Unix socket */
+	int proxy_login_cache_ttl; /* login_cache_ttl = 0 (s a login the upstream accepted is
+	                            * remembered for auth = password; 0: off) */
 	char *proxy_tls_cert_file; /* tls_cert_file = (none: clients get no TLS) */
 	char *proxy_tls_key_file;  /* tls_key_file = (its private key) */
 	char *proxy_tls_require;   /* off | on (clients not on loopback) | all (TCP) */

@@ -19,6 +19,8 @@ enum chan_msg_type {
 	CHAN_MSG_RESYNC,     /* master -> repl: make a new copy (sqledgectl resync) */
 	CHAN_MSG_DECOMMISSION,   /* master -> repl: drop the slot (sqledgectl decommission) */
 	CHAN_MSG_DECOMMISSIONED, /* repl -> master: done (empty payload) or why not (text) */
+	CHAN_MSG_LOGIN_CACHE,    /* proxy -> master -> the other proxies: a login cache entry
+	                          * or its removal (logincache_encode), in the passed memfd */
 };
 
 /* Creates the pair with FD_CLOEXEC on both ends. fds[0] is the master's, fds[1] the worker's. */

@@ -270,6 +270,9 @@ ctl_status_read(const struct cfg *cfg, const struct shm_state *shm, struct ctl_s
 		st->proxy[i].upstream_conns = shm_load(w->upstream_conns);
 		st->proxy[i].checks_held = shm_load(w->checks_held);
 		st->proxy[i].checks_ahead = shm_load(w->checks_ahead);
+		st->proxy[i].logins_cached = shm_load(w->logins_cached);
+		st->proxy[i].login_cache_entries = shm_load(w->login_cache_entries);
+		st->proxy[i].login_cache_checks = shm_load(w->login_cache_checks);
 		ctl_shapes_add(st, w);
 		st->proxy_queries += st->proxy[i].queries_forwarded;
 	}
@@ -409,12 +412,16 @@ ctl_render_json(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 		        "%s{\"index\":%u,\"pid\":%d,\"clients\":%llu,\"clients_total\":%llu,"
 		        "\"logins_failed\":%llu,\"queries_forwarded\":%llu,"
 		        "\"queries_local\":%llu,\"upstream_connections\":%llu,"
-		        "\"checks_held\":%llu,\"checks_ahead\":%llu}",
+		        "\"checks_held\":%llu,\"checks_ahead\":%llu,\"logins_cached\":%llu,"
+		        "\"login_cache_entries\":%llu,\"login_cache_checks\":%llu}",
 		        i ? "," : "", i, (int)w->pid, (unsigned long long)w->clients,
 		        (unsigned long long)w->clients_total, (unsigned long long)w->logins_failed,
 		        (unsigned long long)w->queries_forwarded,
 		        (unsigned long long)w->queries_local, (unsigned long long)w->upstream_conns,
-		        (unsigned long long)w->checks_held, (unsigned long long)w->checks_ahead);
+		        (unsigned long long)w->checks_held, (unsigned long long)w->checks_ahead,
+		        (unsigned long long)w->logins_cached,
+		        (unsigned long long)w->login_cache_entries,
+		        (unsigned long long)w->login_cache_checks);
 	}
 	strbuf_puts(out, "],\"top_forwarded\":[");
 	for (size_t i = 0; i < st->ntop; i++) {
@@ -549,10 +556,14 @@ ctl_render_text(const struct cfg *cfg, const struct ctl_status *st, struct strbu
 		strbuf_printf(
 		        out,
 		        "  worker %u: %llu clients (%llu since start), %llu queries "
-		        "forwarded, %llu answered locally, %llu failed logins\n",
+		        "forwarded, %llu answered locally, %llu failed logins",
 		        i, (unsigned long long)w->clients, (unsigned long long)w->clients_total,
 		        (unsigned long long)w->queries_forwarded,
 		        (unsigned long long)w->queries_local, (unsigned long long)w->logins_failed);
+		if (cfg->proxy_login_cache_ttl > 0)
+			strbuf_printf(out, ", %llu from the login cache",
+			              (unsigned long long)w->logins_cached);
+		strbuf_putc(out, '\n');
 	}
 	if (st->ntop > 0) {
 		strbuf_puts(out, "  forwarded most (estimated from a sample):\n");
@@ -675,6 +686,13 @@ ctl_render_metrics(const struct cfg *cfg, const struct shm_state *shm, struct st
 		snprintf(labels, sizeof(labels), "worker=\"%zu\"", i);
 		ctl_metric(out, "proxy_logins_failed_total", labels,
 		           (double)st.proxy[i].logins_failed);
+	}
+	ctl_metric_family(out, "proxy_logins_cached_total", "counter",
+	                  "Sessions begun from the login cache, without asking the upstream.");
+	for (i = 0; i < st.nproxy; i++) {
+		snprintf(labels, sizeof(labels), "worker=\"%zu\"", i);
+		ctl_metric(out, "proxy_logins_cached_total", labels,
+		           (double)st.proxy[i].logins_cached);
 	}
 }
 

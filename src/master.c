@@ -719,6 +719,25 @@ master_forward_cancel(struct master *m, const void *buf, size_t len, int client_
 		log_debug("dropping a cancel request for proxy worker %d: not running", target);
 }
 
+/* A proxy worker's login cache entry (or its removal), in a memory file, goes to the other
+ * proxy workers; one whose channel is full does without it. */
+static void
+master_share_login(struct master_proc *from, int fd)
+{
+	struct master *m = from->m;
+	struct master_proc *w;
+	int k;
+
+	for (k = 0; k < m->nprocs; k++) {
+		w = &m->procs[k];
+		if (w == from || w->kind != MASTER_PROC_PROXY || w->pid <= 0 || w->chan_fd < 0 ||
+		    w->retiring)
+			continue;
+		if (chan_send(w->chan_fd, CHAN_MSG_LOGIN_CACHE, NULL, 0, fd) != 0)
+			log_debug("proxy worker %d does without a login cache entry", w->index);
+	}
+}
+
 /* The replication worker dropped the slot (len 0), or says why it could not: the waiting
  * control client hears it, and sqledge stops on success. */
 static void
@@ -768,6 +787,9 @@ master_chan_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (type == CHAN_MSG_CANCEL_FWD && w->kind == MASTER_PROC_PROXY)
 			master_forward_cancel(w->m, buf, len, pass_fd);
+		else if (type == CHAN_MSG_LOGIN_CACHE && w->kind == MASTER_PROC_PROXY &&
+		         pass_fd >= 0)
+			master_share_login(w, pass_fd);
 		else if (type == CHAN_MSG_DECOMMISSIONED && w->kind == MASTER_PROC_REPL)
 			master_decommissioned(w->m, buf, len);
 		else

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -40,6 +42,7 @@
 #include "localexec.h"
 #include "localread.h"
 #include "log.h"
+#include "logincache.h"
 #include "pgwire.h"
 #include "proxy.h"
 #include "rbuf.h"
@@ -83,6 +86,10 @@
 #define PROXY_DRAIN_MS 60000      /* for the upstream to take what a departed client sent */
 #define PROXY_PREAUTH_BUF (4 * PROXY_PREAUTH_MAX) /* the most the input holds before login */
 #define PROXY_PREAUTH_FIRST 1024                  /* what it starts with */
+#define PROXY_LCACHE_SHARE_US                                                                      \
+	INT64_C(1000000)        /* a check answer goes to the other workers                        \
+	                         * at most this often per login */
+#define PROXY_LCACHE_PURGE_S 10 /* expired logins are wiped this often */
 
 enum proxy_client_state {
 	PC_STARTUP,    /* reading the first packet */
@@ -237,6 +244,15 @@ struct proxy_client {
 	bool stateful;
 	bool reconnecting;
 	bool refuse; /* the new connection failed: the segment at hand gets an error */
+	/* the login cache ([proxy] login_cache_ttl): the login's key, whether the password was
+	 * the one the cache knows, whether the session began from it (without the upstream),
+	 * and the check answer being read, kept for the next logins */
+	bool lc_keyed;
+	bool lc_matched;
+	bool lc_started;
+	bool lc_connected; /* it has had an upstream connection */
+	uint8_t lc_key[LOGINCACHE_KEY_LEN];
+	struct strbuf lc_answer;
 };
 
 enum proxy_blk {
@@ -283,7 +299,12 @@ struct proxy {
 	SSL_CTX *tls;              /* for clients that ask for TLS; NULL: they are told 'N' */
 	struct hba *hba;           /* [proxy] hba_file's rules; NULL: [proxy] auth for all */
 	struct scram_users *users; /* [proxy] auth_file */
-	bool hba_broken;           /* hba_file could not be read at start: nobody logs in */
+	struct logincache *lcache; /* [proxy] login_cache_ttl > 0 */
+	int lcache_ttl;            /* the ttl it was made for */
+	uint8_t check_id[LOGINCACHE_KEY_LEN]; /* logincache_check_id() of check_sql */
+	uint64_t logins_cached;
+	struct event *ev_lcache; /* wipes expired logins */
+	bool hba_broken;         /* hba_file could not be read at start: nobody logs in */
 	int index;
 	struct shm_state *shm;
 	struct shm_proxy_worker *slot;
@@ -378,6 +399,7 @@ static void proxy_login_start(struct proxy_client *c);
 static void proxy_reload(struct proxy *p);
 static void proxy_auth_file_start(struct proxy_client *c);
 static void proxy_begin_stop(struct proxy *p);
+static void proxy_lcache_answer(struct proxy_client *c);
 static void proxy_stop_client(struct proxy_client *c);
 static void proxy_retire(struct proxy *p);
 
@@ -766,6 +788,7 @@ proxy_client_free(struct proxy_client *c)
 	strbuf_free(&c->delayed);
 	strbuf_free(&c->held_msg);
 	strbuf_free(&c->icpt);
+	strbuf_free(&c->lc_answer);
 	localexec_job_free(proxy_wait_end(c));
 	localexec_job_free(c->finished_job);
 	proxy_block_end(c);
@@ -1069,6 +1092,7 @@ proxy_session_detach(struct proxy_client *c)
 	c->nchecks = 0;
 	c->checking = false;
 	strbuf_reset(&c->icpt);
+	strbuf_reset(&c->lc_answer);
 	if (c->up_unnamed.data && !c->unnamed_parse.data) {
 		c->unnamed_parse = c->up_unnamed;
 		c->up_unnamed = (struct proxy_msg){0};
@@ -1093,6 +1117,16 @@ proxy_reconnect(struct proxy_client *c)
 	    now - shm_load(p->shm->upstream_probe_us) < PROXY_PROBE_US)
 		return false;
 	if (!proxy_take(&p->shm->proxy_upstream_conns, p->cfg->proxy_max_upstream_connections)) {
+		if (c->lc_started && !c->lc_connected) {
+			/* a session begun from the login cache waits in the queue, as its login
+			 * through the upstream would have */
+			c->reconnecting = true;
+			c->queued_us = now;
+			*p->queue_tail = c;
+			p->queue_tail = &c->qnext;
+			proxy_queue_kick(p);
+			return true;
+		}
 		snprintf(p->down_why, sizeof(p->down_why),
 		         "no upstream connection is free ([proxy] max_upstream_connections)");
 		return false;
@@ -1130,7 +1164,14 @@ proxy_reconnected(struct proxy_client *c)
 	c->txn = 'I';
 	if (proxy_up_events(c) < 0)
 		return;
-	log_info("client %s (user \"%s\"): connected to the upstream again", c->addr, c->st.user);
+	if (c->lc_started && !c->lc_connected)
+		log_debug("client %s: connected to the upstream for a statement of a session begun "
+		          "from the login cache",
+		          c->addr);
+	else
+		log_info("client %s (user \"%s\"): connected to the upstream again", c->addr,
+		         c->st.user);
+	c->lc_connected = true;
 	if (c->held)
 		proxy_local_release_upstream(c);
 	else
@@ -1581,6 +1622,7 @@ proxy_catalog(struct proxy *p)
 	p->cat_epoch++;
 	strbuf_reset(&p->check_sql);
 	localread_check_sql(cat, &p->check_sql);
+	logincache_check_id(p->check_sql.data, p->check_sql.len, p->check_id);
 	/* the sessions' checks were made against the old relation list */
 	for (c = p->clients; c != NULL; c = c->next)
 		c->lr.valid = false;
@@ -2252,8 +2294,17 @@ proxy_copy_behind(const struct proxy *p)
 static void
 proxy_local_expire(struct proxy_client *c)
 {
-	/* without an upstream connection (serve_stale) the last answer stands */
-	if (c->lr.valid && c->up_fd >= 0 && time_mono_us() - c->lr.checked_us > PROXY_RECHECK_US)
+	struct proxy *p = c->p;
+	int64_t age = time_mono_us() - c->lr.checked_us;
+
+	/* without an upstream connection (serve_stale) the last answer stands, but one the
+	 * session began with from the login cache only for login_cache_ttl while the upstream
+	 * is there to ask */
+	if (c->lr.valid && c->up_fd >= 0 && age > PROXY_RECHECK_US)
+		c->lr.valid = false;
+	else if (c->lr.valid && c->up_fd < 0 && c->lc_started &&
+	         shm_load(p->shm->upstream_down_us) == 0 &&
+	         age > (int64_t)p->cfg->proxy_login_cache_ttl * 1000000)
 		c->lr.valid = false;
 }
 
@@ -2834,14 +2885,19 @@ proxy_local_intercept(struct proxy_client *c)
 			} else if (proxy_check_due(c)) {
 				if (k->epoch != c->p->cat_epoch)
 					k->stale = true; /* made for relations no longer read */
-				if (!k->stale && k->zs > k->tail)
+				if (!k->stale && k->zs > k->tail) {
 					localread_check_message(&c->lr, m[0], m + PGW_HEADER_LEN,
 					                        mlen - 4);
+					if (c->lc_keyed && c->p->lcache)
+						strbuf_append(&c->lc_answer, m, mlen + 1);
+				}
 				if (m[0] == 'Z' && --k->zs == 0) {
 					if (!k->stale) {
 						c->lr.checked_us = time_mono_us();
 						checked = true;
+						proxy_lcache_answer(c);
 					}
+					strbuf_reset(&c->lc_answer);
 					memmove(k, k + 1, sizeof(*k) * --c->nchecks);
 					c->checking = c->nchecks > 0;
 				}
@@ -3144,6 +3200,238 @@ proxy_client_relay(struct proxy_client *c)
 	}
 }
 
+/* ---- the login cache ([proxy] login_cache_ttl, auth = password) ---- */
+
+/* The cache's size, for the status. */
+static void
+proxy_lcache_publish(struct proxy *p)
+{
+	if (p->lcache)
+		logincache_expire(p->lcache, time_mono_us());
+	shm_store(p->slot->login_cache_entries, (uint64_t)logincache_count(p->lcache));
+	shm_store(p->slot->login_cache_checks, (uint64_t)logincache_count_answered(p->lcache));
+}
+
+/* A cache for the configured ttl; a new ttl starts an empty one (the entries were made for
+ * the old limit). */
+static void
+proxy_lcache_config(struct proxy *p)
+{
+	struct timeval tv = {PROXY_LCACHE_PURGE_S, 0};
+	int ttl = p->cfg->proxy_login_cache_ttl;
+
+	if (ttl == p->lcache_ttl)
+		return;
+	logincache_free(p->lcache);
+	p->lcache = ttl > 0 ? logincache_new() : NULL;
+	p->lcache_ttl = ttl;
+	proxy_lcache_publish(p);
+	if (p->lcache && !evtimer_pending(p->ev_lcache, NULL))
+		evtimer_add(p->ev_lcache, &tv);
+}
+
+/* Expired entries are wiped within PROXY_LCACHE_PURGE_S. */
+static void
+proxy_lcache_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy *p = arg;
+	struct timeval tv = {PROXY_LCACHE_PURGE_S, 0};
+
+	proxy_lcache_publish(p);
+	if (p->lcache)
+		evtimer_add(p->ev_lcache, &tv);
+}
+
+/* Sends an entry, or the removal of key (e NULL), to the other workers through the master,
+ * in a memory file: an entry may be longer than a channel message. A full channel loses it:
+ * the other workers then ask the upstream once more. */
+static void
+proxy_lcache_share(struct proxy *p, const struct logincache_entry *e, const uint8_t *key)
+{
+	struct strbuf sb;
+	int fd;
+
+	strbuf_init(&sb);
+	if (e)
+		logincache_encode(e, &sb);
+	else
+		logincache_encode_removal(key, &sb);
+	fd = memfd_create("sqledge-login-cache", MFD_CLOEXEC);
+	if (fd < 0 || write_all(fd, sb.data, sb.len) < 0 ||
+	    chan_send(p->chan_fd, CHAN_MSG_LOGIN_CACHE, NULL, 0, fd) != 0)
+		log_debug("a login cache entry stays with proxy worker %d: %s", p->index,
+		          fd < 0 ? strerror(errno) : "the channel did not take it");
+	proxy_close_fd(fd);
+	secure_zero(sb.data, sb.len);
+	strbuf_free(&sb);
+}
+
+/* An entry another worker shared. */
+static void
+proxy_lcache_receive(struct proxy *p, int fd)
+{
+	size_t max = LOGINCACHE_PARAMS_MAX + LOGINCACHE_ANSWER_MAX + 4096;
+	int64_t now = time_mono_us();
+	struct stat sbuf;
+	uint8_t *buf;
+	ssize_t n;
+
+	if (p->lcache == NULL || fstat(fd, &sbuf) < 0 || sbuf.st_size <= 0 ||
+	    (size_t)sbuf.st_size > max)
+		return;
+	buf = xmalloc((size_t)sbuf.st_size);
+	n = pread(fd, buf, (size_t)sbuf.st_size, 0);
+	if (n != sbuf.st_size || logincache_decode(p->lcache, buf, (size_t)n, now,
+	                                           now + (int64_t)p->lcache_ttl * 1000000) < 0)
+		log_warn("proxy worker %d: a login cache entry from another worker is unreadable",
+		         p->index);
+	proxy_lcache_publish(p);
+	secure_zero(buf, (size_t)sbuf.st_size);
+	free(buf);
+}
+
+/* The upstream accepted the client's password: it is remembered, with the ParameterStatus
+ * messages the client got. */
+static void
+proxy_lcache_login(struct proxy_client *c, const void *params, size_t len)
+{
+	struct proxy *p = c->p;
+	struct logincache_entry *e;
+	int64_t now = time_mono_us();
+
+	if (!c->lc_keyed || p->lcache == NULL || c->password == NULL)
+		return;
+	e = logincache_put(p->lcache, c->lc_key, c->password, params, len,
+	                   now + (int64_t)p->lcache_ttl * 1000000);
+	if (e == NULL)
+		return;
+	e->shared_us = now;
+	proxy_lcache_share(p, e, NULL);
+	proxy_lcache_publish(p);
+}
+
+/* The upstream refused a login, or the new connection of a session that began from the
+ * cache: unless it only could not be reached, the cache forgets the login when the refusal
+ * holds for the password it knows (that password, or a refusal of the role whatever the
+ * password). */
+static void
+proxy_lcache_refused(struct proxy_client *c, const char *code)
+{
+	struct proxy *p = c->p;
+
+	if (!c->lc_keyed || p->lcache == NULL || strncmp(code, "08", 2) == 0 ||
+	    strncmp(code, "57P", 3) == 0 || (!c->lc_matched && strcmp(code, "28P01") == 0))
+		return;
+	if (logincache_find(p->lcache, c->lc_key, time_mono_us()) == NULL)
+		return;
+	logincache_remove(p->lcache, c->lc_key);
+	proxy_lcache_share(p, NULL, c->lc_key);
+	proxy_lcache_publish(p);
+}
+
+/* A check's answer is in: kept for the login's next sessions when it is what a new session
+ * would get (no named statements asked about, no setting changed). Shared at most every
+ * PROXY_LCACHE_SHARE_US. */
+static void
+proxy_lcache_answer(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	struct logincache_entry *e;
+	int64_t now = time_mono_us();
+	bool fresh;
+
+	if (!c->lc_keyed || p->lcache == NULL || !c->lr.valid || c->lr.ndesc > 0 || c->stateful ||
+	    c->txn != 'I' || c->lc_answer.len == 0 ||
+	    (e = logincache_find(p->lcache, c->lc_key, now)) == NULL)
+		return;
+	/* a first answer, or one to another check, goes to the other workers at once */
+	fresh = e->answer.len == 0 || memcmp(e->check_id, p->check_id, LOGINCACHE_KEY_LEN) != 0;
+	logincache_set_answer(e, p->check_id, c->lc_answer.data, c->lc_answer.len, now);
+	if (fresh || now - e->shared_us >= PROXY_LCACHE_SHARE_US) {
+		e->shared_us = now;
+		proxy_lcache_share(p, e, NULL);
+	}
+	if (fresh)
+		proxy_lcache_publish(p);
+}
+
+/* The session begins with the check answer the cache has, when it was made for the
+ * relations the copy has now, within login_cache_ttl. */
+static void
+proxy_lcache_replay(struct proxy_client *c, const struct logincache_entry *e)
+{
+	struct proxy *p = c->p;
+	const uint8_t *m = (const uint8_t *)e->answer.data;
+	struct strbuf unused;
+	size_t off = 0, mlen;
+	int r = 0;
+
+	if (e->answer.len == 0 ||
+	    time_mono_us() - e->answer_us > (int64_t)p->lcache_ttl * 1000000 ||
+	    proxy_catalog(p) == NULL || memcmp(e->check_id, p->check_id, LOGINCACHE_KEY_LEN) != 0)
+		return;
+	strbuf_init(&unused);
+	localread_check_start(&c->lr, NULL, p->cat, p->cat_epoch, &p->check_sql, &unused);
+	strbuf_free(&unused);
+	while (r == 0 && e->answer.len - off >= PGW_HEADER_LEN) {
+		mlen = be_get_u32(m + off + 1);
+		if (mlen < 4 || mlen > e->answer.len - off - 1)
+			break;
+		r = localread_check_message(&c->lr, m[off], m + off + PGW_HEADER_LEN, mlen - 4);
+		off += mlen + 1;
+	}
+	if (r == 1 && c->lr.valid)
+		c->lr.checked_us = e->answer_us;
+	else
+		localread_session_reset(&c->lr);
+}
+
+/* A success forgets the failed logins of the client's address. */
+static void
+proxy_login_forgive(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	char host[sizeof(c->addr)];
+	size_t i;
+
+	proxy_addr_host(c->addr, host, sizeof(host));
+	for (i = 0; i < PROXY_FAIL_SLOTS; i++)
+		if (p->fails[i].failures && strcmp(p->fails[i].addr, host) == 0)
+			p->fails[i].failures = 0;
+}
+
+/* A login the cache knows: the session begins without the upstream, as one of
+ * on_upstream_down = serve_stale whose connection went away, and connects there (with the
+ * password the client gave) when a statement must go there. */
+static void
+proxy_login_cached(struct proxy_client *c, const struct logincache_entry *e)
+{
+	struct proxy *p = c->p;
+	struct strbuf sb;
+
+	proxy_event_free(&c->ev_timer);
+	proxy_login_forgive(c);
+	c->lc_started = true;
+	c->txn = 'I';
+	proxy_lcache_replay(c, e);
+	strbuf_init(&sb);
+	pgw_put_auth_ok(&sb);
+	strbuf_append(&sb, e->params.data, e->params.len);
+	pgw_put_backend_key(&sb, ((uint32_t)p->index + 1) << PROXY_SESSION_BITS | c->session,
+	                    c->key);
+	pgw_put_ready_for_query(&sb, c->txn);
+	proxy_client_put(c, &sb);
+	strbuf_free(&sb);
+	c->state = PC_READY;
+	p->logins_cached++;
+	shm_store(p->slot->logins_cached, p->logins_cached);
+	log_debug("client %s: logged in as \"%s\" to database \"%s\" from the login cache%s",
+	          c->addr, c->st.user, c->st.database,
+	          c->lr.valid ? "" : " (local reads after a check upstream)");
+	proxy_client_flush(c);
+	proxy_client_process(c);
+}
+
 /* ---- login ---- */
 
 static void proxy_login_failed(struct proxy_client *c, const char *code, const char *message,
@@ -3205,11 +3493,9 @@ proxy_login_done(struct proxy_client *c)
 	        "TimeZone",
 	};
 	struct proxy *p = c->p;
-	struct proxy_fail *f;
 	struct strbuf sb;
-	char host[sizeof(c->addr)];
 	const char *v;
-	size_t i;
+	size_t i, params_at;
 
 	proxy_event_free(&c->ev_conn);
 	proxy_event_free(&c->ev_timer);
@@ -3226,14 +3512,7 @@ proxy_login_done(struct proxy_client *c)
 	/* kept for a new upstream connection when the upstream goes away (serve_stale) */
 	proxy_wipe_password_keep(c, p->serve_stale);
 	proxy_upstream_up(p);
-
-	/* a success forgets the address's failures */
-	proxy_addr_host(c->addr, host, sizeof(host));
-	for (i = 0; i < PROXY_FAIL_SLOTS; i++) {
-		f = &p->fails[i];
-		if (f->failures && strcmp(f->addr, host) == 0)
-			f->failures = 0;
-	}
+	proxy_login_forgive(c);
 
 	c->up_fd = PQsocket(c->up);
 	if (PQsslInUse(c->up)) {
@@ -3253,11 +3532,13 @@ proxy_login_done(struct proxy_client *c)
 
 	strbuf_init(&sb);
 	pgw_put_auth_ok(&sb);
+	params_at = sb.len;
 	for (i = 0; i < ARRAY_SIZE(reported); i++) {
 		v = PQparameterStatus(c->up, reported[i]);
 		if (v)
 			pgw_put_parameter_status(&sb, reported[i], v);
 	}
+	proxy_lcache_login(c, sb.data + params_at, sb.len - params_at);
 	pgw_put_backend_key(&sb, ((uint32_t)p->index + 1) << PROXY_SESSION_BITS | c->session,
 	                    c->key);
 	switch (PQtransactionStatus(c->up)) {
@@ -3638,6 +3919,7 @@ proxy_login_failed(struct proxy_client *c, const char *code, const char *message
 		return;
 	}
 	c->reconnecting = false;
+	proxy_lcache_refused(c, code);
 	proxy_up_close(c);
 	proxy_wipe_password(c);
 	if (strncmp(code, "08", 2) == 0) {
@@ -4140,6 +4422,18 @@ proxy_client_password(struct proxy_client *c)
 		proxy_login_failed(c, "28P01", msg, NULL, NULL);
 		return;
 	}
+	if (c->method == HBA_PASSWORD && c->up_user == NULL && c->p->lcache != NULL) {
+		const struct logincache_entry *e;
+
+		logincache_key(&c->st, c->lc_key);
+		c->lc_keyed = true;
+		e = logincache_find(c->p->lcache, c->lc_key, time_mono_us());
+		c->lc_matched = e && logincache_password_ok(e, c->password);
+		if (c->lc_matched) {
+			proxy_login_cached(c, e);
+			return;
+		}
+	}
 	proxy_login_request(c);
 }
 
@@ -4383,6 +4677,7 @@ proxy_client_new(struct proxy *p, int fd, const struct sockaddr_storage *ss)
 	strbuf_init(&c->delayed);
 	strbuf_init(&c->held_msg);
 	strbuf_init(&c->icpt);
+	strbuf_init(&c->lc_answer);
 	c->counted = proxy_take(&p->shm->proxy_clients, p->cfg->proxy_max_clients);
 	p->nheld += c->counted;
 	/* a session number no client of ours holds: after 2^24 logins they wrap around */
@@ -4644,6 +4939,8 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 			proxy_reload(p);
 		} else if (type == CHAN_MSG_RETIRE) {
 			proxy_retire(p);
+		} else if (type == CHAN_MSG_LOGIN_CACHE && rfd >= 0) {
+			proxy_lcache_receive(p, rfd);
 		} else {
 			log_warn("unexpected channel message type %u (%zu bytes)", type, len);
 		}
@@ -4744,6 +5041,7 @@ proxy_reload(struct proxy *p)
 	proxy_tls_load(p, true);
 	proxy_hba_load(p, true);
 	proxy_users_load(p, true);
+	proxy_lcache_config(p);
 }
 
 /* A session that is not running a statement ends now that the worker stops (FATAL 57P01, as
@@ -4922,11 +5220,13 @@ proxy_worker_main(const struct cfg *cfg, int index, int chan_fd, struct shm_stat
 	p->ev_chan = event_new(p->base, chan_fd, EV_READ | EV_PERSIST, proxy_chan_cb, p);
 	p->ev_queue = evtimer_new(p->base, proxy_queue_cb, p);
 	p->ev_accept_pause = evtimer_new(p->base, proxy_accept_resume_cb, p);
+	p->ev_lcache = evtimer_new(p->base, proxy_lcache_timer_cb, p);
 	if (p->ev_chan == NULL || p->ev_queue == NULL || p->ev_accept_pause == NULL ||
-	    event_add(p->ev_chan, NULL) < 0) {
+	    p->ev_lcache == NULL || event_add(p->ev_chan, NULL) < 0) {
 		log_error("cannot set up the worker's events");
 		goto out;
 	}
+	proxy_lcache_config(p);
 	for (k = 0; k < ls->n; k++) {
 		p->ev_listen[k] =
 		        event_new(p->base, ls->fd[k], EV_READ | EV_PERSIST, proxy_accept_cb, p);
@@ -4958,6 +5258,7 @@ out:
 	proxy_event_free(&p->ev_chan);
 	proxy_event_free(&p->ev_queue);
 	proxy_event_free(&p->ev_accept_pause);
+	proxy_event_free(&p->ev_lcache);
 	proxy_event_free(&p->ev_stop);
 	proxy_event_free(&p->ev_snap);
 	proxy_wait_stop(p);
@@ -4971,6 +5272,7 @@ out:
 	sqlite3_finalize(p->cat_version_st);
 	sqlite3_close(p->cat_db);
 	strbuf_free(&p->check_sql);
+	logincache_free(p->lcache);
 	for (k = 0; k < PROXY_SHAPES; k++)
 		free(p->shapes[k].text);
 	pgw_decoder_free(&p->dec);

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC 0x53514c45u /* "SQLE" */
-#define SHM_VERSION 9
+#define SHM_VERSION 10
 #define SHM_SHAPES 5             /* most forwarded statement shapes shown per worker */
 #define SHM_SHAPE_LEN 160        /* bytes of one, NUL included */
 #define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
@@ -61,7 +61,10 @@ struct shm_proxy_worker {
 	uint64_t upstream_conns;    /* upstream connections held now (counted in the total) */
 	uint64_t checks_held;       /* session checks a read waited for */
 	uint64_t checks_ahead;      /* session checks sent in the same flight as a write */
-	uint32_t waiting;           /* 1 while counted in applied_waiters */
+	uint64_t logins_cached;     /* sessions begun from the login cache, without the upstream */
+	uint64_t login_cache_entries; /* logins the cache holds now */
+	uint64_t login_cache_checks;  /* of them, those with the session check's answer */
+	uint32_t waiting;             /* 1 while counted in applied_waiters */
 	/* the statements this worker forwards most, normalized (constants as $n), from a
 	 * sample; guarded by shapes_seq (odd while the worker writes them) */
 	uint32_t shapes_seq;
