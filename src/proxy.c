@@ -3428,8 +3428,8 @@ proxy_login_cached(struct proxy_client *c, const struct logincache_entry *e)
 	log_debug("client %s: logged in as \"%s\" to database \"%s\" from the login cache%s",
 	          c->addr, c->st.user, c->st.database,
 	          c->lr.valid ? "" : " (local reads after a check upstream)");
-	proxy_client_flush(c);
-	proxy_client_process(c);
+	/* what a pipelining client sent after its password, proxy_client_process() goes on
+	 * with: this runs inside it */
 }
 
 /* ---- login ---- */

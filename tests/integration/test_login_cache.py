@@ -6,6 +6,7 @@ upstream is stopped. A changed password is caught at the session's first stateme
 an entry lasts login_cache_ttl from the login the upstream accepted."""
 
 import contextlib
+import struct
 import threading
 import time
 
@@ -146,6 +147,23 @@ def test_a_changed_password_is_caught_upstream(db, sqledge_factory, app):
     raw.close()
     harness.wait_for(lambda: all(w["login_cache_checks"] == 1 for w in workers(sq)), 30,
                      "every worker to hold the login", alive=sq)
+    # a client that pipelines its first statements behind the password gets their answers
+    # after its login, from the copy
+    local = sq.proxy_workers()["queries_local"]
+    raw = pgproto.Raw(port=sq.proxy_port)
+    raw.send_startup({"user": app, "database": db.name})
+    assert raw.recv() == ("R", struct.pack("!I", 3))
+    raw.send_raw(raw.msg("p", pgproto.cstr("apppw")) +
+                 raw.msg("Q", pgproto.cstr("SELECT id FROM notes ORDER BY id")) +
+                 raw.msg("Q", pgproto.cstr("SELECT count(*) FROM notes")))
+    msgs = [m for m in raw.recv_until("Z", 3) if m[0] != "K"]
+    assert msgs[:len(first)] == first
+    assert [m[0] for m in msgs[len(first):]] == ["T", "D", "D", "C", "Z", "T", "D", "C", "Z"]
+    assert msgs[len(first) + 1][1] == b"\0\1\0\0\0\0011"
+    assert msgs[len(first) + 6][1] == b"\0\1\0\0\0\0012"
+    raw.close()
+    assert total(sq, "logins_cached") == 1
+    assert sq.proxy_workers()["queries_local"] == local + 2
     db.execute("ALTER ROLE \"%s\" PASSWORD 'newpw'" % app)
     # within the ttl the old password still opens a session from the cache (the documented
     # revocation delay), which begins as the upstream's did; its first statement upstream
