@@ -8,7 +8,11 @@ at the far upstream, in the same run:
 - point read: SELECT of one row by primary key (sqledge answers it from the local copy);
 - write: a single-row INSERT, autocommit, in a session that also reads locally (so that
   read-your-writes is on and the session check travels with every write);
-- write-to-visible: that INSERT and then the SELECT that returns the new row.
+- write-to-visible: that INSERT and then the SELECT that returns the new row;
+- connect + read: a new connection, the point read, and its close. sqledge runs with
+  [proxy] login_cache_ttl set: a login it has seen before opens no upstream session. The same
+  figure with another application_name each time (a login the cache has not seen) shows a
+  login through the upstream.
 
 It is a measurement, not a test: it exits 0 whatever the figures, non-zero only when something
 failed (a tool, a wrong answer, a timeout). See bench/README.md.
@@ -90,6 +94,25 @@ def measure(conn, rounds, base):
             "write-to-visible": timed(write_read, rounds)}
 
 
+def reconnects(port, password, rounds, fresh_names):
+    """Connect, point read, close; the latencies in milliseconds."""
+    def once(i):
+        conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", password=password,
+                                dbname=DBNAME, connect_timeout=30,
+                                application_name="bench %d" % i if fresh_names else "bench")
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT id, body FROM edge_items WHERE id = %d" % (i % ROWS + 1))
+                if cur.fetchall() != [(i % ROWS + 1, "item %d" % (i % ROWS + 1))]:
+                    raise BenchError("the read after connect %d returned the wrong row" % i)
+        finally:
+            conn.close()
+
+    once(0)  # the login the cache remembers
+    return timed(once, rounds)
+
+
 def counters(sq):
     w = sq.proxy_workers()["workers"][0]
     return {k: w[k] for k in ("queries_local", "queries_forwarded", "checks_held",
@@ -119,6 +142,7 @@ def main(argv):
             "SQLEDGE_UPSTREAM_PORT": relay.port,
             "SQLEDGE_PROXY_LOCAL_READS": "true",
             "SQLEDGE_PROXY_WORKERS": "1",
+            "SQLEDGE_PROXY_LOGIN_CACHE_TTL": "600",
         })
         print("edge benchmark, %s" % time.strftime("%Y-%m-%d %H:%M:%S %Z"))
         print("machine: %s" % machine_line())
@@ -140,11 +164,25 @@ def main(argv):
             results["sqledge"] = measure(conn, args.rounds, 1000000)
         after = counters(sq)
         delta = {k: after[k] - before[k] for k in after}
+        conn_rounds = max(10, args.rounds // 4)
+        log("connect + read, direct")
+        results["direct"]["connect + read"] = reconnects(relay.port, db.password, conn_rounds,
+                                                         False)
+        cached = sq.proxy_workers()["workers"][0]["logins_cached"]
+        log("connect + read, sqledge")
+        results["sqledge"]["connect + read"] = reconnects(sq.proxy_port, db.password,
+                                                          conn_rounds, False)
+        cached = sq.proxy_workers()["workers"][0]["logins_cached"] - cached
+        log("connect + read, sqledge, a new application_name each time")
+        results["direct"]["  (cache missed)"] = results["direct"]["connect + read"]
+        results["sqledge"]["  (cache missed)"] = reconnects(sq.proxy_port, db.password,
+                                                            conn_rounds, True)
 
         print()
         print("milliseconds        %-18s %-18s %s" % ("direct", "sqledge", "sqledge/direct"))
         print("                    median     p90     median     p90     (median)")
-        for fig in ("point read", "write", "write-to-visible"):
+        for fig in ("point read", "write", "write-to-visible", "connect + read",
+                    "  (cache missed)"):
             d, s = results["direct"][fig], results["sqledge"][fig]
             dq = statistics.quantiles(d, n=10)[-1]
             sq90 = statistics.quantiles(s, n=10)[-1]
@@ -159,6 +197,8 @@ def main(argv):
               "checks: %d sent with a write, %d waited for by a read"
               % (delta["queries_local"], delta["queries_forwarded"], delta["checks_ahead"],
                  delta["checks_held"]))
+        print("connect + read: %d connections per figure; %d of sqledge's %d logins came from "
+              "the login cache (login_cache_ttl = 600)" % (conn_rounds, cached, conn_rounds))
         return 0
     except (BenchError, RuntimeError, AssertionError, psycopg2.Error, OSError) as exc:
         print("bench: error: %s" % exc, file=sys.stderr)

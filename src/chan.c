@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -31,6 +33,18 @@ chan_pair(int fds[2])
 	fds[0] = sv[0];
 	fds[1] = sv[1];
 	return 0;
+}
+
+bool
+chan_has_room(int fd)
+{
+	int queued = 0, size = 0;
+	socklen_t len = sizeof(size);
+
+	if (ioctl(fd, SIOCOUTQ, &queued) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0)
+		return false;
+	return queued < size / 2;
 }
 
 int

@@ -4,6 +4,7 @@
 #ifndef SQLEDGE_CHAN_H
 #define SQLEDGE_CHAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,10 @@ int chan_pair(int fds[2]);
 /* Sends one message; pass_fd < 0 sends none. Returns 0, SQE_AGAIN (non-blocking socket full)
  * or -1 (logged). */
 int chan_send(int fd, uint32_t type, const void *payload, size_t len, int pass_fd);
+
+/* Whether the socket's send buffer is less than half full: room for a message that may be
+ * dropped (a cache's), with the rest kept for the ones that must not be. */
+bool chan_has_room(int fd);
 
 /* Receives one message into buf (cap bytes). Returns 1 with *type, *len (and *recv_fd, -1 when
  * none) set; 0 at EOF (the peer is gone); SQE_AGAIN; or -1 (logged) on a malformed message. */

@@ -22,6 +22,12 @@
 struct logincache {
 	size_t n;
 	struct logincache_entry *e[LOGINCACHE_ENTRIES_MAX];
+	size_t ntombs;
+	struct logincache_tomb {
+		uint8_t key[LOGINCACHE_KEY_LEN];
+		uint8_t salt[LOGINCACHE_SALT_LEN];
+		int64_t until_us;
+	} tombs[LOGINCACHE_TOMBS_MAX];
 };
 
 struct logincache *
@@ -49,6 +55,7 @@ logincache_free(struct logincache *lc)
 		return;
 	for (i = 0; i < lc->n; i++)
 		logincache_entry_free(lc->e[i]);
+	secure_zero(lc->tombs, sizeof(lc->tombs));
 	free(lc);
 }
 
@@ -68,26 +75,23 @@ logincache_count_answered(const struct logincache *lc)
 	return n;
 }
 
-void
+int
 logincache_key(const struct pgw_startup *st, uint8_t key[LOGINCACHE_KEY_LEN])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int n = LOGINCACHE_KEY_LEN;
+	bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
 	size_t i;
 
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		/* no key: an all-zero one that logincache_find() never finds a use for */
-		memset(key, 0, LOGINCACHE_KEY_LEN);
-		EVP_MD_CTX_free(ctx);
-		return;
-	}
-	for (i = 0; i < st->nparams; i++) {
-		/* each with its terminating NUL: the pairs cannot run into each other */
-		EVP_DigestUpdate(ctx, st->params[i].name, strlen(st->params[i].name) + 1);
-		EVP_DigestUpdate(ctx, st->params[i].value, strlen(st->params[i].value) + 1);
-	}
-	EVP_DigestFinal_ex(ctx, key, &n);
+	/* each with its terminating NUL: the pairs cannot run into each other */
+	for (i = 0; ok && i < st->nparams; i++)
+		ok = EVP_DigestUpdate(ctx, st->params[i].name, strlen(st->params[i].name) + 1) ==
+		             1 &&
+		     EVP_DigestUpdate(ctx, st->params[i].value, strlen(st->params[i].value) + 1) ==
+		             1;
+	ok = ok && EVP_DigestFinal_ex(ctx, key, &n) == 1 && n == LOGINCACHE_KEY_LEN;
 	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
 }
 
 void
@@ -128,11 +132,13 @@ logincache_find(struct logincache *lc, const uint8_t *key, int64_t now_us)
 	return lc->e[i];
 }
 
-static void
+static int
 logincache_derive(const char *password, const uint8_t *salt, uint8_t out[LOGINCACHE_KEY_LEN])
 {
-	PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, LOGINCACHE_SALT_LEN,
-	                  LOGINCACHE_ITERATIONS, EVP_sha256(), LOGINCACHE_KEY_LEN, out);
+	return PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, LOGINCACHE_SALT_LEN,
+	                         LOGINCACHE_ITERATIONS, EVP_sha256(), LOGINCACHE_KEY_LEN, out) == 1
+	               ? 0
+	               : -1;
 }
 
 bool
@@ -141,7 +147,8 @@ logincache_password_ok(const struct logincache_entry *e, const char *password)
 	uint8_t v[LOGINCACHE_KEY_LEN];
 	bool ok;
 
-	logincache_derive(password, e->salt, v);
+	if (logincache_derive(password, e->salt, v) < 0)
+		return false;
 	ok = CRYPTO_memcmp(v, e->verifier, sizeof(v)) == 0;
 	secure_zero(v, sizeof(v));
 	return ok;
@@ -174,17 +181,20 @@ logincache_slot(struct logincache *lc, const uint8_t *key)
 
 struct logincache_entry *
 logincache_put(struct logincache *lc, const uint8_t *key, const char *password, const void *params,
-               size_t plen, int64_t expires_us)
+               size_t plen, int64_t now_us, int64_t expires_us)
 {
-	uint8_t salt[LOGINCACHE_SALT_LEN];
+	uint8_t salt[LOGINCACHE_SALT_LEN], verifier[LOGINCACHE_KEY_LEN];
 	struct logincache_entry *e;
 
 	if (plen > LOGINCACHE_PARAMS_MAX ||
-	    getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt))
+	    getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt) ||
+	    logincache_derive(password, salt, verifier) < 0)
 		return NULL;
 	e = logincache_slot(lc, key);
 	memcpy(e->salt, salt, sizeof(salt));
-	logincache_derive(password, salt, e->verifier);
+	memcpy(e->verifier, verifier, sizeof(verifier));
+	secure_zero(verifier, sizeof(verifier));
+	e->login_us = now_us;
 	e->expires_us = expires_us;
 	strbuf_reset(&e->params);
 	strbuf_append(&e->params, params, plen);
@@ -203,13 +213,56 @@ logincache_set_answer(struct logincache_entry *e, const uint8_t *id, const void 
 	e->answer_us = at_us;
 }
 
+/* Remembers that the login (key, salt) was forgotten; a full list loses the one that ends
+ * first. */
+static void
+logincache_tomb(struct logincache *lc, const uint8_t *key, const uint8_t *salt, int64_t until_us)
+{
+	struct logincache_tomb *t = NULL;
+	size_t i;
+
+	for (i = 0; i < lc->ntombs && t == NULL; i++)
+		if (memcmp(lc->tombs[i].key, key, LOGINCACHE_KEY_LEN) == 0 &&
+		    memcmp(lc->tombs[i].salt, salt, LOGINCACHE_SALT_LEN) == 0)
+			t = &lc->tombs[i];
+	if (t == NULL && lc->ntombs < LOGINCACHE_TOMBS_MAX) {
+		t = &lc->tombs[lc->ntombs++];
+		t->until_us = until_us;
+	}
+	if (t == NULL) {
+		t = &lc->tombs[0];
+		for (i = 1; i < lc->ntombs; i++)
+			if (lc->tombs[i].until_us < t->until_us)
+				t = &lc->tombs[i];
+		t->until_us = until_us;
+	}
+	memcpy(t->key, key, LOGINCACHE_KEY_LEN);
+	memcpy(t->salt, salt, LOGINCACHE_SALT_LEN);
+	if (until_us > t->until_us)
+		t->until_us = until_us;
+}
+
+static bool
+logincache_is_tomb(const struct logincache *lc, const uint8_t *key, const uint8_t *salt)
+{
+	size_t i;
+
+	for (i = 0; i < lc->ntombs; i++)
+		if (memcmp(lc->tombs[i].key, key, LOGINCACHE_KEY_LEN) == 0 &&
+		    memcmp(lc->tombs[i].salt, salt, LOGINCACHE_SALT_LEN) == 0)
+			return true;
+	return false;
+}
+
 void
-logincache_remove(struct logincache *lc, const uint8_t *key)
+logincache_remove(struct logincache *lc, const uint8_t *key, int64_t tomb_until)
 {
 	int i = logincache_index(lc, key);
 
-	if (i >= 0)
-		logincache_drop(lc, (size_t)i);
+	if (i < 0)
+		return;
+	logincache_tomb(lc, key, lc->e[i]->salt, tomb_until);
+	logincache_drop(lc, (size_t)i);
 }
 
 void
@@ -220,6 +273,13 @@ logincache_expire(struct logincache *lc, int64_t now_us)
 	while (i < lc->n) {
 		if (now_us >= lc->e[i]->expires_us)
 			logincache_drop(lc, i);
+		else
+			i++;
+	}
+	i = 0;
+	while (i < lc->ntombs) {
+		if (now_us >= lc->tombs[i].until_us)
+			lc->tombs[i] = lc->tombs[--lc->ntombs];
 		else
 			i++;
 	}
@@ -241,24 +301,28 @@ logincache_put_i64(struct strbuf *out, int64_t v)
 	logincache_put_u32(out, (uint32_t)v);
 }
 
-/* Format: "SQLC", format byte, kind byte, key; for an entry then salt, verifier, expires,
- * params (length, bytes), check id, answer time, answer (length, bytes). Times are
- * time_mono_us(), one clock for every process of the machine. */
+/* Format: "SQLC", format byte, kind byte, key, salt; for an entry then verifier, login
+ * time, expiry, params (length, bytes), check id, answer time, answer (length, bytes). Times
+ * are time_mono_us(), one clock for every process of the machine. */
 static void
-logincache_head(const uint8_t *key, char kind, struct strbuf *out)
+logincache_head(const struct logincache_entry *e, char kind, struct strbuf *out)
 {
 	strbuf_append(out, LOGINCACHE_MAGIC, 4);
 	strbuf_putc(out, LOGINCACHE_FORMAT);
 	strbuf_putc(out, kind);
-	strbuf_append(out, key, LOGINCACHE_KEY_LEN);
+	strbuf_append(out, e->key, LOGINCACHE_KEY_LEN);
+	strbuf_append(out, e->salt, LOGINCACHE_SALT_LEN);
 }
 
 void
 logincache_encode(const struct logincache_entry *e, struct strbuf *out)
 {
-	logincache_head(e->key, LOGINCACHE_KIND_ENTRY, out);
-	strbuf_append(out, e->salt, LOGINCACHE_SALT_LEN);
+	/* room for all of it first: a buffer that grew would leave copies of the verifier */
+	strbuf_reserve(out, 6 + 3 * LOGINCACHE_KEY_LEN + LOGINCACHE_SALT_LEN + 3 * 8 + 2 * 4 +
+	                            e->params.len + e->answer.len);
+	logincache_head(e, LOGINCACHE_KIND_ENTRY, out);
 	strbuf_append(out, e->verifier, LOGINCACHE_KEY_LEN);
+	logincache_put_i64(out, e->login_us);
 	logincache_put_i64(out, e->expires_us);
 	logincache_put_u32(out, (uint32_t)e->params.len);
 	strbuf_append(out, e->params.data, e->params.len);
@@ -269,9 +333,9 @@ logincache_encode(const struct logincache_entry *e, struct strbuf *out)
 }
 
 void
-logincache_encode_removal(const uint8_t *key, struct strbuf *out)
+logincache_encode_removal(const struct logincache_entry *e, struct strbuf *out)
 {
-	logincache_head(key, LOGINCACHE_KIND_REMOVAL, out);
+	logincache_head(e, LOGINCACHE_KIND_REMOVAL, out);
 }
 
 static int
@@ -310,40 +374,51 @@ logincache_decode(struct logincache *lc, const uint8_t *buf, size_t len, int64_t
 	const uint8_t *magic, *key, *salt, *verifier, *params, *id, *answer;
 	uint8_t format, kind;
 	uint32_t plen, alen;
-	int64_t expires, answer_us;
+	int64_t login_us, expires, answer_us;
 	struct logincache_entry *e;
 	struct rbuf rb;
+	int at;
 
 	rbuf_init(&rb, buf, len);
 	if (rbuf_get_bytes(&rb, 4, &magic) < 0 || memcmp(magic, LOGINCACHE_MAGIC, 4) != 0 ||
 	    rbuf_get_u8(&rb, &format) < 0 || format != LOGINCACHE_FORMAT ||
-	    rbuf_get_u8(&rb, &kind) < 0 || rbuf_get_bytes(&rb, LOGINCACHE_KEY_LEN, &key) < 0)
+	    rbuf_get_u8(&rb, &kind) < 0 || rbuf_get_bytes(&rb, LOGINCACHE_KEY_LEN, &key) < 0 ||
+	    rbuf_get_bytes(&rb, LOGINCACHE_SALT_LEN, &salt) < 0)
 		return -1;
 	if (kind == LOGINCACHE_KIND_REMOVAL) {
 		if (rbuf_remaining(&rb) != 0)
 			return -1;
-		logincache_remove(lc, key);
+		/* a newer login of the key (another salt) stays */
+		at = logincache_index(lc, key);
+		if (at >= 0 && memcmp(lc->e[at]->salt, salt, LOGINCACHE_SALT_LEN) == 0)
+			logincache_drop(lc, (size_t)at);
+		logincache_tomb(lc, key, salt, max_expires_us);
 		return 0;
 	}
-	if (kind != LOGINCACHE_KIND_ENTRY || rbuf_get_bytes(&rb, LOGINCACHE_SALT_LEN, &salt) < 0 ||
+	if (kind != LOGINCACHE_KIND_ENTRY ||
 	    rbuf_get_bytes(&rb, LOGINCACHE_KEY_LEN, &verifier) < 0 ||
-	    logincache_get_i64(&rb, &expires) < 0 || rbuf_get_u32(&rb, &plen) < 0 ||
-	    plen > LOGINCACHE_PARAMS_MAX || rbuf_get_bytes(&rb, plen, &params) < 0 ||
-	    !logincache_messages_ok(params, plen, 'S') ||
+	    logincache_get_i64(&rb, &login_us) < 0 || logincache_get_i64(&rb, &expires) < 0 ||
+	    rbuf_get_u32(&rb, &plen) < 0 || plen > LOGINCACHE_PARAMS_MAX ||
+	    rbuf_get_bytes(&rb, plen, &params) < 0 || !logincache_messages_ok(params, plen, 'S') ||
 	    rbuf_get_bytes(&rb, LOGINCACHE_KEY_LEN, &id) < 0 ||
 	    logincache_get_i64(&rb, &answer_us) < 0 || rbuf_get_u32(&rb, &alen) < 0 ||
 	    alen > LOGINCACHE_ANSWER_MAX || rbuf_get_bytes(&rb, alen, &answer) < 0 ||
 	    !logincache_messages_ok(answer, alen, 0) || rbuf_remaining(&rb) != 0)
 		return -1;
-	if (expires <= now_us)
+	if (expires <= now_us || logincache_is_tomb(lc, key, salt))
 		return 0;
+	at = logincache_index(lc, key);
 	e = logincache_slot(lc, key);
-	memcpy(e->salt, salt, LOGINCACHE_SALT_LEN);
-	memcpy(e->verifier, verifier, LOGINCACHE_KEY_LEN);
-	e->expires_us = expires < max_expires_us ? expires : max_expires_us;
-	strbuf_reset(&e->params);
-	strbuf_append(&e->params, params, plen);
-	logincache_set_answer(e, id, answer, alen, answer_us);
+	if (at < 0 || e->login_us <= login_us) {
+		memcpy(e->salt, salt, LOGINCACHE_SALT_LEN);
+		memcpy(e->verifier, verifier, LOGINCACHE_KEY_LEN);
+		e->login_us = login_us;
+		e->expires_us = expires < max_expires_us ? expires : max_expires_us;
+		strbuf_reset(&e->params);
+		strbuf_append(&e->params, params, plen);
+	}
+	if (alen > 0 && (e->answer.len == 0 || answer_us > e->answer_us))
+		logincache_set_answer(e, id, answer, alen, answer_us);
 	e->shared_us = now_us; /* the sender shares it */
 	return 0;
 }

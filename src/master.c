@@ -733,8 +733,11 @@ master_share_login(struct master_proc *from, int fd)
 		if (w == from || w->kind != MASTER_PROC_PROXY || w->pid <= 0 || w->chan_fd < 0 ||
 		    w->retiring)
 			continue;
-		if (chan_send(w->chan_fd, CHAN_MSG_LOGIN_CACHE, NULL, 0, fd) != 0)
-			log_debug("proxy worker %d does without a login cache entry", w->index);
+		/* the channel's other half is kept for the master's own messages */
+		if (!chan_has_room(w->chan_fd) ||
+		    chan_send(w->chan_fd, CHAN_MSG_LOGIN_CACHE, NULL, 0, fd) != 0)
+			log_warn("proxy worker %d is busy: it does without a login cache message",
+			         w->index);
 	}
 }
 

@@ -87,9 +87,10 @@
 #define PROXY_PREAUTH_BUF (4 * PROXY_PREAUTH_MAX) /* the most the input holds before login */
 #define PROXY_PREAUTH_FIRST 1024                  /* what it starts with */
 #define PROXY_LCACHE_SHARE_US                                                                      \
-	INT64_C(1000000)        /* a check answer goes to the other workers                        \
-	                         * at most this often per login */
-#define PROXY_LCACHE_PURGE_S 10 /* expired logins are wiped this often */
+	INT64_C(1000000)              /* a check answer goes to the other workers                  \
+	                               * at most this often per login */
+#define PROXY_LCACHE_PURGE_S 10       /* expired logins are wiped this often */
+#define PROXY_LCACHE_SUSPECT_PER_S 20 /* verifiers a second for addresses that failed lately */
 
 enum proxy_client_state {
 	PC_STARTUP,    /* reading the first packet */
@@ -248,9 +249,12 @@ struct proxy_client {
 	 * the one the cache knows, whether the session began from it (without the upstream),
 	 * and the check answer being read, kept for the next logins */
 	bool lc_keyed;
-	bool lc_matched;
 	bool lc_started;
-	bool lc_connected; /* it has had an upstream connection */
+	bool lc_connected;     /* it has had an upstream connection */
+	bool lc_queued;        /* its first statement upstream waits for a connection slot */
+	bool lc_pristine;      /* nothing of the client's went upstream: its check answers are what
+	                        * a new session of the login would get */
+	int64_t lc_expires_us; /* begun from the cache: its entry's expiry */
 	uint8_t lc_key[LOGINCACHE_KEY_LEN];
 	struct strbuf lc_answer;
 };
@@ -303,8 +307,10 @@ struct proxy {
 	int lcache_ttl;            /* the ttl it was made for */
 	uint8_t check_id[LOGINCACHE_KEY_LEN]; /* logincache_check_id() of check_sql */
 	uint64_t logins_cached;
-	struct event *ev_lcache; /* wipes expired logins */
-	bool hba_broken;         /* hba_file could not be read at start: nobody logs in */
+	struct event *ev_lcache;  /* wipes expired logins */
+	int64_t suspect_since_us; /* the second suspect_verified counts in */
+	unsigned suspect_verified;
+	bool hba_broken; /* hba_file could not be read at start: nobody logs in */
 	int index;
 	struct shm_state *shm;
 	struct shm_proxy_worker *slot;
@@ -558,6 +564,17 @@ proxy_publish(struct proxy *p)
 	shm_store(p->slot->clients_total, p->clients_total);
 	shm_store(p->slot->logins_failed, p->logins_failed);
 	shm_store(p->slot->upstream_conns, p->upstream_conns);
+}
+
+/* Raises a shared position to at least lsn. */
+static void
+proxy_lsn_max(uint64_t *shared, uint64_t lsn)
+{
+	uint64_t cur = __atomic_load_n(shared, __ATOMIC_RELAXED);
+
+	while (cur < lsn && !__atomic_compare_exchange_n(shared, &cur, lsn, true, __ATOMIC_RELAXED,
+	                                                 __ATOMIC_RELAXED))
+		;
 }
 
 /* Takes one unit of a shared limit (0 = no limit). */
@@ -1116,11 +1133,13 @@ proxy_reconnect(struct proxy_client *c)
 	if (shm_load(p->shm->upstream_down_us) != 0 &&
 	    now - shm_load(p->shm->upstream_probe_us) < PROXY_PROBE_US)
 		return false;
-	if (!proxy_take(&p->shm->proxy_upstream_conns, p->cfg->proxy_max_upstream_connections)) {
+	if ((c->lc_started && !c->lc_connected && p->queue != NULL) ||
+	    !proxy_take(&p->shm->proxy_upstream_conns, p->cfg->proxy_max_upstream_connections)) {
 		if (c->lc_started && !c->lc_connected) {
-			/* a session begun from the login cache waits in the queue, as its login
-			 * through the upstream would have */
+			/* a session begun from the login cache waits in the queue, behind the
+			 * logins there, as its login through the upstream would have */
 			c->reconnecting = true;
+			c->lc_queued = true;
 			c->queued_us = now;
 			*p->queue_tail = c;
 			p->queue_tail = &c->qnext;
@@ -1438,6 +1457,8 @@ static void
 proxy_forward(struct proxy_client *c, uint8_t type, const uint8_t *msg, size_t len)
 {
 	struct proxy *p = c->p;
+
+	c->lc_pristine = false;
 
 	if (type == PGW_QUERY) {
 		/* a simple Query drops the unnamed statement, here and upstream */
@@ -2149,6 +2170,8 @@ proxy_block_replay(struct proxy_client *c, bool swallow)
 	struct strbuf sb, q;
 	size_t i;
 
+	c->lc_pristine = false;
+
 	proxy_buf_append(&c->uout, c->blk_begin.data, c->blk_begin.len);
 	c->swallow += swallow;
 	if (c->blk_answered) {
@@ -2298,13 +2321,12 @@ proxy_local_expire(struct proxy_client *c)
 	int64_t age = time_mono_us() - c->lr.checked_us;
 
 	/* without an upstream connection (serve_stale) the last answer stands, but one the
-	 * session began with from the login cache only for login_cache_ttl while the upstream
-	 * is there to ask */
+	 * session began with from the login cache only until the cache's entry expires, while
+	 * the upstream is there to ask */
 	if (c->lr.valid && c->up_fd >= 0 && age > PROXY_RECHECK_US)
 		c->lr.valid = false;
 	else if (c->lr.valid && c->up_fd < 0 && c->lc_started &&
-	         shm_load(p->shm->upstream_down_us) == 0 &&
-	         age > (int64_t)p->cfg->proxy_login_cache_ttl * 1000000)
+	         shm_load(p->shm->upstream_down_us) == 0 && time_mono_us() >= c->lc_expires_us)
 		c->lr.valid = false;
 }
 
@@ -3242,25 +3264,33 @@ proxy_lcache_timer_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(p->ev_lcache, &tv);
 }
 
-/* Sends an entry, or the removal of key (e NULL), to the other workers through the master,
- * in a memory file: an entry may be longer than a channel message. A full channel loses it:
- * the other workers then ask the upstream once more. */
+/* Sends an entry, or that its login is forgotten (removal), to the other workers through
+ * the master, in a memory file: an entry may be longer than a channel message. A channel
+ * more than half full takes none (it is kept for the master's own messages): the other
+ * workers then ask the upstream once more, or forget the login when it expires. */
 static void
-proxy_lcache_share(struct proxy *p, const struct logincache_entry *e, const uint8_t *key)
+proxy_lcache_share(struct proxy *p, const struct logincache_entry *e, bool removal)
 {
 	struct strbuf sb;
-	int fd;
+	int fd = -1;
 
+	if (!chan_has_room(p->chan_fd)) {
+		log_warn("proxy worker %d: the channel to the master is busy; a login cache %s "
+		         "stays with this worker",
+		         p->index, removal ? "removal" : "entry");
+		return;
+	}
 	strbuf_init(&sb);
-	if (e)
-		logincache_encode(e, &sb);
+	if (removal)
+		logincache_encode_removal(e, &sb);
 	else
-		logincache_encode_removal(key, &sb);
+		logincache_encode(e, &sb);
 	fd = memfd_create("sqledge-login-cache", MFD_CLOEXEC);
 	if (fd < 0 || write_all(fd, sb.data, sb.len) < 0 ||
 	    chan_send(p->chan_fd, CHAN_MSG_LOGIN_CACHE, NULL, 0, fd) != 0)
-		log_debug("a login cache entry stays with proxy worker %d: %s", p->index,
-		          fd < 0 ? strerror(errno) : "the channel did not take it");
+		log_warn("proxy worker %d: a login cache %s stays with this worker: %s", p->index,
+		         removal ? "removal" : "entry",
+		         fd < 0 ? strerror(errno) : "the channel did not take it");
 	proxy_close_fd(fd);
 	secure_zero(sb.data, sb.len);
 	strbuf_free(&sb);
@@ -3301,36 +3331,44 @@ proxy_lcache_login(struct proxy_client *c, const void *params, size_t len)
 
 	if (!c->lc_keyed || p->lcache == NULL || c->password == NULL)
 		return;
-	e = logincache_put(p->lcache, c->lc_key, c->password, params, len,
+	e = logincache_put(p->lcache, c->lc_key, c->password, params, len, now,
 	                   now + (int64_t)p->lcache_ttl * 1000000);
 	if (e == NULL)
 		return;
 	e->shared_us = now;
-	proxy_lcache_share(p, e, NULL);
+	proxy_lcache_share(p, e, false);
 	proxy_lcache_publish(p);
 }
 
 /* The upstream refused a login, or the new connection of a session that began from the
- * cache: unless it only could not be reached, the cache forgets the login when the refusal
- * holds for the password it knows (that password, or a refusal of the role whatever the
- * password). */
+ * cache: the cache forgets the login when the refusal holds for it. A refusal of the role
+ * or database (which the upstream says only after the password passed) does, whatever the
+ * password; a refused password only when it is the one the cache holds. Anything else (an
+ * upstream out of connections, unreachable) says nothing of the login. */
 static void
 proxy_lcache_refused(struct proxy_client *c, const char *code)
 {
 	struct proxy *p = c->p;
+	struct logincache_entry *e;
+	int64_t now = time_mono_us();
+	bool password = strcmp(code, "28P01") == 0;
 
-	if (!c->lc_keyed || p->lcache == NULL || strncmp(code, "08", 2) == 0 ||
-	    strncmp(code, "57P", 3) == 0 || (!c->lc_matched && strcmp(code, "28P01") == 0))
+	if (!c->lc_keyed || p->lcache == NULL ||
+	    (!password && strncmp(code, "28", 2) != 0 && strcmp(code, "42501") != 0 &&
+	     strcmp(code, "3D000") != 0) ||
+	    (e = logincache_find(p->lcache, c->lc_key, now)) == NULL)
 		return;
-	if (logincache_find(p->lcache, c->lc_key, time_mono_us()) == NULL)
+	if (password && (c->password == NULL || !logincache_password_ok(e, c->password)))
 		return;
-	logincache_remove(p->lcache, c->lc_key);
-	proxy_lcache_share(p, NULL, c->lc_key);
+	proxy_lcache_share(p, e, true);
+	logincache_remove(p->lcache, c->lc_key, now + (int64_t)p->lcache_ttl * 1000000);
 	proxy_lcache_publish(p);
 }
 
-/* A check's answer is in: kept for the login's next sessions when it is what a new session
- * would get (no named statements asked about, no setting changed). Shared at most every
+/* A check's answer is in: its position raises the one every session begun from the cache
+ * waits for; the answer itself is kept for the login's next sessions when it is what a new
+ * session would get (nothing of the client's went upstream before it, no named statements
+ * asked about). Shared at once when it is the first, else at most every
  * PROXY_LCACHE_SHARE_US. */
 static void
 proxy_lcache_answer(struct proxy_client *c)
@@ -3340,8 +3378,11 @@ proxy_lcache_answer(struct proxy_client *c)
 	int64_t now = time_mono_us();
 	bool fresh;
 
-	if (!c->lc_keyed || p->lcache == NULL || !c->lr.valid || c->lr.ndesc > 0 || c->stateful ||
-	    c->txn != 'I' || c->lc_answer.len == 0 ||
+	/* the answer goes to the other sessions' min_lsn whatever the session did */
+	if (p->lcache && c->lr.valid && c->lr.min_lsn > shm_load(p->shm->checked_lsn))
+		proxy_lsn_max(&p->shm->checked_lsn, c->lr.min_lsn);
+	if (!c->lc_keyed || p->lcache == NULL || !c->lr.valid || c->lr.ndesc > 0 ||
+	    !c->lc_pristine || c->stateful || c->txn != 'I' || c->lc_answer.len == 0 ||
 	    (e = logincache_find(p->lcache, c->lc_key, now)) == NULL)
 		return;
 	/* a first answer, or one to another check, goes to the other workers at once */
@@ -3349,7 +3390,7 @@ proxy_lcache_answer(struct proxy_client *c)
 	logincache_set_answer(e, p->check_id, c->lc_answer.data, c->lc_answer.len, now);
 	if (fresh || now - e->shared_us >= PROXY_LCACHE_SHARE_US) {
 		e->shared_us = now;
-		proxy_lcache_share(p, e, NULL);
+		proxy_lcache_share(p, e, false);
 	}
 	if (fresh)
 		proxy_lcache_publish(p);
@@ -3366,7 +3407,7 @@ proxy_lcache_replay(struct proxy_client *c, const struct logincache_entry *e)
 	size_t off = 0, mlen;
 	int r = 0;
 
-	if (e->answer.len == 0 ||
+	if (p->ex == NULL || e->answer.len == 0 ||
 	    time_mono_us() - e->answer_us > (int64_t)p->lcache_ttl * 1000000 ||
 	    proxy_catalog(p) == NULL || memcmp(e->check_id, p->check_id, LOGINCACHE_KEY_LEN) != 0)
 		return;
@@ -3380,10 +3421,58 @@ proxy_lcache_replay(struct proxy_client *c, const struct logincache_entry *e)
 		r = localread_check_message(&c->lr, m[off], m + off + PGW_HEADER_LEN, mlen - 4);
 		off += mlen + 1;
 	}
-	if (r == 1 && c->lr.valid)
+	if (r == 1 && c->lr.valid) {
 		c->lr.checked_us = e->answer_us;
-	else
+		/* the writes any session's check saw, and what the stream last said the upstream
+		 * had, while it is there: as fresh as a check made now would be, nearly */
+		if (shm_load(p->shm->upstream_down_us) == 0) {
+			uint64_t seen = shm_load(p->shm->checked_lsn);
+			uint64_t up = shm_load(p->shm->upstream_lsn);
+
+			if (seen > c->lr.min_lsn)
+				c->lr.min_lsn = seen;
+			if (up > c->lr.min_lsn)
+				c->lr.min_lsn = up;
+		}
+	} else {
 		localread_session_reset(&c->lr);
+	}
+}
+
+/* Whether the client's address failed to log in within PROXY_FAIL_FORGET_US. */
+static bool
+proxy_login_suspect(const struct proxy_client *c)
+{
+	const struct proxy *p = c->p;
+	char host[sizeof(c->addr)];
+	int64_t now = time_mono_us();
+	size_t i;
+
+	proxy_addr_host(c->addr, host, sizeof(host));
+	for (i = 0; i < PROXY_FAIL_SLOTS; i++)
+		if (p->fails[i].failures && now - p->fails[i].last_us <= PROXY_FAIL_FORGET_US &&
+		    strcmp(p->fails[i].addr, host) == 0)
+			return true;
+	return false;
+}
+
+/* Whether a verifier may be computed for the client: always, unless its address failed to
+ * log in lately; those get PROXY_LCACHE_SUSPECT_PER_S verifications a second all together
+ * (a verifier costs milliseconds of the loop), the rest go to the upstream and its failure
+ * delay. */
+static bool
+proxy_lcache_may_verify(const struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	int64_t now = time_mono_us();
+
+	if (!proxy_login_suspect(c))
+		return true;
+	if (now - p->suspect_since_us >= 1000000) {
+		p->suspect_since_us = now;
+		p->suspect_verified = 0;
+	}
+	return p->suspect_verified++ < PROXY_LCACHE_SUSPECT_PER_S;
 }
 
 /* A success forgets the failed logins of the client's address. */
@@ -3412,6 +3501,8 @@ proxy_login_cached(struct proxy_client *c, const struct logincache_entry *e)
 	proxy_event_free(&c->ev_timer);
 	proxy_login_forgive(c);
 	c->lc_started = true;
+	c->lc_pristine = true;
+	c->lc_expires_us = e->expires_us;
 	c->txn = 'I';
 	proxy_lcache_replay(c, e);
 	strbuf_init(&sb);
@@ -3539,6 +3630,7 @@ proxy_login_done(struct proxy_client *c)
 			pgw_put_parameter_status(&sb, reported[i], v);
 	}
 	proxy_lcache_login(c, sb.data + params_at, sb.len - params_at);
+	c->lc_pristine = true;
 	pgw_put_backend_key(&sb, ((uint32_t)p->index + 1) << PROXY_SESSION_BITS | c->session,
 	                    c->key);
 	switch (PQtransactionStatus(c->up)) {
@@ -3840,6 +3932,7 @@ proxy_queue_cb(evutil_socket_t fd, short what, void *arg)
 	while ((c = p->queue) != NULL) {
 		if (now - c->queued_us >= limit) {
 			proxy_queue_remove(c);
+			c->lc_queued = false;
 			snprintf(msg, sizeof(msg),
 			         "no upstream connection became free within %d s "
 			         "([proxy] max_upstream_connections = %d)",
@@ -3855,6 +3948,7 @@ proxy_queue_cb(evutil_socket_t fd, short what, void *arg)
 		                p->cfg->proxy_max_upstream_connections))
 			break;
 		proxy_queue_remove(c);
+		c->lc_queued = false;
 		proxy_login_start(c);
 		proxy_client_done(c);
 	}
@@ -4422,14 +4516,13 @@ proxy_client_password(struct proxy_client *c)
 		proxy_login_failed(c, "28P01", msg, NULL, NULL);
 		return;
 	}
-	if (c->method == HBA_PASSWORD && c->up_user == NULL && c->p->lcache != NULL) {
+	if (c->method == HBA_PASSWORD && c->up_user == NULL && c->p->lcache != NULL &&
+	    logincache_key(&c->st, c->lc_key) == 0) {
 		const struct logincache_entry *e;
 
-		logincache_key(&c->st, c->lc_key);
 		c->lc_keyed = true;
 		e = logincache_find(c->p->lcache, c->lc_key, time_mono_us());
-		c->lc_matched = e && logincache_password_ok(e, c->password);
-		if (c->lc_matched) {
+		if (e && proxy_lcache_may_verify(c) && logincache_password_ok(e, c->password)) {
 			proxy_login_cached(c, e);
 			return;
 		}
@@ -5049,10 +5142,18 @@ proxy_reload(struct proxy *p)
 static void
 proxy_stop_client(struct proxy_client *c)
 {
-	bool busy =
-	        c->state == PC_READY &&
-	        (c->pending > 0 || c->held || c->checking || c->swallow > 0 || c->reconnecting ||
-	         c->msg_left > 0 || c->scan != c->cout.len || proxy_buf_pending(&c->cout) > 0);
+	bool busy;
+
+	if (c->lc_queued) {
+		/* a session from the login cache waiting for its first upstream connection gets
+		 * none, as a login waiting in the queue */
+		proxy_queue_remove(c);
+		c->lc_queued = false;
+		c->reconnecting = false;
+	}
+	busy = c->state == PC_READY &&
+	       (c->pending > 0 || c->held || c->checking || c->swallow > 0 || c->reconnecting ||
+	        c->msg_left > 0 || c->scan != c->cout.len || proxy_buf_pending(&c->cout) > 0);
 
 	if (c->dead || busy || c->state == PC_CLOSING || c->state == PC_LINGER ||
 	    c->state == PC_DRAIN)

@@ -80,14 +80,15 @@ struct shm_state {
 	int64_t started_us; /* master start, realtime */
 
 	/* replication worker */
-	uint32_t repl_state;          /* enum repl_state */
-	uint32_t upstream_state;      /* enum upstream_state */
-	uint64_t received_lsn;        /* last WAL position received */
-	uint64_t applied_lsn;         /* last position applied (and committed) in SQLite */
-	uint32_t applied_seq;         /* bumped after each store of applied_lsn: a futex word */
-	uint32_t applied_waiters;     /* proxy workers waiting on applied_seq */
-	uint64_t flushed_lsn;         /* last position reported upstream as flushed */
-	uint64_t upstream_lsn;        /* latest walEnd the server reported */
+	uint32_t repl_state;      /* enum repl_state */
+	uint32_t upstream_state;  /* enum upstream_state */
+	uint64_t received_lsn;    /* last WAL position received */
+	uint64_t applied_lsn;     /* last position applied (and committed) in SQLite */
+	uint32_t applied_seq;     /* bumped after each store of applied_lsn: a futex word */
+	uint32_t applied_waiters; /* proxy workers waiting on applied_seq */
+	uint64_t flushed_lsn;     /* last position reported upstream as flushed */
+	uint64_t upstream_lsn;    /* latest walEnd the server reported */
+	uint64_t checked_lsn;     /* highest upstream insert position a proxy's session check saw */
 	int64_t upstream_lsn_time_us; /* when it was received (local realtime) */
 	int64_t caught_up_time_us;    /* when the copy was last known current: it had applied a
 	                               * position the upstream reported then (local realtime) */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target for src/logincache.c: any bytes as an entry another worker sent. What is
- * taken must encode back to the same bytes, and be found. */
+/* libFuzzer target for src/logincache.c: any bytes as an entry or removal another worker
+ * sent, taken twice (the second one against what the first left). What is taken must be
+ * found, and encode to bytes that are taken as the same entry. */
 #include "config.h"
 
 #include <stdint.h>
@@ -15,20 +16,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct logincache *lc = logincache_new();
+	struct logincache *lc = logincache_new(), *again = logincache_new();
 	struct logincache_entry *e;
-	struct strbuf sb;
+	struct strbuf one, two;
 
-	strbuf_init(&sb);
-	if (logincache_decode(lc, data, size, 0, INT64_MAX) == 0 && logincache_count(lc) == 1) {
-		e = logincache_find(lc, data + 6, 0);
-		if (e == NULL)
+	strbuf_init(&one);
+	strbuf_init(&two);
+	if (logincache_decode(lc, data, size, 0, INT64_MAX) == 0) {
+		if (logincache_decode(lc, data, size, 0, INT64_MAX) != 0)
 			abort();
-		logincache_encode(e, &sb);
-		if (sb.len != size || memcmp(sb.data, data, size) != 0)
-			abort();
+		if (logincache_count(lc) == 1) {
+			e = logincache_find(lc, data + 6, 0);
+			if (e == NULL)
+				abort();
+			logincache_encode(e, &one);
+			if (logincache_decode(again, (const uint8_t *)one.data, one.len, 0,
+			                      INT64_MAX) != 0 ||
+			    (e = logincache_find(again, data + 6, 0)) == NULL)
+				abort();
+			logincache_encode(e, &two);
+			if (one.len != two.len || memcmp(one.data, two.data, one.len) != 0)
+				abort();
+		}
 	}
-	strbuf_free(&sb);
+	strbuf_free(&one);
+	strbuf_free(&two);
 	logincache_free(lc);
+	logincache_free(again);
 	return 0;
 }

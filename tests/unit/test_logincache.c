@@ -78,7 +78,7 @@ test_put_find_expire(void)
 	strbuf_init(&p);
 	params(&p);
 	CHECK(logincache_find(lc, key, 0) == NULL);
-	e = logincache_put(lc, key, "secret", p.data, p.len, 1000);
+	e = logincache_put(lc, key, "secret", p.data, p.len, 1, 1000);
 	CHECK(e != NULL);
 	CHECK(logincache_find(lc, key, 999) == e);
 	CHECK(logincache_find(lc, other, 999) == NULL);
@@ -92,22 +92,34 @@ test_put_find_expire(void)
 		uint8_t v1[32];
 
 		memcpy(v1, e->verifier, 32);
-		e = logincache_put(lc, key, "secret", p.data, p.len, 1000);
+		e = logincache_put(lc, key, "secret", p.data, p.len, 1, 1000);
 		CHECK(memcmp(v1, e->verifier, 32) != 0);
 		CHECK(logincache_password_ok(e, "secret"));
 		CHECK_INT(logincache_count(lc), 1);
 	}
 	CHECK(logincache_find(lc, key, 1000) == NULL); /* expired: gone */
 	CHECK_INT(logincache_count(lc), 0);
-	CHECK(logincache_put(lc, key, "secret", p.data, LOGINCACHE_PARAMS_MAX + 1, 1000) == NULL);
-	e = logincache_put(lc, key, "secret", p.data, p.len, 1000);
-	logincache_remove(lc, key);
+	CHECK(logincache_put(lc, key, "secret", p.data, LOGINCACHE_PARAMS_MAX + 1, 1, 1000) ==
+	      NULL);
+	e = logincache_put(lc, key, "secret", p.data, p.len, 1, 1000);
+	logincache_remove(lc, key, 2000);
 	CHECK_INT(logincache_count(lc), 0);
 	strbuf_free(&p);
 	logincache_free(lc);
 }
 
 /* An entry made by hand with the known salt and verifier. */
+static void
+put_i64(struct strbuf *out, int64_t v)
+{
+	uint8_t b[4];
+
+	be_put_u32(b, (uint32_t)((uint64_t)v >> 32));
+	strbuf_append(out, b, 4);
+	be_put_u32(b, (uint32_t)v);
+	strbuf_append(out, b, 4);
+}
+
 static void
 known_entry(struct strbuf *out, const uint8_t *key, int64_t expires, const struct strbuf *p,
             const char *answer, size_t alen)
@@ -121,10 +133,8 @@ known_entry(struct strbuf *out, const uint8_t *key, int64_t expires, const struc
 	strbuf_append(out, key, 32);
 	strbuf_append(out, salt, 16);
 	strbuf_append(out, secret_verifier, 32);
-	be_put_u32(b, (uint32_t)((uint64_t)expires >> 32));
-	strbuf_append(out, b, 4);
-	be_put_u32(b, (uint32_t)expires);
-	strbuf_append(out, b, 4);
+	put_i64(out, 3); /* the login */
+	put_i64(out, expires);
 	be_put_u32(b, (uint32_t)p->len);
 	strbuf_append(out, b, 4);
 	strbuf_append(out, p->data, p->len);
@@ -187,7 +197,7 @@ test_encode_decode(void)
 	params(&p);
 	pgw_put_ready_for_query(&answer, 'I');
 	logincache_check_id("SELECT 1", 8, id);
-	e = logincache_put(a, key, "pw", p.data, p.len, 777);
+	e = logincache_put(a, key, "pw", p.data, p.len, 5, 777);
 	logincache_set_answer(e, id, answer.data, answer.len, 55);
 	logincache_encode(e, &bytes);
 	CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, bytes.len, 1, INT64_MAX), 0);
@@ -200,9 +210,11 @@ test_encode_decode(void)
 		CHECK(memcmp(f->check_id, id, 32) == 0);
 		CHECK_INT(f->answer_us, 55);
 		CHECK_INT(f->expires_us, 777);
+		CHECK_INT(f->login_us, 5);
 	}
 	/* every cut short, and one byte more, is refused and changes nothing */
-	logincache_remove(b, key);
+	logincache_remove(b, key, 0);
+	logincache_expire(b, 1); /* and that it was removed: a removal until 0 ends at once */
 	for (cut = 0; cut < bytes.len; cut++)
 		CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, cut, 1, INT64_MAX), -1);
 	strbuf_putc(&bytes, 0);
@@ -221,19 +233,74 @@ test_encode_decode(void)
 	known_entry(&bytes, key, 100, &p, "Z\0\0\0\6I", 6);
 	CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, bytes.len, 1, INT64_MAX), -1);
 	CHECK_INT(logincache_count(b), 0);
-	/* a removal */
+	/* a removal; the same login sent before the sender heard of it is not taken again */
 	strbuf_reset(&bytes);
 	logincache_encode(e, &bytes);
 	CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, bytes.len, 1, INT64_MAX), 0);
 	CHECK_INT(logincache_count(b), 1);
-	strbuf_reset(&bytes);
-	logincache_encode_removal(key, &bytes);
-	CHECK_INT(bytes.len, 38);
-	CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, bytes.len, 1, INT64_MAX), 0);
+	strbuf_reset(&answer);
+	logincache_encode_removal(e, &answer);
+	CHECK_INT(answer.len, 54);
+	CHECK_INT(logincache_decode(b, (const uint8_t *)answer.data, answer.len, 1, 500), 0);
 	CHECK_INT(logincache_count(b), 0);
+	CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, bytes.len, 1, 500), 0);
+	CHECK_INT(logincache_count(b), 0);
+	logincache_expire(b, 500); /* until the removal is forgotten */
+	CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, bytes.len, 1, 700), 0);
+	CHECK_INT(logincache_count(b), 1);
 	strbuf_free(&p);
 	strbuf_free(&bytes);
 	strbuf_free(&answer);
+	logincache_free(a);
+	logincache_free(b);
+}
+
+/* Messages of two logins of one key, in either order: the newer login stays; an answer
+ * replaces only an older one; a removal of the older login leaves the newer. */
+static void
+test_merge(void)
+{
+	struct logincache *a = logincache_new(), *b = logincache_new();
+	struct logincache_entry *old, *e;
+	uint8_t key[32] = {8}, id[32] = {1};
+	struct strbuf p, m_old, m_new, m_rm;
+
+	strbuf_init(&p);
+	strbuf_init(&m_old);
+	strbuf_init(&m_new);
+	strbuf_init(&m_rm);
+	params(&p);
+	old = logincache_put(a, key, "oldpw", p.data, p.len, 10, 1000);
+	logincache_set_answer(old, id, "Z\0\0\0\5I", 6, 30);
+	logincache_encode(old, &m_old);
+	logincache_encode_removal(old, &m_rm);
+	e = logincache_put(a, key, "newpw", p.data, p.len, 20, 1000); /* the same key, later */
+	strbuf_reset(&e->answer);                                     /* no answer yet */
+	logincache_encode(e, &m_new);
+
+	CHECK_INT(logincache_decode(b, (const uint8_t *)m_new.data, m_new.len, 1, INT64_MAX), 0);
+	CHECK_INT(logincache_decode(b, (const uint8_t *)m_old.data, m_old.len, 1, INT64_MAX), 0);
+	e = logincache_find(b, key, 1);
+	CHECK(e != NULL);
+	if (e) {
+		CHECK(logincache_password_ok(e, "newpw")); /* the older login did not replace it */
+		CHECK(!logincache_password_ok(e, "oldpw"));
+		CHECK_INT(e->answer_us, 30); /* but its answer was the only one */
+		/* an answer older than the one there does not replace it */
+		e->answer_us = 40;
+		CHECK_INT(
+		        logincache_decode(b, (const uint8_t *)m_old.data, m_old.len, 1, INT64_MAX),
+		        0);
+		CHECK_INT(e->answer_us, 40);
+	}
+	/* the removal of the older login leaves the newer one */
+	CHECK_INT(logincache_decode(b, (const uint8_t *)m_rm.data, m_rm.len, 1, INT64_MAX), 0);
+	e = logincache_find(b, key, 1);
+	CHECK(e != NULL && logincache_password_ok(e, "newpw"));
+	strbuf_free(&p);
+	strbuf_free(&m_old);
+	strbuf_free(&m_new);
+	strbuf_free(&m_rm);
 	logincache_free(a);
 	logincache_free(b);
 }
@@ -250,7 +317,7 @@ test_limits(void)
 	/* full: the entry that expires first makes room */
 	for (i = 0; i < LOGINCACHE_ENTRIES_MAX + 1; i++) {
 		be_put_u32(key, (uint32_t)i);
-		CHECK(logincache_put(lc, key, "x", "", 0, 1000 + (int64_t)((i * 7919) % 5000)) !=
+		CHECK(logincache_put(lc, key, "x", "", 0, 1, 1000 + (int64_t)((i * 7919) % 5000)) !=
 		      NULL);
 	}
 	CHECK_INT(logincache_count(lc), LOGINCACHE_ENTRIES_MAX);
@@ -277,6 +344,7 @@ main(void)
 	RUN(test_put_find_expire);
 	RUN(test_known_verifier);
 	RUN(test_encode_decode);
+	RUN(test_merge);
 	RUN(test_limits);
 	return unit_done();
 }
