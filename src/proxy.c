@@ -3586,7 +3586,7 @@ proxy_login_done(struct proxy_client *c)
 	struct proxy *p = c->p;
 	struct strbuf sb;
 	const char *v;
-	size_t i, params_at;
+	size_t i, params_at, params_end;
 
 	proxy_event_free(&c->ev_conn);
 	proxy_event_free(&c->ev_timer);
@@ -3629,7 +3629,7 @@ proxy_login_done(struct proxy_client *c)
 		if (v)
 			pgw_put_parameter_status(&sb, reported[i], v);
 	}
-	proxy_lcache_login(c, sb.data + params_at, sb.len - params_at);
+	params_end = sb.len;
 	c->lc_pristine = true;
 	pgw_put_backend_key(&sb, ((uint32_t)p->index + 1) << PROXY_SESSION_BITS | c->session,
 	                    c->key);
@@ -3650,11 +3650,13 @@ proxy_login_done(struct proxy_client *c)
 		return;
 	}
 	proxy_client_put(c, &sb);
-	strbuf_free(&sb);
 	c->state = PC_READY;
 	log_debug("client %s: logged in as \"%s\" to database \"%s\"", c->addr, c->st.user,
 	          c->st.database);
 	proxy_client_flush(c);
+	/* remembered once the client has its answer: the verifier takes milliseconds */
+	proxy_lcache_login(c, sb.data + params_at, params_end - params_at);
+	strbuf_free(&sb);
 	/* a pipelining client may have sent its first messages already */
 	proxy_client_process(c);
 }
