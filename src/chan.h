@@ -21,7 +21,8 @@ enum chan_msg_type {
 	CHAN_MSG_DECOMMISSION,   /* master -> repl: drop the slot (sqledgectl decommission) */
 	CHAN_MSG_DECOMMISSIONED, /* repl -> master: done (empty payload) or why not (text) */
 	CHAN_MSG_LOGIN_CACHE,    /* proxy -> master -> the other proxies: a login cache entry
-	                          * or its removal (logincache_encode), in the passed memfd */
+	                          * (logincache_encode), in the passed memfd */
+	CHAN_MSG_LOGIN_FORGET,   /* the same for a removal, which is never dropped for room */
 };
 
 /* Creates the pair with FD_CLOEXEC on both ends. fds[0] is the master's, fds[1] the worker's. */

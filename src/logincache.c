@@ -25,8 +25,8 @@ struct logincache {
 	size_t ntombs;
 	struct logincache_tomb {
 		uint8_t key[LOGINCACHE_KEY_LEN];
-		uint8_t salt[LOGINCACHE_SALT_LEN];
-		int64_t until_us;
+		int64_t refused_us; /* logins accepted before this are forgotten */
+		int64_t until_us;   /* until then */
 	} tombs[LOGINCACHE_TOMBS_MAX];
 };
 
@@ -213,56 +213,55 @@ logincache_set_answer(struct logincache_entry *e, const uint8_t *id, const void 
 	e->answer_us = at_us;
 }
 
-/* Remembers that the login (key, salt) was forgotten; a full list loses the one that ends
- * first. */
+/* Remembers that the logins of key accepted before refused_us were forgotten; a full list
+ * loses the one that ends first. */
 static void
-logincache_tomb(struct logincache *lc, const uint8_t *key, const uint8_t *salt, int64_t until_us)
+logincache_tomb(struct logincache *lc, const uint8_t *key, int64_t refused_us, int64_t until_us)
 {
 	struct logincache_tomb *t = NULL;
 	size_t i;
 
 	for (i = 0; i < lc->ntombs && t == NULL; i++)
-		if (memcmp(lc->tombs[i].key, key, LOGINCACHE_KEY_LEN) == 0 &&
-		    memcmp(lc->tombs[i].salt, salt, LOGINCACHE_SALT_LEN) == 0)
+		if (memcmp(lc->tombs[i].key, key, LOGINCACHE_KEY_LEN) == 0)
 			t = &lc->tombs[i];
 	if (t == NULL && lc->ntombs < LOGINCACHE_TOMBS_MAX) {
 		t = &lc->tombs[lc->ntombs++];
-		t->until_us = until_us;
+		memset(t, 0, sizeof(*t));
 	}
 	if (t == NULL) {
 		t = &lc->tombs[0];
 		for (i = 1; i < lc->ntombs; i++)
 			if (lc->tombs[i].until_us < t->until_us)
 				t = &lc->tombs[i];
-		t->until_us = until_us;
+		memset(t, 0, sizeof(*t));
 	}
 	memcpy(t->key, key, LOGINCACHE_KEY_LEN);
-	memcpy(t->salt, salt, LOGINCACHE_SALT_LEN);
+	if (refused_us > t->refused_us)
+		t->refused_us = refused_us;
 	if (until_us > t->until_us)
 		t->until_us = until_us;
 }
 
+/* Whether a login of key accepted at login_us was forgotten. */
 static bool
-logincache_is_tomb(const struct logincache *lc, const uint8_t *key, const uint8_t *salt)
+logincache_is_tomb(const struct logincache *lc, const uint8_t *key, int64_t login_us)
 {
 	size_t i;
 
 	for (i = 0; i < lc->ntombs; i++)
-		if (memcmp(lc->tombs[i].key, key, LOGINCACHE_KEY_LEN) == 0 &&
-		    memcmp(lc->tombs[i].salt, salt, LOGINCACHE_SALT_LEN) == 0)
-			return true;
+		if (memcmp(lc->tombs[i].key, key, LOGINCACHE_KEY_LEN) == 0)
+			return login_us < lc->tombs[i].refused_us;
 	return false;
 }
 
 void
-logincache_remove(struct logincache *lc, const uint8_t *key, int64_t tomb_until)
+logincache_remove(struct logincache *lc, const uint8_t *key, int64_t refused_us, int64_t tomb_until)
 {
 	int i = logincache_index(lc, key);
 
-	if (i < 0)
-		return;
-	logincache_tomb(lc, key, lc->e[i]->salt, tomb_until);
-	logincache_drop(lc, (size_t)i);
+	if (i >= 0 && lc->e[i]->login_us < refused_us)
+		logincache_drop(lc, (size_t)i);
+	logincache_tomb(lc, key, refused_us, tomb_until);
 }
 
 void
@@ -301,17 +300,17 @@ logincache_put_i64(struct strbuf *out, int64_t v)
 	logincache_put_u32(out, (uint32_t)v);
 }
 
-/* Format: "SQLC", format byte, kind byte, key, salt; for an entry then verifier, login
- * time, expiry, params (length, bytes), check id, answer time, answer (length, bytes). Times
- * are time_mono_us(), one clock for every process of the machine. */
+/* Format: "SQLC", format byte, kind byte, key; for an entry then salt, verifier, login
+ * time, expiry, params (length, bytes), check id, answer time, answer (length, bytes); for
+ * a removal the time of the refusal. Times are time_mono_us(), one clock for every process
+ * of the machine. */
 static void
-logincache_head(const struct logincache_entry *e, char kind, struct strbuf *out)
+logincache_head(const uint8_t *key, char kind, struct strbuf *out)
 {
 	strbuf_append(out, LOGINCACHE_MAGIC, 4);
 	strbuf_putc(out, LOGINCACHE_FORMAT);
 	strbuf_putc(out, kind);
-	strbuf_append(out, e->key, LOGINCACHE_KEY_LEN);
-	strbuf_append(out, e->salt, LOGINCACHE_SALT_LEN);
+	strbuf_append(out, key, LOGINCACHE_KEY_LEN);
 }
 
 void
@@ -320,7 +319,8 @@ logincache_encode(const struct logincache_entry *e, struct strbuf *out)
 	/* room for all of it first: a buffer that grew would leave copies of the verifier */
 	strbuf_reserve(out, 6 + 3 * LOGINCACHE_KEY_LEN + LOGINCACHE_SALT_LEN + 3 * 8 + 2 * 4 +
 	                            e->params.len + e->answer.len);
-	logincache_head(e, LOGINCACHE_KIND_ENTRY, out);
+	logincache_head(e->key, LOGINCACHE_KIND_ENTRY, out);
+	strbuf_append(out, e->salt, LOGINCACHE_SALT_LEN);
 	strbuf_append(out, e->verifier, LOGINCACHE_KEY_LEN);
 	logincache_put_i64(out, e->login_us);
 	logincache_put_i64(out, e->expires_us);
@@ -333,9 +333,19 @@ logincache_encode(const struct logincache_entry *e, struct strbuf *out)
 }
 
 void
-logincache_encode_removal(const struct logincache_entry *e, struct strbuf *out)
+logincache_encode_removal(const uint8_t *key, int64_t refused_us, struct strbuf *out)
 {
-	logincache_head(e, LOGINCACHE_KIND_REMOVAL, out);
+	logincache_head(key, LOGINCACHE_KIND_REMOVAL, out);
+	logincache_put_i64(out, refused_us);
+}
+
+const uint8_t *
+logincache_removal_key(const uint8_t *buf, size_t len)
+{
+	if (len != 6 + LOGINCACHE_KEY_LEN + 8 || memcmp(buf, LOGINCACHE_MAGIC, 4) != 0 ||
+	    buf[4] != LOGINCACHE_FORMAT || buf[5] != LOGINCACHE_KIND_REMOVAL)
+		return NULL;
+	return buf + 6;
 }
 
 static int
@@ -374,7 +384,7 @@ logincache_decode(struct logincache *lc, const uint8_t *buf, size_t len, int64_t
 	const uint8_t *magic, *key, *salt, *verifier, *params, *id, *answer;
 	uint8_t format, kind;
 	uint32_t plen, alen;
-	int64_t login_us, expires, answer_us;
+	int64_t login_us, expires, answer_us, refused_us;
 	struct logincache_entry *e;
 	struct rbuf rb;
 	int at;
@@ -382,20 +392,15 @@ logincache_decode(struct logincache *lc, const uint8_t *buf, size_t len, int64_t
 	rbuf_init(&rb, buf, len);
 	if (rbuf_get_bytes(&rb, 4, &magic) < 0 || memcmp(magic, LOGINCACHE_MAGIC, 4) != 0 ||
 	    rbuf_get_u8(&rb, &format) < 0 || format != LOGINCACHE_FORMAT ||
-	    rbuf_get_u8(&rb, &kind) < 0 || rbuf_get_bytes(&rb, LOGINCACHE_KEY_LEN, &key) < 0 ||
-	    rbuf_get_bytes(&rb, LOGINCACHE_SALT_LEN, &salt) < 0)
+	    rbuf_get_u8(&rb, &kind) < 0 || rbuf_get_bytes(&rb, LOGINCACHE_KEY_LEN, &key) < 0)
 		return -1;
 	if (kind == LOGINCACHE_KIND_REMOVAL) {
-		if (rbuf_remaining(&rb) != 0)
+		if (logincache_get_i64(&rb, &refused_us) < 0 || rbuf_remaining(&rb) != 0)
 			return -1;
-		/* a newer login of the key (another salt) stays */
-		at = logincache_index(lc, key);
-		if (at >= 0 && memcmp(lc->e[at]->salt, salt, LOGINCACHE_SALT_LEN) == 0)
-			logincache_drop(lc, (size_t)at);
-		logincache_tomb(lc, key, salt, max_expires_us);
+		logincache_remove(lc, key, refused_us, max_expires_us);
 		return 0;
 	}
-	if (kind != LOGINCACHE_KIND_ENTRY ||
+	if (kind != LOGINCACHE_KIND_ENTRY || rbuf_get_bytes(&rb, LOGINCACHE_SALT_LEN, &salt) < 0 ||
 	    rbuf_get_bytes(&rb, LOGINCACHE_KEY_LEN, &verifier) < 0 ||
 	    logincache_get_i64(&rb, &login_us) < 0 || logincache_get_i64(&rb, &expires) < 0 ||
 	    rbuf_get_u32(&rb, &plen) < 0 || plen > LOGINCACHE_PARAMS_MAX ||
@@ -405,7 +410,7 @@ logincache_decode(struct logincache *lc, const uint8_t *buf, size_t len, int64_t
 	    alen > LOGINCACHE_ANSWER_MAX || rbuf_get_bytes(&rb, alen, &answer) < 0 ||
 	    !logincache_messages_ok(answer, alen, 0) || rbuf_remaining(&rb) != 0)
 		return -1;
-	if (expires <= now_us || logincache_is_tomb(lc, key, salt))
+	if (expires <= now_us || logincache_is_tomb(lc, key, login_us))
 		return 0;
 	at = logincache_index(lc, key);
 	e = logincache_slot(lc, key);

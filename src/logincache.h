@@ -23,7 +23,7 @@ struct pgw_startup;
 #define LOGINCACHE_PARAMS_MAX (64 * 1024)  /* ParameterStatus messages kept per entry */
 #define LOGINCACHE_ANSWER_MAX (256 * 1024) /* a bigger check answer is not kept */
 #define LOGINCACHE_ENTRIES_MAX 1024        /* per worker; the one to expire first goes */
-#define LOGINCACHE_TOMBS_MAX 256           /* logins forgotten, remembered as such */
+#define LOGINCACHE_TOMBS_MAX 256           /* keys forgotten, remembered as such */
 
 struct logincache_entry {
 	uint8_t key[LOGINCACHE_KEY_LEN]; /* logincache_key() of the startup packet */
@@ -74,22 +74,27 @@ struct logincache_entry *logincache_put(struct logincache *lc, const uint8_t *ke
 void logincache_set_answer(struct logincache_entry *e, const uint8_t *id, const void *answer,
                            size_t len, int64_t at_us);
 
-/* Forgets the login of key, and remembers until tomb_until that it was forgotten: the same
- * login (its salt) sent by another worker before that one heard of it is not taken again. */
-void logincache_remove(struct logincache *lc, const uint8_t *key, int64_t tomb_until);
+/* Forgets the logins of key the upstream accepted before refused_us, and remembers until
+ * tomb_until that they were forgotten: such a login sent by another worker before that one
+ * heard of it is not taken again. */
+void logincache_remove(struct logincache *lc, const uint8_t *key, int64_t refused_us,
+                       int64_t tomb_until);
 /* Wipes the entries, and the forgotten logins, that expired. */
 void logincache_expire(struct logincache *lc, int64_t now_us);
 
-/* The bytes that carry e to another worker, or that its login is forgotten. */
+/* The bytes that carry e to another worker, or that the logins of key accepted before
+ * refused_us are forgotten. */
 void logincache_encode(const struct logincache_entry *e, struct strbuf *out);
-void logincache_encode_removal(const struct logincache_entry *e, struct strbuf *out);
+void logincache_encode_removal(const uint8_t *key, int64_t refused_us, struct strbuf *out);
+/* The key of a removal's bytes, NULL when they are not one. */
+const uint8_t *logincache_removal_key(const uint8_t *buf, size_t len);
 
 /* Takes an entry (or a removal) another worker sent. Returns 0, or -1 when the bytes are not
- * one (nothing changes). An entry that expired, or whose login was forgotten here, is not
- * taken; one whose login is older than the one this worker has keeps this worker's verifier;
- * its answer replaces this worker's only when it is newer. An entry that expires later than
- * max_expires_us (this worker's own limit) expires then, and a removal is remembered until
- * then. */
+ * one (nothing changes). An entry that expired, or whose login is older than a removal of its
+ * key, is not taken; one whose login is older than the one this worker has keeps this
+ * worker's verifier; its answer replaces this worker's only when it is newer. An entry that
+ * expires later than max_expires_us (this worker's own limit) expires then, and a removal is
+ * remembered until then. */
 int logincache_decode(struct logincache *lc, const uint8_t *buf, size_t len, int64_t now_us,
                       int64_t max_expires_us);
 

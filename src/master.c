@@ -722,7 +722,7 @@ master_forward_cancel(struct master *m, const void *buf, size_t len, int client_
 /* A proxy worker's login cache entry (or its removal), in a memory file, goes to the other
  * proxy workers; one whose channel is full does without it. */
 static void
-master_share_login(struct master_proc *from, int fd)
+master_share_login(struct master_proc *from, uint32_t type, int fd)
 {
 	struct master *m = from->m;
 	struct master_proc *w;
@@ -733,9 +733,9 @@ master_share_login(struct master_proc *from, int fd)
 		if (w == from || w->kind != MASTER_PROC_PROXY || w->pid <= 0 || w->chan_fd < 0 ||
 		    w->retiring)
 			continue;
-		/* the channel's other half is kept for the master's own messages */
-		if (!chan_has_room(w->chan_fd) ||
-		    chan_send(w->chan_fd, CHAN_MSG_LOGIN_CACHE, NULL, 0, fd) != 0)
+		/* the channel's other half is kept for the master's own messages and removals */
+		if ((type == CHAN_MSG_LOGIN_CACHE && !chan_has_room(w->chan_fd)) ||
+		    chan_send(w->chan_fd, type, NULL, 0, fd) != 0)
 			log_warn("proxy worker %d is busy: it does without a login cache message",
 			         w->index);
 	}
@@ -790,9 +790,9 @@ master_chan_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (type == CHAN_MSG_CANCEL_FWD && w->kind == MASTER_PROC_PROXY)
 			master_forward_cancel(w->m, buf, len, pass_fd);
-		else if (type == CHAN_MSG_LOGIN_CACHE && w->kind == MASTER_PROC_PROXY &&
-		         pass_fd >= 0)
-			master_share_login(w, pass_fd);
+		else if ((type == CHAN_MSG_LOGIN_CACHE || type == CHAN_MSG_LOGIN_FORGET) &&
+		         w->kind == MASTER_PROC_PROXY && pass_fd >= 0)
+			master_share_login(w, type, pass_fd);
 		else if (type == CHAN_MSG_DECOMMISSIONED && w->kind == MASTER_PROC_REPL)
 			master_decommissioned(w->m, buf, len);
 		else

@@ -91,6 +91,14 @@
 	                               * at most this often per login */
 #define PROXY_LCACHE_PURGE_S 10       /* expired logins are wiped this often */
 #define PROXY_LCACHE_SUSPECT_PER_S 20 /* verifiers a second for addresses that failed lately */
+#define PROXY_LCACHE_FAILS_PER_S 20   /* verifiers a second that may fail */
+
+/* A password against a login of the cache. */
+enum proxy_lc_match {
+	PROXY_LC_UNKNOWN = 0, /* not checked */
+	PROXY_LC_MATCH,
+	PROXY_LC_NOMATCH,
+};
 
 enum proxy_client_state {
 	PC_STARTUP,    /* reading the first packet */
@@ -200,6 +208,7 @@ struct proxy_client {
 		unsigned client, zs, tail;
 		uint64_t epoch;
 		bool stale;
+		uint64_t forwarded; /* the login's lcache_forwarded when it was sent */
 	} checks[PROXY_CHECKS_MAX];
 	unsigned nchecks;
 	bool checking;                 /* nchecks > 0 */
@@ -249,6 +258,8 @@ struct proxy_client {
 	 * the one the cache knows, whether the session began from it (without the upstream),
 	 * and the check answer being read, kept for the next logins */
 	bool lc_keyed;
+	enum proxy_lc_match lc_match; /* what the password was against lc_salt's login */
+	uint8_t lc_salt[LOGINCACHE_SALT_LEN];
 	bool lc_started;
 	bool lc_connected;     /* it has had an upstream connection */
 	bool lc_queued;        /* its first statement upstream waits for a connection slot */
@@ -307,10 +318,11 @@ struct proxy {
 	int lcache_ttl;            /* the ttl it was made for */
 	uint8_t check_id[LOGINCACHE_KEY_LEN]; /* logincache_check_id() of check_sql */
 	uint64_t logins_cached;
-	struct event *ev_lcache;  /* wipes expired logins */
-	int64_t suspect_since_us; /* the second suspect_verified counts in */
-	unsigned suspect_verified;
-	bool hba_broken; /* hba_file could not be read at start: nobody logs in */
+	struct event *ev_lcache; /* wipes expired logins */
+	int64_t lc_second_us;    /* the second lc_suspect and lc_fails count in */
+	unsigned lc_suspect;     /* verifiers computed for addresses that failed lately */
+	unsigned lc_fails;       /* verifiers that did not match */
+	bool hba_broken;         /* hba_file could not be read at start: nobody logs in */
 	int index;
 	struct shm_state *shm;
 	struct shm_proxy_worker *slot;
@@ -405,7 +417,9 @@ static void proxy_login_start(struct proxy_client *c);
 static void proxy_reload(struct proxy *p);
 static void proxy_auth_file_start(struct proxy_client *c);
 static void proxy_begin_stop(struct proxy *p);
-static void proxy_lcache_answer(struct proxy_client *c);
+static void proxy_lcache_answer(struct proxy_client *c, uint64_t seq);
+static enum proxy_lc_match proxy_lcache_verify(struct proxy_client *c,
+                                               const struct logincache_entry *e);
 static void proxy_stop_client(struct proxy_client *c);
 static void proxy_retire(struct proxy *p);
 
@@ -570,11 +584,18 @@ proxy_publish(struct proxy *p)
 static void
 proxy_lsn_max(uint64_t *shared, uint64_t lsn)
 {
-	uint64_t cur = __atomic_load_n(shared, __ATOMIC_RELAXED);
+	uint64_t cur = __atomic_load_n(shared, __ATOMIC_SEQ_CST);
 
-	while (cur < lsn && !__atomic_compare_exchange_n(shared, &cur, lsn, true, __ATOMIC_RELAXED,
-	                                                 __ATOMIC_RELAXED))
+	while (cur < lsn && !__atomic_compare_exchange_n(shared, &cur, lsn, true, __ATOMIC_SEQ_CST,
+	                                                 __ATOMIC_SEQ_CST))
 		;
+}
+
+/* The bucket of a login cache key in shared memory. */
+static size_t
+proxy_lcache_bucket(const uint8_t *key)
+{
+	return ((size_t)key[0] << 8 | key[1]) % SHM_LCACHE_BUCKETS;
 }
 
 /* Takes one unit of a shared limit (0 = no limit). */
@@ -1332,6 +1353,11 @@ proxy_up_scan(struct proxy_client *c)
 			return 0;
 		if (type == 'Z' && mlen == 5) {
 			c->txn = (char)d[c->scan + 5];
+			if (c->lc_keyed && c->p->lcache)
+				__atomic_add_fetch(
+				        &c->p->shm
+				                 ->lcache_forwarded[proxy_lcache_bucket(c->lc_key)],
+				        1, __ATOMIC_SEQ_CST);
 			if (c->pending > 0)
 				c->pending--;
 			if (c->nchecks > 0 && c->checks[0].client > 0 &&
@@ -1705,7 +1731,7 @@ static void
 proxy_local_check_send(struct proxy_client *c, bool keep_unnamed, bool resend)
 {
 	struct proxy *p = c->p;
-	struct proxy_check k = {c->pending, 0, 0, p->cat_epoch, false};
+	struct proxy_check k = {c->pending, 0, 0, p->cat_epoch, false, 0};
 	struct strbuf sb;
 
 	if (c->up_unnamed.data && keep_unnamed && !resend && !c->unnamed_parse.data) {
@@ -1725,6 +1751,11 @@ proxy_local_check_send(struct proxy_client *c, bool keep_unnamed, bool resend)
 	}
 	proxy_buf_append(&c->uout, sb.data, sb.len);
 	strbuf_free(&sb);
+	/* it covers what the upstream answered before, and the session's own statements it
+	 * follows on the connection (k.client ReadyForQuery messages still to come) */
+	if (c->lc_keyed && p->lcache)
+		k.forwarded = shm_load(p->shm->lcache_forwarded[proxy_lcache_bucket(c->lc_key)]) +
+		              k.client;
 	c->checks[c->nchecks++] = k;
 	c->checking = true;
 }
@@ -2917,7 +2948,7 @@ proxy_local_intercept(struct proxy_client *c)
 					if (!k->stale) {
 						c->lr.checked_us = time_mono_us();
 						checked = true;
-						proxy_lcache_answer(c);
+						proxy_lcache_answer(c, k->forwarded);
 					}
 					strbuf_reset(&c->lc_answer);
 					memmove(k, k + 1, sizeof(*k) * --c->nchecks);
@@ -3264,36 +3295,81 @@ proxy_lcache_timer_cb(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(p->ev_lcache, &tv);
 }
 
-/* Sends an entry, or that its login is forgotten (removal), to the other workers through
- * the master, in a memory file: an entry may be longer than a channel message. A channel
- * more than half full takes none (it is kept for the master's own messages): the other
- * workers then ask the upstream once more, or forget the login when it expires. */
+/* Logs that a login cache message stays with this worker, at most once a minute. */
 static void
-proxy_lcache_share(struct proxy *p, const struct logincache_entry *e, bool removal)
+proxy_lcache_dropped(struct proxy *p, const char *what, const char *why)
+{
+	static int64_t last_us;
+	int64_t now = time_mono_us();
+
+	if (last_us != 0 && now - last_us < INT64_C(60000000))
+		return;
+	last_us = now;
+	log_warn("proxy worker %d: a login cache %s stays with this worker: %s", p->index, what,
+	         why);
+}
+
+/* Sends bytes of logincache_encode*() to the other workers through the master, in a memory
+ * file: an entry may be longer than a channel message. */
+static void
+proxy_lcache_send(struct proxy *p, uint32_t type, struct strbuf *sb, const char *what)
+{
+	int fd = memfd_create("sqledge-login-cache", MFD_CLOEXEC);
+
+	if (fd < 0 || write_all(fd, sb->data, sb->len) < 0 ||
+	    chan_send(p->chan_fd, type, NULL, 0, fd) != 0)
+		proxy_lcache_dropped(p, what,
+		                     fd < 0 ? strerror(errno) : "the channel did not take it");
+	proxy_close_fd(fd);
+	secure_zero(sb->data, sb->len);
+}
+
+/* Shares an entry. A channel more than half full takes none (the rest is kept for the
+ * master's own messages, and for removals): the other workers then ask the upstream once
+ * more. */
+static void
+proxy_lcache_share(struct proxy *p, const struct logincache_entry *e)
 {
 	struct strbuf sb;
-	int fd = -1;
 
 	if (!chan_has_room(p->chan_fd)) {
-		log_warn("proxy worker %d: the channel to the master is busy; a login cache %s "
-		         "stays with this worker",
-		         p->index, removal ? "removal" : "entry");
+		proxy_lcache_dropped(p, "entry", "the channel to the master is busy");
 		return;
 	}
 	strbuf_init(&sb);
-	if (removal)
-		logincache_encode_removal(e, &sb);
-	else
-		logincache_encode(e, &sb);
-	fd = memfd_create("sqledge-login-cache", MFD_CLOEXEC);
-	if (fd < 0 || write_all(fd, sb.data, sb.len) < 0 ||
-	    chan_send(p->chan_fd, CHAN_MSG_LOGIN_CACHE, NULL, 0, fd) != 0)
-		log_warn("proxy worker %d: a login cache %s stays with this worker: %s", p->index,
-		         removal ? "removal" : "entry",
-		         fd < 0 ? strerror(errno) : "the channel did not take it");
-	proxy_close_fd(fd);
-	secure_zero(sb.data, sb.len);
+	logincache_encode(e, &sb);
+	proxy_lcache_send(p, CHAN_MSG_LOGIN_CACHE, &sb, "entry");
 	strbuf_free(&sb);
+}
+
+/* The sessions of key begun from the cache read the copy no more without asking the
+ * upstream (while it is there). */
+static void
+proxy_lcache_sessions_expire(struct proxy *p, const uint8_t *key)
+{
+	struct proxy_client *c;
+
+	for (c = p->clients; c != NULL; c = c->next)
+		if (c->lc_started && memcmp(c->lc_key, key, LOGINCACHE_KEY_LEN) == 0)
+			c->lc_expires_us = 0;
+}
+
+/* Forgets the logins of the client's key accepted until now, here and in the other
+ * workers, and the local reads of the sessions they began. */
+static void
+proxy_lcache_forget(struct proxy_client *c)
+{
+	struct proxy *p = c->p;
+	int64_t now = time_mono_us();
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	logincache_encode_removal(c->lc_key, now, &sb);
+	proxy_lcache_send(p, CHAN_MSG_LOGIN_FORGET, &sb, "removal");
+	strbuf_free(&sb);
+	logincache_remove(p->lcache, c->lc_key, now, now + (int64_t)p->lcache_ttl * 1000000);
+	proxy_lcache_sessions_expire(p, c->lc_key);
+	proxy_lcache_publish(p);
 }
 
 /* An entry another worker shared. */
@@ -3302,6 +3378,7 @@ proxy_lcache_receive(struct proxy *p, int fd)
 {
 	size_t max = LOGINCACHE_PARAMS_MAX + LOGINCACHE_ANSWER_MAX + 4096;
 	int64_t now = time_mono_us();
+	const uint8_t *key;
 	struct stat sbuf;
 	uint8_t *buf;
 	ssize_t n;
@@ -3315,6 +3392,8 @@ proxy_lcache_receive(struct proxy *p, int fd)
 	                                           now + (int64_t)p->lcache_ttl * 1000000) < 0)
 		log_warn("proxy worker %d: a login cache entry from another worker is unreadable",
 		         p->index);
+	else if ((key = logincache_removal_key(buf, (size_t)n)) != NULL)
+		proxy_lcache_sessions_expire(p, key);
 	proxy_lcache_publish(p);
 	secure_zero(buf, (size_t)sbuf.st_size);
 	free(buf);
@@ -3336,7 +3415,9 @@ proxy_lcache_login(struct proxy_client *c, const void *params, size_t len)
 	if (e == NULL)
 		return;
 	e->shared_us = now;
-	proxy_lcache_share(p, e, false);
+	memcpy(c->lc_salt, e->salt, LOGINCACHE_SALT_LEN);
+	c->lc_match = PROXY_LC_MATCH; /* its password made the entry */
+	proxy_lcache_share(p, e);
 	proxy_lcache_publish(p);
 }
 
@@ -3350,19 +3431,20 @@ proxy_lcache_refused(struct proxy_client *c, const char *code)
 {
 	struct proxy *p = c->p;
 	struct logincache_entry *e;
-	int64_t now = time_mono_us();
-	bool password = strcmp(code, "28P01") == 0;
+	bool password = strcmp(code, "28P01") == 0, same;
 
 	if (!c->lc_keyed || p->lcache == NULL ||
 	    (!password && strncmp(code, "28", 2) != 0 && strcmp(code, "42501") != 0 &&
 	     strcmp(code, "3D000") != 0) ||
-	    (e = logincache_find(p->lcache, c->lc_key, now)) == NULL)
+	    (e = logincache_find(p->lcache, c->lc_key, time_mono_us())) == NULL)
 		return;
-	if (password && (c->password == NULL || !logincache_password_ok(e, c->password)))
+	/* what the login found, when it was about this entry; else a verifier, within the
+	 * budget */
+	same = c->lc_match != PROXY_LC_UNKNOWN &&
+	       memcmp(c->lc_salt, e->salt, LOGINCACHE_SALT_LEN) == 0;
+	if (password && (same ? c->lc_match : proxy_lcache_verify(c, e)) != PROXY_LC_MATCH)
 		return;
-	proxy_lcache_share(p, e, true);
-	logincache_remove(p->lcache, c->lc_key, now + (int64_t)p->lcache_ttl * 1000000);
-	proxy_lcache_publish(p);
+	proxy_lcache_forget(c);
 }
 
 /* A check's answer is in: its position raises the one every session begun from the cache
@@ -3371,16 +3453,19 @@ proxy_lcache_refused(struct proxy_client *c, const char *code)
  * asked about). Shared at once when it is the first, else at most every
  * PROXY_LCACHE_SHARE_US. */
 static void
-proxy_lcache_answer(struct proxy_client *c)
+proxy_lcache_answer(struct proxy_client *c, uint64_t forwarded)
 {
 	struct proxy *p = c->p;
 	struct logincache_entry *e;
 	int64_t now = time_mono_us();
 	bool fresh;
 
-	/* the answer goes to the other sessions' min_lsn whatever the session did */
-	if (p->lcache && c->lr.valid && c->lr.min_lsn > shm_load(p->shm->checked_lsn))
+	/* its position covers the login's statements answered before it was sent, whatever the
+	 * session did (the position first, then the count it covers) */
+	if (c->lc_keyed && p->lcache && c->lr.valid) {
 		proxy_lsn_max(&p->shm->checked_lsn, c->lr.min_lsn);
+		proxy_lsn_max(&p->shm->lcache_checked[proxy_lcache_bucket(c->lc_key)], forwarded);
+	}
 	if (!c->lc_keyed || p->lcache == NULL || !c->lr.valid || c->lr.ndesc > 0 ||
 	    !c->lc_pristine || c->stateful || c->txn != 'I' || c->lc_answer.len == 0 ||
 	    (e = logincache_find(p->lcache, c->lc_key, now)) == NULL)
@@ -3390,7 +3475,7 @@ proxy_lcache_answer(struct proxy_client *c)
 	logincache_set_answer(e, p->check_id, c->lc_answer.data, c->lc_answer.len, now);
 	if (fresh || now - e->shared_us >= PROXY_LCACHE_SHARE_US) {
 		e->shared_us = now;
-		proxy_lcache_share(p, e, false);
+		proxy_lcache_share(p, e);
 	}
 	if (fresh)
 		proxy_lcache_publish(p);
@@ -3423,16 +3508,23 @@ proxy_lcache_replay(struct proxy_client *c, const struct logincache_entry *e)
 	}
 	if (r == 1 && c->lr.valid) {
 		c->lr.checked_us = e->answer_us;
-		/* the writes any session's check saw, and what the stream last said the upstream
-		 * had, while it is there: as fresh as a check made now would be, nearly */
+		/* the cached privileges last the ttl from when they were read */
+		if (e->answer_us + (int64_t)p->lcache_ttl * 1000000 < c->lc_expires_us)
+			c->lc_expires_us = e->answer_us + (int64_t)p->lcache_ttl * 1000000;
+		/* while the upstream is there, the login's writes: a check sent after the last
+		 * of them was answered (else the session asks the upstream), and its position or
+		 * a later one is waited for; while it is away, what the copy has */
 		if (shm_load(p->shm->upstream_down_us) == 0) {
-			uint64_t seen = shm_load(p->shm->checked_lsn);
-			uint64_t up = shm_load(p->shm->upstream_lsn);
+			size_t b = proxy_lcache_bucket(c->lc_key);
+			uint64_t checked = shm_load(p->shm->lcache_checked[b]), seen;
 
+			if (shm_load(p->shm->lcache_forwarded[b]) > checked) {
+				localread_session_reset(&c->lr);
+				return;
+			}
+			seen = shm_load(p->shm->checked_lsn);
 			if (seen > c->lr.min_lsn)
 				c->lr.min_lsn = seen;
-			if (up > c->lr.min_lsn)
-				c->lr.min_lsn = up;
 		}
 	} else {
 		localread_session_reset(&c->lr);
@@ -3456,23 +3548,32 @@ proxy_login_suspect(const struct proxy_client *c)
 	return false;
 }
 
-/* Whether a verifier may be computed for the client: always, unless its address failed to
- * log in lately; those get PROXY_LCACHE_SUSPECT_PER_S verifications a second all together
- * (a verifier costs milliseconds of the loop), the rest go to the upstream and its failure
- * delay. */
-static bool
-proxy_lcache_may_verify(const struct proxy_client *c)
+/* Checks the client's password against e, within a budget of verifier computations (each
+ * costs milliseconds of the loop): addresses whose logins failed lately get
+ * PROXY_LCACHE_SUSPECT_PER_S a second all together, and failed verifications stop at
+ * PROXY_LCACHE_FAILS_PER_S a second. Beyond it nothing is computed (PROXY_LC_UNKNOWN): the
+ * login goes to the upstream, and to the failed-login delay. */
+static enum proxy_lc_match
+proxy_lcache_verify(struct proxy_client *c, const struct logincache_entry *e)
 {
 	struct proxy *p = c->p;
 	int64_t now = time_mono_us();
+	bool ok;
 
-	if (!proxy_login_suspect(c))
-		return true;
-	if (now - p->suspect_since_us >= 1000000) {
-		p->suspect_since_us = now;
-		p->suspect_verified = 0;
+	if (now - p->lc_second_us >= 1000000) {
+		p->lc_second_us = now;
+		p->lc_suspect = 0;
+		p->lc_fails = 0;
 	}
-	return p->suspect_verified++ < PROXY_LCACHE_SUSPECT_PER_S;
+	if (p->lc_fails >= PROXY_LCACHE_FAILS_PER_S ||
+	    (proxy_login_suspect(c) && p->lc_suspect++ >= PROXY_LCACHE_SUSPECT_PER_S))
+		return PROXY_LC_UNKNOWN;
+	ok = c->password != NULL && logincache_password_ok(e, c->password);
+	if (!ok)
+		p->lc_fails++;
+	memcpy(c->lc_salt, e->salt, LOGINCACHE_SALT_LEN);
+	c->lc_match = ok ? PROXY_LC_MATCH : PROXY_LC_NOMATCH;
+	return c->lc_match;
 }
 
 /* A success forgets the failed logins of the client's address. */
@@ -3498,8 +3599,9 @@ proxy_login_cached(struct proxy_client *c, const struct logincache_entry *e)
 	struct proxy *p = c->p;
 	struct strbuf sb;
 
+	/* (the address's failed logins stay counted: one login from the cache must not buy an
+	 * attacker's address a new budget) */
 	proxy_event_free(&c->ev_timer);
-	proxy_login_forgive(c);
 	c->lc_started = true;
 	c->lc_pristine = true;
 	c->lc_expires_us = e->expires_us;
@@ -4524,7 +4626,7 @@ proxy_client_password(struct proxy_client *c)
 
 		c->lc_keyed = true;
 		e = logincache_find(c->p->lcache, c->lc_key, time_mono_us());
-		if (e && proxy_lcache_may_verify(c) && logincache_password_ok(e, c->password)) {
+		if (e && proxy_lcache_verify(c, e) == PROXY_LC_MATCH) {
 			proxy_login_cached(c, e);
 			return;
 		}
@@ -5034,7 +5136,8 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 			proxy_reload(p);
 		} else if (type == CHAN_MSG_RETIRE) {
 			proxy_retire(p);
-		} else if (type == CHAN_MSG_LOGIN_CACHE && rfd >= 0) {
+		} else if ((type == CHAN_MSG_LOGIN_CACHE || type == CHAN_MSG_LOGIN_FORGET) &&
+		           rfd >= 0) {
 			proxy_lcache_receive(p, rfd);
 		} else {
 			log_warn("unexpected channel message type %u (%zu bytes)", type, len);
@@ -5144,18 +5247,12 @@ proxy_reload(struct proxy *p)
 static void
 proxy_stop_client(struct proxy_client *c)
 {
-	bool busy;
-
-	if (c->lc_queued) {
-		/* a session from the login cache waiting for its first upstream connection gets
-		 * none, as a login waiting in the queue */
-		proxy_queue_remove(c);
-		c->lc_queued = false;
-		c->reconnecting = false;
-	}
-	busy = c->state == PC_READY &&
-	       (c->pending > 0 || c->held || c->checking || c->swallow > 0 || c->reconnecting ||
-	        c->msg_left > 0 || c->scan != c->cout.len || proxy_buf_pending(&c->cout) > 0);
+	/* (a session from the login cache waiting in the queue for its first upstream
+	 * connection is busy: its statement runs when one frees up) */
+	bool busy =
+	        c->state == PC_READY &&
+	        (c->pending > 0 || c->held || c->checking || c->swallow > 0 || c->reconnecting ||
+	         c->msg_left > 0 || c->scan != c->cout.len || proxy_buf_pending(&c->cout) > 0);
 
 	if (c->dead || busy || c->state == PC_CLOSING || c->state == PC_LINGER ||
 	    c->state == PC_DRAIN)

@@ -13,6 +13,7 @@
 #define SHM_SHAPES 5             /* most forwarded statement shapes shown per worker */
 #define SHM_SHAPE_LEN 160        /* bytes of one, NUL included */
 #define SHM_MAX_PROXY_WORKERS 64 /* = CFG_MAX_PROXY_WORKERS */
+#define SHM_LCACHE_BUCKETS 4096  /* login cache keys, hashed, for read-your-writes */
 
 enum repl_state {
 	REPL_STATE_STARTING = 0,
@@ -139,6 +140,12 @@ struct shm_state {
 	uint64_t proxy_clients;        /* client connections of all workers */
 	uint64_t proxy_upstream_conns; /* upstream connections of all workers */
 	struct shm_proxy_worker proxy[SHM_MAX_PROXY_WORKERS];
+	/* the login cache: per bucket of keys, the statements of its sessions the upstream
+	 * answered (counted at their ReadyForQuery), and the most of them a session check of
+	 * the bucket's was sent after: while forwarded > checked, a session begun from the cache
+	 * may not have the position of the login's last writes */
+	uint64_t lcache_forwarded[SHM_LCACHE_BUCKETS];
+	uint64_t lcache_checked[SHM_LCACHE_BUCKETS];
 
 	/* seqlock-protected strings */
 	uint32_t seq;

@@ -173,8 +173,9 @@ def test_a_changed_password_is_caught_upstream(db, sqledge_factory, app):
     # revocation delay), which begins as the upstream's did; its first statement upstream
     # meets the new password and ends the session with the upstream's error
     cached = total(sq, "logins_cached")
+    other, _ = raw_login(sq, app, "apppw")
     raw, again = raw_login(sq, app, "apppw")
-    assert total(sq, "logins_cached") == cached + 1
+    assert total(sq, "logins_cached") == cached + 2
     assert again == first
     raw.send("Q", pgproto.cstr("INSERT INTO notes VALUES (5, 'five')"))
     kind, body = raw.recv()
@@ -184,6 +185,20 @@ def test_a_changed_password_is_caught_upstream(db, sqledge_factory, app):
     assert fields["M"] == 'password authentication failed for user "%s"' % app, fields
     assert raw.at_eof()
     raw.close()
+    # a session begun from the forgotten login reads the copy no more: its next read asks
+    # the upstream, which refuses it (on the other worker once the removal is there)
+    def read_or_refused():
+        other.send("Q", pgproto.cstr("SELECT id FROM notes"))
+        kind, body = other.recv()
+        if kind == "E":
+            return pgproto.error_fields(body)
+        other.recv_until("Z")  # still served from the copy: the removal is on its way
+        return None
+
+    fields = harness.wait_for(read_or_refused, 30, "the other session to be refused",
+                              alive=sq)
+    assert (fields["S"], fields["C"]) == ("FATAL", "28P01"), fields
+    other.close()
     # every worker forgets the login
     harness.wait_for(lambda: all(w["login_cache_entries"] == 0 for w in workers(sq)), 30,
                      "the login to be forgotten", alive=sq)
@@ -198,6 +213,24 @@ def test_a_changed_password_is_caught_upstream(db, sqledge_factory, app):
     raw.close()
     harness.wait_for(lambda: all(w["login_cache_entries"] == 1 for w in workers(sq)), 30,
                      "the new login to be remembered", alive=sq)
+
+
+def test_a_write_is_read_by_the_next_session_of_the_login(db, sqledge_factory, app):
+    # connection per request: write, leave; the next session (from the cache, on any
+    # worker) reads the write
+    sq = start(sqledge_factory, db, 300)
+    remembered(sq, app)
+    cached = total(sq, "logins_cached")
+    for i in range(100, 140):
+        with contextlib.closing(sq.proxy_connect(user=app, password="apppw")) as conn:
+            read(conn)
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO notes VALUES (%d, 'n%d')" % (i, i))
+        with contextlib.closing(sq.proxy_connect(user=app, password="apppw")) as conn:
+            with conn.cursor() as cur:
+                cur.execute("SELECT body FROM notes WHERE id = %d" % i)
+                assert cur.fetchall() == [("n%d" % i,)], i
+    assert total(sq, "logins_cached") == cached + 80
 
 
 def test_a_cached_session_queues_for_an_upstream_connection(db, sqledge_factory, app):

@@ -102,7 +102,7 @@ test_put_find_expire(void)
 	CHECK(logincache_put(lc, key, "secret", p.data, LOGINCACHE_PARAMS_MAX + 1, 1, 1000) ==
 	      NULL);
 	e = logincache_put(lc, key, "secret", p.data, p.len, 1, 1000);
-	logincache_remove(lc, key, 2000);
+	logincache_remove(lc, key, 2, 2000);
 	CHECK_INT(logincache_count(lc), 0);
 	strbuf_free(&p);
 	logincache_free(lc);
@@ -213,7 +213,7 @@ test_encode_decode(void)
 		CHECK_INT(f->login_us, 5);
 	}
 	/* every cut short, and one byte more, is refused and changes nothing */
-	logincache_remove(b, key, 0);
+	logincache_remove(b, key, 6, 0);
 	logincache_expire(b, 1); /* and that it was removed: a removal until 0 ends at once */
 	for (cut = 0; cut < bytes.len; cut++)
 		CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, cut, 1, INT64_MAX), -1);
@@ -239,8 +239,10 @@ test_encode_decode(void)
 	CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, bytes.len, 1, INT64_MAX), 0);
 	CHECK_INT(logincache_count(b), 1);
 	strbuf_reset(&answer);
-	logincache_encode_removal(e, &answer);
-	CHECK_INT(answer.len, 54);
+	logincache_encode_removal(key, 6, &answer);
+	CHECK_INT(answer.len, 46);
+	CHECK(logincache_removal_key((const uint8_t *)answer.data, answer.len) != NULL);
+	CHECK(logincache_removal_key((const uint8_t *)bytes.data, bytes.len) == NULL);
 	CHECK_INT(logincache_decode(b, (const uint8_t *)answer.data, answer.len, 1, 500), 0);
 	CHECK_INT(logincache_count(b), 0);
 	CHECK_INT(logincache_decode(b, (const uint8_t *)bytes.data, bytes.len, 1, 500), 0);
@@ -273,7 +275,7 @@ test_merge(void)
 	old = logincache_put(a, key, "oldpw", p.data, p.len, 10, 1000);
 	logincache_set_answer(old, id, "Z\0\0\0\5I", 6, 30);
 	logincache_encode(old, &m_old);
-	logincache_encode_removal(old, &m_rm);
+	logincache_encode_removal(key, 15, &m_rm); /* refused between the two logins */
 	e = logincache_put(a, key, "newpw", p.data, p.len, 20, 1000); /* the same key, later */
 	strbuf_reset(&e->answer);                                     /* no answer yet */
 	logincache_encode(e, &m_new);
@@ -293,10 +295,16 @@ test_merge(void)
 		        0);
 		CHECK_INT(e->answer_us, 40);
 	}
-	/* the removal of the older login leaves the newer one */
+	/* the removal of the older login leaves the newer one; the older, sent again (by a
+	 * worker that had not heard of the removal, whatever its salt), is not taken */
 	CHECK_INT(logincache_decode(b, (const uint8_t *)m_rm.data, m_rm.len, 1, INT64_MAX), 0);
 	e = logincache_find(b, key, 1);
 	CHECK(e != NULL && logincache_password_ok(e, "newpw"));
+	logincache_remove(b, key, 25, INT64_MAX); /* now the newer one too */
+	CHECK_INT(logincache_count(b), 0);
+	CHECK_INT(logincache_decode(b, (const uint8_t *)m_old.data, m_old.len, 1, INT64_MAX), 0);
+	CHECK_INT(logincache_decode(b, (const uint8_t *)m_new.data, m_new.len, 1, INT64_MAX), 0);
+	CHECK_INT(logincache_count(b), 0);
 	strbuf_free(&p);
 	strbuf_free(&m_old);
 	strbuf_free(&m_new);
