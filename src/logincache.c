@@ -22,6 +22,7 @@
 struct logincache {
 	size_t n;
 	struct logincache_entry *e[LOGINCACHE_ENTRIES_MAX];
+	uint8_t check_id[LOGINCACHE_KEY_LEN]; /* logincache_set_check_id() */
 	size_t ntombs;
 	struct logincache_tomb {
 		uint8_t key[LOGINCACHE_KEY_LEN];
@@ -98,6 +99,12 @@ void
 logincache_check_id(const char *sql, size_t len, uint8_t id[LOGINCACHE_KEY_LEN])
 {
 	SHA256((const unsigned char *)sql, len, id);
+}
+
+void
+logincache_set_check_id(struct logincache *lc, const uint8_t *id)
+{
+	memcpy(lc->check_id, id, LOGINCACHE_KEY_LEN);
 }
 
 static int
@@ -386,6 +393,7 @@ logincache_decode(struct logincache *lc, const uint8_t *buf, size_t len, int64_t
 	uint32_t plen, alen;
 	int64_t login_us, expires, answer_us, refused_us;
 	struct logincache_entry *e;
+	bool in_current, have_current;
 	struct rbuf rb;
 	int at;
 
@@ -422,7 +430,10 @@ logincache_decode(struct logincache *lc, const uint8_t *buf, size_t len, int64_t
 		strbuf_reset(&e->params);
 		strbuf_append(&e->params, params, plen);
 	}
-	if (alen > 0 && (e->answer.len == 0 || answer_us > e->answer_us))
+	in_current = memcmp(id, lc->check_id, LOGINCACHE_KEY_LEN) == 0;
+	have_current = memcmp(e->check_id, lc->check_id, LOGINCACHE_KEY_LEN) == 0;
+	if (alen > 0 && (e->answer.len == 0 || (in_current && !have_current) ||
+	                 (in_current == have_current && answer_us > e->answer_us)))
 		logincache_set_answer(e, id, answer, alen, answer_us);
 	e->shared_us = now_us; /* the sender shares it */
 	return 0;

@@ -54,6 +54,9 @@ int logincache_key(const struct pgw_startup *st, uint8_t key[LOGINCACHE_KEY_LEN]
 
 /* SHA-256 of a check query's text. */
 void logincache_check_id(const char *sql, size_t len, uint8_t id[LOGINCACHE_KEY_LEN]);
+/* The check query this worker asks now: an answer to it is preferred to a newer one to
+ * another (logincache_decode). */
+void logincache_set_check_id(struct logincache *lc, const uint8_t *id);
 
 /* The entry for key, unless it expired (then it goes). */
 struct logincache_entry *logincache_find(struct logincache *lc, const uint8_t *key, int64_t now_us);
@@ -92,7 +95,8 @@ const uint8_t *logincache_removal_key(const uint8_t *buf, size_t len);
 /* Takes an entry (or a removal) another worker sent. Returns 0, or -1 when the bytes are not
  * one (nothing changes). An entry that expired, or whose login is older than a removal of its
  * key, is not taken; one whose login is older than the one this worker has keeps this
- * worker's verifier; its answer replaces this worker's only when it is newer. An entry that
+ * worker's verifier; its answer replaces this worker's when it is newer, and an answer to
+ * the check this worker asks is not replaced by one to another. An entry that
  * expires later than max_expires_us (this worker's own limit) expires then, and a removal is
  * remembered until then. */
 int logincache_decode(struct logincache *lc, const uint8_t *buf, size_t len, int64_t now_us,

@@ -1670,6 +1670,8 @@ proxy_catalog(struct proxy *p)
 	strbuf_reset(&p->check_sql);
 	localread_check_sql(cat, &p->check_sql);
 	logincache_check_id(p->check_sql.data, p->check_sql.len, p->check_id);
+	if (p->lcache)
+		logincache_set_check_id(p->lcache, p->check_id);
 	/* the sessions' checks were made against the old relation list */
 	for (c = p->clients; c != NULL; c = c->next)
 		c->lr.valid = false;
@@ -3278,6 +3280,8 @@ proxy_lcache_config(struct proxy *p)
 	logincache_free(p->lcache);
 	p->lcache = ttl > 0 ? logincache_new() : NULL;
 	p->lcache_ttl = ttl;
+	if (p->lcache)
+		logincache_set_check_id(p->lcache, p->check_id);
 	proxy_lcache_publish(p);
 	if (p->lcache && !evtimer_pending(p->ev_lcache, NULL))
 		evtimer_add(p->ev_lcache, &tv);

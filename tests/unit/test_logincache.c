@@ -295,6 +295,28 @@ test_merge(void)
 		        0);
 		CHECK_INT(e->answer_us, 40);
 	}
+	/* an answer to the check this worker asks is not replaced by a newer one to another */
+	if (e) {
+		uint8_t current[32] = {1}, other[32] = {2};
+		struct strbuf m_other;
+
+		strbuf_init(&m_other);
+		logincache_set_check_id(b, current); /* = id, the answer there */
+		logincache_set_answer(old, other, "Z\0\0\0\5T", 6, 99);
+		logincache_encode(old, &m_other);
+		CHECK_INT(logincache_decode(b, (const uint8_t *)m_other.data, m_other.len, 1,
+		                            INT64_MAX),
+		          0);
+		CHECK_INT(e->answer_us, 40);
+		CHECK(memcmp(e->check_id, current, 32) == 0);
+		/* while it asks the other one, the newer answer to it is taken */
+		logincache_set_check_id(b, other);
+		CHECK_INT(logincache_decode(b, (const uint8_t *)m_other.data, m_other.len, 1,
+		                            INT64_MAX),
+		          0);
+		CHECK_INT(e->answer_us, 99);
+		strbuf_free(&m_other);
+	}
 	/* the removal of the older login leaves the newer one; the older, sent again (by a
 	 * worker that had not heard of the removal, whatever its salt), is not taken */
 	CHECK_INT(logincache_decode(b, (const uint8_t *)m_rm.data, m_rm.len, 1, INT64_MAX), 0);
