@@ -319,7 +319,7 @@ class SqledgeProxy(Target):
     has_memory = True
     log_marker = "--- sqledge log"
 
-    def __init__(self, db, workers, clients, keep):
+    def __init__(self, db, workers, clients, keep, login_cache):
         self.workdir = tempfile.mkdtemp(prefix="sqledge-bench-node-")
         self.keep = keep
         # room for the idle clients while the earlier sessions may still be winding down,
@@ -327,6 +327,7 @@ class SqledgeProxy(Target):
         self.sq = harness.Sqledge(db, workdir=self.workdir, env={
             "SQLEDGE_PROXY_WORKERS": workers,
             "SQLEDGE_PROXY_MAX_CLIENTS": clients + 100,
+            "SQLEDGE_PROXY_LOGIN_CACHE_TTL": login_cache,
         })
         super().__init__(self.sq.proxy_port, db.password)
         self.db = db
@@ -544,6 +545,10 @@ def parse_args(argv):
     p.add_argument("--proxy-workers", type=int, default=2,
                    help="SQLEDGE_PROXY_WORKERS; 0 is sqledge's default, one per CPU "
                         "(default 2)")
+    p.add_argument("--login-cache", type=int, default=0, metavar="TTL",
+                   help="SQLEDGE_PROXY_LOGIN_CACHE_TTL (default 0: off); with it, the idle "
+                        "clients after the first log in from the cache and hold no upstream "
+                        "session")
     p.add_argument("--pgbouncer", default=shutil.which("pgbouncer") or "/usr/sbin/pgbouncer",
                    help="the PgBouncer program (default %(default)s)")
     p.add_argument("--sync-timeout", type=int, default=600,
@@ -608,7 +613,8 @@ def main(argv):
         cluster.init().start()
         db = prepare(cluster, args.scale)
         bouncer = PgBouncer(args.pgbouncer, cluster, args.clients)
-        sqledge = SqledgeProxy(db, args.proxy_workers, args.clients, args.keep)
+        sqledge = SqledgeProxy(db, args.proxy_workers, args.clients, args.keep,
+                               args.login_cache)
         targets = {"direct": Direct(cluster.port, cluster.password), "pgbouncer": bouncer,
                    "sqledge": sqledge}
 
@@ -619,8 +625,10 @@ def main(argv):
                  args.clients + FDS_SPARE))
         print("pgbouncer: %s on 127.0.0.1:%d, session mode, scram-sha-256, pool size %d"
               % (bouncer.version(), bouncer.port, PGBOUNCER_POOL_SIZE))
-        print("sqledge: %s, proxy on 127.0.0.1:%d, SQLEDGE_PROXY_WORKERS=%d"
-              % (harness.build_dir(), sqledge.port, args.proxy_workers), flush=True)
+        print("sqledge: %s, proxy on 127.0.0.1:%d, SQLEDGE_PROXY_WORKERS=%d, "
+              "SQLEDGE_PROXY_LOGIN_CACHE_TTL=%d"
+              % (harness.build_dir(), sqledge.port, args.proxy_workers, args.login_cache),
+              flush=True)
 
         bouncer.attempt("starting PgBouncer", bouncer.start)
         log("starting sqledge and waiting for its initial sync and a proxy login")
