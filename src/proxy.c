@@ -262,7 +262,6 @@ struct proxy_client {
 	uint8_t lc_salt[LOGINCACHE_SALT_LEN];
 	bool lc_started;
 	bool lc_connected;     /* it has had an upstream connection */
-	bool lc_queued;        /* its first statement upstream waits for a connection slot */
 	bool lc_pristine;      /* nothing of the client's went upstream: its check answers are what
 	                        * a new session of the login would get */
 	int64_t lc_expires_us; /* begun from the cache: its entry's expiry */
@@ -1160,7 +1159,6 @@ proxy_reconnect(struct proxy_client *c)
 			/* a session begun from the login cache waits in the queue, behind the
 			 * logins there, as its login through the upstream would have */
 			c->reconnecting = true;
-			c->lc_queued = true;
 			c->queued_us = now;
 			*p->queue_tail = c;
 			p->queue_tail = &c->qnext;
@@ -3267,6 +3265,13 @@ proxy_lcache_publish(struct proxy *p)
 	shm_store(p->slot->login_cache_checks, (uint64_t)logincache_count_answered(p->lcache));
 }
 
+/* login_cache_ttl in microseconds. */
+static int64_t
+proxy_lcache_ttl_us(const struct proxy *p)
+{
+	return (int64_t)p->lcache_ttl * 1000000;
+}
+
 /* A cache for the configured ttl; a new ttl starts an empty one (the entries were made for
  * the old limit). */
 static void
@@ -3371,7 +3376,7 @@ proxy_lcache_forget(struct proxy_client *c)
 	logincache_encode_removal(c->lc_key, now, &sb);
 	proxy_lcache_send(p, CHAN_MSG_LOGIN_FORGET, &sb, "removal");
 	strbuf_free(&sb);
-	logincache_remove(p->lcache, c->lc_key, now, now + (int64_t)p->lcache_ttl * 1000000);
+	logincache_remove(p->lcache, c->lc_key, now, now + proxy_lcache_ttl_us(p));
 	proxy_lcache_sessions_expire(p, c->lc_key);
 	proxy_lcache_publish(p);
 }
@@ -3392,8 +3397,8 @@ proxy_lcache_receive(struct proxy *p, int fd)
 		return;
 	buf = xmalloc((size_t)sbuf.st_size);
 	n = pread(fd, buf, (size_t)sbuf.st_size, 0);
-	if (n != sbuf.st_size || logincache_decode(p->lcache, buf, (size_t)n, now,
-	                                           now + (int64_t)p->lcache_ttl * 1000000) < 0)
+	if (n != sbuf.st_size ||
+	    logincache_decode(p->lcache, buf, (size_t)n, now, now + proxy_lcache_ttl_us(p)) < 0)
 		log_warn("proxy worker %d: a login cache entry from another worker is unreadable",
 		         p->index);
 	else if ((key = logincache_removal_key(buf, (size_t)n)) != NULL)
@@ -3415,7 +3420,7 @@ proxy_lcache_login(struct proxy_client *c, const void *params, size_t len)
 	if (!c->lc_keyed || p->lcache == NULL || c->password == NULL)
 		return;
 	e = logincache_put(p->lcache, c->lc_key, c->password, params, len, now,
-	                   now + (int64_t)p->lcache_ttl * 1000000);
+	                   now + proxy_lcache_ttl_us(p));
 	if (e == NULL)
 		return;
 	e->shared_us = now;
@@ -3497,8 +3502,8 @@ proxy_lcache_replay(struct proxy_client *c, const struct logincache_entry *e)
 	int r = 0;
 
 	if (p->ex == NULL || e->answer.len == 0 ||
-	    time_mono_us() - e->answer_us > (int64_t)p->lcache_ttl * 1000000 ||
-	    proxy_catalog(p) == NULL || memcmp(e->check_id, p->check_id, LOGINCACHE_KEY_LEN) != 0)
+	    time_mono_us() - e->answer_us > proxy_lcache_ttl_us(p) || proxy_catalog(p) == NULL ||
+	    memcmp(e->check_id, p->check_id, LOGINCACHE_KEY_LEN) != 0)
 		return;
 	strbuf_init(&unused);
 	localread_check_start(&c->lr, NULL, p->cat, p->cat_epoch, &p->check_sql, &unused);
@@ -3513,8 +3518,8 @@ proxy_lcache_replay(struct proxy_client *c, const struct logincache_entry *e)
 	if (r == 1 && c->lr.valid) {
 		c->lr.checked_us = e->answer_us;
 		/* the cached privileges last the ttl from when they were read */
-		if (e->answer_us + (int64_t)p->lcache_ttl * 1000000 < c->lc_expires_us)
-			c->lc_expires_us = e->answer_us + (int64_t)p->lcache_ttl * 1000000;
+		if (e->answer_us + proxy_lcache_ttl_us(p) < c->lc_expires_us)
+			c->lc_expires_us = e->answer_us + proxy_lcache_ttl_us(p);
 		/* while the upstream is there, the login's writes: a check sent after the last
 		 * of them was answered (else the session asks the upstream), and its position or
 		 * a later one is waited for; while it is away, what the copy has */
@@ -3535,21 +3540,29 @@ proxy_lcache_replay(struct proxy_client *c, const struct logincache_entry *e)
 	}
 }
 
+/* The failed-login record of the client's address (host is set to it), NULL when there is
+ * none. */
+static struct proxy_fail *
+proxy_fail_find(const struct proxy_client *c, char *host, size_t size)
+{
+	struct proxy *p = c->p;
+	size_t i;
+
+	proxy_addr_host(c->addr, host, size);
+	for (i = 0; i < PROXY_FAIL_SLOTS; i++)
+		if (p->fails[i].failures && strcmp(p->fails[i].addr, host) == 0)
+			return &p->fails[i];
+	return NULL;
+}
+
 /* Whether the client's address failed to log in within PROXY_FAIL_FORGET_US. */
 static bool
 proxy_login_suspect(const struct proxy_client *c)
 {
-	const struct proxy *p = c->p;
 	char host[sizeof(c->addr)];
-	int64_t now = time_mono_us();
-	size_t i;
+	const struct proxy_fail *f = proxy_fail_find(c, host, sizeof(host));
 
-	proxy_addr_host(c->addr, host, sizeof(host));
-	for (i = 0; i < PROXY_FAIL_SLOTS; i++)
-		if (p->fails[i].failures && now - p->fails[i].last_us <= PROXY_FAIL_FORGET_US &&
-		    strcmp(p->fails[i].addr, host) == 0)
-			return true;
-	return false;
+	return f != NULL && time_mono_us() - f->last_us <= PROXY_FAIL_FORGET_US;
 }
 
 /* Checks the client's password against e, within a budget of verifier computations (each
@@ -3584,14 +3597,11 @@ proxy_lcache_verify(struct proxy_client *c, const struct logincache_entry *e)
 static void
 proxy_login_forgive(struct proxy_client *c)
 {
-	struct proxy *p = c->p;
 	char host[sizeof(c->addr)];
-	size_t i;
+	struct proxy_fail *f = proxy_fail_find(c, host, sizeof(host));
 
-	proxy_addr_host(c->addr, host, sizeof(host));
-	for (i = 0; i < PROXY_FAIL_SLOTS; i++)
-		if (p->fails[i].failures && strcmp(p->fails[i].addr, host) == 0)
-			p->fails[i].failures = 0;
+	if (f != NULL)
+		f->failures = 0;
 }
 
 /* A login the cache knows: the session begins without the upstream, as one of
@@ -4040,7 +4050,6 @@ proxy_queue_cb(evutil_socket_t fd, short what, void *arg)
 	while ((c = p->queue) != NULL) {
 		if (now - c->queued_us >= limit) {
 			proxy_queue_remove(c);
-			c->lc_queued = false;
 			snprintf(msg, sizeof(msg),
 			         "no upstream connection became free within %d s "
 			         "([proxy] max_upstream_connections = %d)",
@@ -4056,7 +4065,6 @@ proxy_queue_cb(evutil_socket_t fd, short what, void *arg)
 		                p->cfg->proxy_max_upstream_connections))
 			break;
 		proxy_queue_remove(c);
-		c->lc_queued = false;
 		proxy_login_start(c);
 		proxy_client_done(c);
 	}
@@ -4133,15 +4141,10 @@ proxy_login_failed(struct proxy_client *c, const char *code, const char *message
 	log_info("client %s: login of \"%s\" to database \"%s\" failed: %s", c->addr,
 	         c->st.user ? c->st.user : "", c->st.database ? c->st.database : "", message);
 
-	proxy_addr_host(c->addr, host, sizeof(host));
-	for (i = 0; i < PROXY_FAIL_SLOTS; i++) {
-		if (p->fails[i].failures && strcmp(p->fails[i].addr, host) == 0) {
-			f = &p->fails[i];
-			break;
-		}
+	f = proxy_fail_find(c, host, sizeof(host));
+	for (i = 0; f == NULL && i < PROXY_FAIL_SLOTS; i++)
 		if (p->fails[i].last_us < oldest->last_us)
 			oldest = &p->fails[i];
-	}
 	if (f == NULL || now - f->last_us > PROXY_FAIL_FORGET_US) {
 		if (f == NULL) {
 			f = oldest;
@@ -4459,8 +4462,6 @@ proxy_auth_file_start(struct proxy_client *c)
 		strbuf_append(&sb, c->md5_salt, 4);
 		c->state = PC_MD5;
 	} else {
-		size_t start = 0;
-
 		c->scram = xmalloc(sizeof(*c->scram));
 		scram_begin(c->scram, secret, cbind_len ? cbind : NULL, cbind_len);
 		strbuf_putc(&sb, 'R');
@@ -4469,7 +4470,7 @@ proxy_auth_file_start(struct proxy_client *c)
 			strbuf_append(&sb, "SCRAM-SHA-256-PLUS", 19);
 		strbuf_append(&sb, "SCRAM-SHA-256", 14);
 		strbuf_putc(&sb, '\0');
-		be_put_u32((uint8_t *)sb.data + start + 1, (uint32_t)(sb.len - start - 1));
+		be_put_u32((uint8_t *)sb.data + 1, (uint32_t)(sb.len - 1));
 		c->state = PC_SASL;
 	}
 	proxy_client_put(c, &sb);
@@ -5153,8 +5154,6 @@ proxy_chan_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the worker ---- */
 
-/* (Re)reads [proxy] hba_file. A file that cannot be read at start lets nobody in (the master
- * checked it before; it changed since); after a reload the rules the worker had stay. */
 /* (Re)reads [proxy] auth_file (as proxy_hba_load() the rules). */
 static void
 proxy_users_load(struct proxy *p, bool reload)
@@ -5178,6 +5177,8 @@ proxy_users_load(struct proxy *p, bool reload)
 	strbuf_free(&err);
 }
 
+/* (Re)reads [proxy] hba_file. A file that cannot be read at start lets nobody in (the master
+ * checked it before; it changed since); after a reload the rules the worker had stay. */
 static void
 proxy_hba_load(struct proxy *p, bool reload)
 {
