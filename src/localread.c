@@ -1034,34 +1034,6 @@ localread_plan_statement(struct localread_session *s, const struct localcat *cat
 	return LOCALREAD_LOCAL;
 }
 
-/* int2in / int4in / int8in (PostgreSQL 15: optional blanks and sign, decimal digits, blanks),
- * within [min, max]. */
-static bool
-localread_parse_int(const uint8_t *p, size_t len, int64_t min, int64_t max, int64_t *out)
-{
-	size_t i = 0;
-	uint64_t v = 0, limit;
-	bool neg = false, digits = false;
-
-	while (i < len && strchr(" \t\n\r\v\f", p[i]) && p[i])
-		i++;
-	if (i < len && (p[i] == '-' || p[i] == '+'))
-		neg = p[i++] == '-';
-	limit = neg ? (uint64_t)(-(min + 1)) + 1 : (uint64_t)max;
-	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
-		if (v > (limit - (uint64_t)(p[i] - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(p[i] - '0');
-		digits = true;
-	}
-	while (i < len && strchr(" \t\n\r\v\f", p[i]) && p[i])
-		i++;
-	if (!digits || i != len)
-		return false;
-	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return true;
-}
-
 static bool
 localread_all_digits(const uint8_t *p, size_t len)
 {
@@ -1093,7 +1065,7 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 {
 	const uint8_t *d = prm->data;
 	size_t len = (size_t)prm->len;
-	int64_t min, max, v;
+	int64_t v;
 	size_t width;
 
 	out->s = NULL;
@@ -1107,13 +1079,13 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 	case PGV_OID_INT8:
 		switch (type ? type : col_type) {
 		case PGV_OID_INT2:
-			min = INT16_MIN, max = INT16_MAX, width = 2;
+			width = 2;
 			break;
 		case PGV_OID_INT4:
-			min = INT32_MIN, max = INT32_MAX, width = 4;
+			width = 4;
 			break;
 		case PGV_OID_INT8:
-			min = INT64_MIN, max = INT64_MAX, width = 8;
+			width = 8;
 			break;
 		default:
 			return -1;
@@ -1122,7 +1094,8 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 			if (len != width)
 				return -1;
 			v = localread_be_int(d, len);
-		} else if (!localread_parse_int(d, len, min, max, &v)) {
+		} else if (translate_parse_int((const char *)d, len, type ? type : col_type, &v) <
+		           0) {
 			return -1;
 		}
 		if (limit && v < 0)
@@ -1136,7 +1109,7 @@ localread_bind_one(uint32_t col_type, uint32_t type, bool limit, int fmt,
 				return -1;
 			v = localread_be_int(d, len) & INT64_C(0xffffffff);
 		} else if (!localread_all_digits(d, len) ||
-		           !localread_parse_int(d, len, 0, UINT32_MAX, &v)) {
+		           translate_parse_int((const char *)d, len, PGV_OID_OID, &v) < 0) {
 			return -1; /* oidin takes more forms than these (signs, blanks) */
 		}
 		break;

@@ -917,20 +917,30 @@ static UCaseMap *
 pgfunc_casemap(const char *locale)
 {
 	static _Thread_local UCaseMap *map;
-	static _Thread_local char map_locale[64];
+	static _Thread_local char *map_locale;
 	UErrorCode err = U_ZERO_ERROR;
 
 	if (map != NULL && strcmp(map_locale, locale) == 0)
 		return map;
 	if (map != NULL)
 		ucasemap_close(map);
+	free(map_locale);
+	map_locale = NULL;
 	map = ucasemap_open(locale, 0, &err);
 	if (U_FAILURE(err)) {
 		map = NULL;
 		return NULL;
 	}
-	snprintf(map_locale, sizeof(map_locale), "%s", locale);
+	map_locale = xstrdup(locale);
 	return map;
+}
+
+static int32_t
+pgfunc_casemap_run(UCaseMap *map, bool upper, char *out, int32_t cap, const char *s, int32_t len,
+                   UErrorCode *err)
+{
+	return upper ? ucasemap_utf8ToUpper(map, out, cap, s, len, err)
+	             : ucasemap_utf8ToLower(map, out, cap, s, len, err);
 }
 
 /* Case folding: with an ICU locale as PostgreSQL's ICU provider folds, else ASCII only (a
@@ -942,7 +952,7 @@ pgfunc_fold(sqlite3_context *ctx, const char *s, size_t len, const char *locale,
 	UErrorCode err = U_ZERO_ERROR;
 	UCaseMap *map;
 	char *out;
-	int32_t n;
+	int32_t n, cap;
 	size_t i;
 
 	if (locale == NULL || locale[0] == '\0') {
@@ -966,19 +976,18 @@ pgfunc_fold(sqlite3_context *ctx, const char *s, size_t len, const char *locale,
 		pgfunc_error(ctx, "ICU case map");
 		return NULL;
 	}
-	n = upper ? ucasemap_utf8ToUpper(map, NULL, 0, s, (int32_t)len, &err)
-	          : ucasemap_utf8ToLower(map, NULL, 0, s, (int32_t)len, &err);
-	if (err != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(err)) {
-		pgfunc_error(ctx, "ICU case folding");
-		return NULL;
+	/* most foldings keep the length: one call, and a second only when it grows */
+	cap = (int32_t)len + 1;
+	out = xmalloc((size_t)cap);
+	n = pgfunc_casemap_run(map, upper, out, cap, s, (int32_t)len, &err);
+	if (err == U_BUFFER_OVERFLOW_ERROR || (U_SUCCESS(err) && n >= cap)) {
+		free(out);
+		err = U_ZERO_ERROR;
+		cap = n + 1;
+		out = xmalloc((size_t)cap);
+		n = pgfunc_casemap_run(map, upper, out, cap, s, (int32_t)len, &err);
 	}
-	err = U_ZERO_ERROR;
-	out = xmalloc((size_t)n + 1);
-	if (upper)
-		ucasemap_utf8ToUpper(map, out, n + 1, s, (int32_t)len, &err);
-	else
-		ucasemap_utf8ToLower(map, out, n + 1, s, (int32_t)len, &err);
-	if (U_FAILURE(err)) {
+	if (U_FAILURE(err) || n >= cap) {
 		free(out);
 		pgfunc_error(ctx, "ICU case folding");
 		return NULL;
@@ -1251,13 +1260,21 @@ pgfunc_now(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	strbuf_free(&out);
 }
 
+/* p past JSON's blanks. */
+static const char *
+pgfunc_json_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
 /* A minimal JSON scanner over jsonb's output text (valid JSON by construction; anything
  * else fails). Returns the end of the value starting at p (after blanks), or NULL. */
 static const char *
 pgfunc_json_skip(const char *p, const char *end, int depth)
 {
-	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-		p++;
+	p = pgfunc_json_ws(p, end);
 	if (p == end || depth > 64)
 		return NULL;
 	if (*p == '"') {
@@ -1271,8 +1288,7 @@ pgfunc_json_skip(const char *p, const char *end, int depth)
 
 		p++;
 		for (;;) {
-			while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-				p++;
+			p = pgfunc_json_ws(p, end);
 			if (p < end && *p == close)
 				return p + 1;
 			if (close == '}') {
@@ -1285,8 +1301,7 @@ pgfunc_json_skip(const char *p, const char *end, int depth)
 			}
 			if ((p = pgfunc_json_skip(p, end, depth + 1)) == NULL)
 				return NULL;
-			while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-				p++;
+			p = pgfunc_json_ws(p, end);
 			if (p < end && *p == ',')
 				p++;
 			else if (p < end && *p == close)
@@ -1368,12 +1383,6 @@ pgfunc_json_unescape(const char *p, const char *q, struct strbuf *out)
 	return 0;
 }
 
-static bool
-pgfunc_json_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* pg_jsonb_get(doc, key or index, astext[, json]): jsonb -> and ->>, and json's (which keep
  * the text as written, duplicate keys and all). */
 static void
@@ -1394,8 +1403,7 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (by_index)
 		index = sqlite3_value_int64(argv[1]);
 	p = doc;
-	while (p < end && pgfunc_json_blank(*p))
-		p++;
+	p = pgfunc_json_ws(p, end);
 	if (by_index && !json && p < end && *p != '[' && *p != '{') {
 		/* a scalar document is a one-element array to jsonb: [0] and [-1] are it */
 		strbuf_init(&key);
@@ -1426,15 +1434,13 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		int64_t count = 0;
 
 		while (q && q < end) {
-			while (q < end && pgfunc_json_blank(*q))
-				q++;
+			q = pgfunc_json_ws(q, end);
 			if (q < end && *q == ']')
 				break;
 			if ((q = pgfunc_json_skip(q, end, 1)) == NULL)
 				break;
 			count++;
-			while (q < end && pgfunc_json_blank(*q))
-				q++;
+			q = pgfunc_json_ws(q, end);
 			if (q < end && *q == ',')
 				q++;
 		}
@@ -1453,20 +1459,17 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	for (;;) {
 		const char *k = NULL, *kend = NULL;
 
-		while (p < end && pgfunc_json_blank(*p))
-			p++;
+		p = pgfunc_json_ws(p, end);
 		if (p < end && (*p == ']' || *p == '}'))
 			break;
 		if (!by_index) {
 			k = p;
 			if ((kend = p = pgfunc_json_skip(p, end, 1)) == NULL || *k != '"')
 				goto malformed;
-			while (p < end && pgfunc_json_blank(*p))
-				p++;
+			p = pgfunc_json_ws(p, end);
 			if (p == end || *p++ != ':')
 				goto malformed;
-			while (p < end && pgfunc_json_blank(*p))
-				p++;
+			p = pgfunc_json_ws(p, end);
 		}
 		v = p;
 		if ((vend = p = pgfunc_json_skip(p, end, 1)) == NULL)
@@ -1488,8 +1491,7 @@ pgfunc_jsonb_get(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		}
 		v = NULL;
 		n++;
-		while (p < end && pgfunc_json_blank(*p))
-			p++;
+		p = pgfunc_json_ws(p, end);
 		if (p < end && *p == ',')
 			p++;
 	}

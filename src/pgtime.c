@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pgtime.h"
+#include "pgvalue.h"
 #include "util.h"
 
 #define USECS_PER_SEC INT64_C(1000000)
@@ -113,15 +114,7 @@ days_in_month(int64_t y, int m)
 static int64_t
 date2j(int64_t y, int m, int d)
 {
-	int64_t era, yoe, doy, doe;
-
-	if (m <= 2)
-		y--;
-	era = floor_div(y, 400);
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468 + PGT_UNIX_JDATE;
+	return pgv_days_from_2000(y, m, d) + PGT_EPOCH_JDATE;
 }
 
 static void

@@ -642,8 +642,7 @@ pgv_digits(const char **p, const char *end, int n, int64_t *out)
 	return 0;
 }
 
-/* Days from 2000-01-01 to a proleptic Gregorian date (astronomical year: 1 BC is 0). */
-static int64_t
+int64_t
 pgv_days_from_2000(int64_t y, int64_t m, int64_t d)
 {
 	int64_t era, yoe, doy, doe;

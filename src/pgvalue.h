@@ -37,6 +37,9 @@ struct strbuf;
 #define PGV_OID_TEXTARRAY 1009
 #define PGV_OID_VARCHARARRAY 1015
 
+/* Days from 2000-01-01 to a proleptic Gregorian date (astronomical year: 1 BC is 0). */
+int64_t pgv_days_from_2000(int64_t y, int64_t m, int64_t d);
+
 /* How a PostgreSQL type is stored locally (protocol-brief D.5). */
 enum pgv_kind {
 	PGV_TEXT = 0, /* TEXT, exact text as PostgreSQL printed it (also the fallback) */

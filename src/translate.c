@@ -541,6 +541,18 @@ tr_column_in(struct tr *t, struct tr_scope *sc, const char *qual, const char *na
 	return true;
 }
 
+/* Whether the SELECT groups by the expression sql of type. */
+static bool
+tr_grouped_by(const struct tr_scope *sc, uint32_t type, const char *sql)
+{
+	int g;
+
+	for (g = 0; g < sc->ngroup; g++)
+		if (sc->group_type[g] == type && strcmp(sc->group_sql[g], sql) == 0)
+			return true;
+	return false;
+}
+
 /* Counts a column read outside aggregates that is not grouped by (in the target list,
  * HAVING and ORDER BY; it matters when the SELECT groups or aggregates). */
 static void
@@ -556,10 +568,8 @@ tr_check_grouped(struct tr_scope *sc, const struct tx *x)
 	for (i = 0; i < sc->nrels; i++)
 		if (sc->rels[i].no == x->relno && sc->key_grouped[i])
 			return;
-	for (i = 0; i < sc->ngroup; i++)
-		if (sc->group_type[i] == x->type &&
-		    strcmp(sc->group_sql[i], strbuf_str((struct strbuf *)&x->sql)) == 0)
-			return;
+	if (tr_grouped_by(sc, x->type, strbuf_str((struct strbuf *)&x->sql)))
+		return;
 	sc->ungrouped++;
 }
 
@@ -1891,8 +1901,7 @@ tr_cast(struct tr *t, struct tr_scope *sc, const PgQuery__TypeCast *tc, struct t
 			              tx_str(&a));
 		} else if (from == PGV_OID_BOOL && to == PGV_OID_INT4) {
 			strbuf_append(&x->sql, a.sql.data, a.sql.len);
-		} else if (tr_is_datetime(from) && tr_is_datetime(to) && t->env->utc &&
-		           !(from == PGV_OID_DATE && to == PGV_OID_DATE)) {
+		} else if (tr_is_datetime(from) && tr_is_datetime(to) && t->env->utc) {
 			strbuf_printf(&x->sql, "pg_ts_cast(%d, %d, %s)", (int)tr_time_type(from),
 			              (int)tr_time_type(to), tx_str(&a));
 		} else {
@@ -1997,7 +2006,6 @@ tr_sql_value(struct tr *t, const PgQuery__SQLValueFunction *f, struct tx *x)
 	} else {
 		strbuf_printf(&x->sql, "pg_now(%d)", (int)tr_time_type(x->type));
 	}
-	t->out->uses_now = true;
 	x->form = TRF_VAL;
 }
 
@@ -2289,16 +2297,12 @@ tr_func(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, struct tx
 		tr_fail(t, "function name");
 		return;
 	}
-	if (tr_is_aggregate(name) || f->over) {
-		if (f->over && !tr_is_aggregate(name)) {
-			tr_window_function(t, sc, f, name, x);
-			return;
-		}
-		if (!tr_is_aggregate(name)) {
-			tr_fail(t, "window function %s", name);
-			return;
-		}
+	if (tr_is_aggregate(name)) {
 		tr_aggregate(t, sc, f, name, x);
+		return;
+	}
+	if (f->over) {
+		tr_window_function(t, sc, f, name, x);
 		return;
 	}
 	if (f->agg_star || f->agg_distinct || f->agg_filter || f->n_agg_order || f->func_variadic) {
@@ -2479,7 +2483,6 @@ tr_func(struct tr *t, struct tr_scope *sc, const PgQuery__FuncCall *f, struct tx
 		if (n != 0 || !t->env->utc)
 			goto fail;
 		strbuf_printf(&x->sql, "pg_now(%d)", (int)PGTIME_TIMESTAMPTZ);
-		t->out->uses_now = true;
 		rtype = PGV_OID_TIMESTAMPTZ;
 	} else if (strcmp(name, "date_trunc") == 0) {
 		if (n == 2 && xs[1].form == TRF_VAL && xs[1].type == PGV_OID_DATE && t->env->utc)
@@ -2614,7 +2617,7 @@ out:
 static void
 tr_expr(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, struct tx *x)
 {
-	int ungrouped = sc->ungrouped, i;
+	int ungrouped = sc->ungrouped;
 
 	if (t->failed)
 		return;
@@ -2711,11 +2714,9 @@ tr_expr(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, struct tx *x)
 	}
 	t->depth--;
 	/* an expression that is grouped by as a whole may use ungrouped columns inside */
-	if (!t->failed && sc->agg_ok && sc->in_agg == 0 && sc->ungrouped > ungrouped)
-		for (i = 0; i < sc->ngroup; i++)
-			if (sc->group_type[i] == x->type &&
-			    strcmp(sc->group_sql[i], tx_str(x)) == 0)
-				sc->ungrouped = ungrouped;
+	if (!t->failed && sc->agg_ok && sc->in_agg == 0 && sc->ungrouped > ungrouped &&
+	    tr_grouped_by(sc, x->type, tx_str(x)))
+		sc->ungrouped = ungrouped;
 }
 
 static void
@@ -3042,7 +3043,7 @@ tr_from_item(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, struct s
 
 /* An output column by position (ORDER BY 2) or by name (ORDER BY total), or -1. */
 static int
-tr_out_ref(struct tr *t, const PgQuery__Node *n, const struct tr_out *o, bool by_name)
+tr_out_ref(struct tr *t, const PgQuery__Node *n, const struct tr_out *o)
 {
 	const char *name;
 	int found = -1;
@@ -3060,8 +3061,8 @@ tr_out_ref(struct tr *t, const PgQuery__Node *n, const struct tr_out *o, bool by
 		}
 		return pos - 1;
 	}
-	if (!by_name || n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF ||
-	    n->column_ref->n_fields != 1 || (name = tr_node_str(n->column_ref->fields[0])) == NULL)
+	if (n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || n->column_ref->n_fields != 1 ||
+	    (name = tr_node_str(n->column_ref->fields[0])) == NULL)
 		return -1;
 	for (i = 0; i < o->n; i++) {
 		if (o->cols[i].strength < 2 || strcmp(o->cols[i].name, name) != 0)
@@ -3100,7 +3101,7 @@ tr_sort_items(struct tr *t, struct tr_scope *sc, PgQuery__Node *const *items, si
 			return;
 		}
 		tx_init(&e);
-		ref = tr_out_ref(t, by->node, o, true);
+		ref = tr_out_ref(t, by->node, o);
 		if (t->failed) {
 			tx_free(&e);
 			return;
@@ -3184,6 +3185,21 @@ tr_limit(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, const char *
 	}
 	strbuf_printf(sb, " %s %s", what, tx_str(&e));
 	tx_free(&e);
+}
+
+/* A SELECT's LIMIT and OFFSET, appended to sb. */
+static void
+tr_limit_offset(struct tr *t, struct tr_scope *sc, const PgQuery__SelectStmt *s, struct strbuf *sb)
+{
+	if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
+		tr_fail(t, "FETCH ... WITH TIES");
+	if (s->limit_count && !t->failed)
+		tr_limit(t, sc, s->limit_count, "LIMIT", sb);
+	if (s->limit_offset && !t->failed) {
+		if (s->limit_count == NULL)
+			strbuf_puts(sb, " LIMIT -1");
+		tr_limit(t, sc, s->limit_offset, "OFFSET", sb);
+	}
 }
 
 static bool
@@ -3335,19 +3351,13 @@ tr_group_by(struct tr *t, struct tr_scope *sc, const PgQuery__SelectStmt *s)
 
 		for (c = 0; c < rel->ncols; c++) {
 			struct strbuf sb;
-			int g;
 
 			if (rel->cols[c].key_position == 0)
 				continue;
 			strbuf_init(&sb);
 			strbuf_printf(&sb, "\"t%d\".", sc->rels[r].no);
 			strbuf_quote_ident(&sb, rel->cols[c].sqlite_name);
-			for (g = 0; g < sc->ngroup; g++)
-				if (sc->group_type[g] == rel->cols[c].type_oid &&
-				    strcmp(sc->group_sql[g], strbuf_str(&sb)) == 0) {
-					keys++;
-					break;
-				}
+			keys += tr_grouped_by(sc, rel->cols[c].type_oid, strbuf_str(&sb));
 			strbuf_free(&sb);
 		}
 		/* the local key is the replica identity; only a primary key counts upstream: the
@@ -3456,7 +3466,7 @@ tr_set_op_tail(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt 
 
 		if (by == NULL || by->node == NULL ||
 		    by->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING ||
-		    (ref = tr_out_ref(t, by->node, o, true)) < 0) {
+		    (ref = tr_out_ref(t, by->node, o)) < 0) {
 			tr_fail(t, "ORDER BY of a set operation other than by its columns");
 			return;
 		}
@@ -3476,15 +3486,7 @@ tr_set_op_tail(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt 
 		strbuf_printf(sb, "%s%d%s %s NULLS %s", i == 0 ? " ORDER BY " : ", ", ref + 1, coll,
 		              desc ? "DESC" : "ASC", nulls_first ? "FIRST" : "LAST");
 	}
-	if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
-		tr_fail(t, "FETCH ... WITH TIES");
-	if (s->limit_count && !t->failed)
-		tr_limit(t, &none, s->limit_count, "LIMIT", sb);
-	if (s->limit_offset && !t->failed) {
-		if (s->limit_count == NULL)
-			strbuf_puts(sb, " LIMIT -1");
-		tr_limit(t, &none, s->limit_offset, "OFFSET", sb);
-	}
+	tr_limit_offset(t, &none, s, sb);
 }
 
 /* The SQL of an ORDER BY or DISTINCT ON item: an output column by position or name, or the
@@ -3493,7 +3495,7 @@ static bool
 tr_item_sql(struct tr *t, struct tr_scope *sc, const PgQuery__Node *n, const struct tr_out *o,
             struct tx *e)
 {
-	int ref = tr_out_ref(t, n, o, true);
+	int ref = tr_out_ref(t, n, o);
 
 	if (t->failed)
 		return false;
@@ -3666,15 +3668,7 @@ tr_select(struct tr *t, struct tr_scope *parent, const PgQuery__SelectStmt *s, s
 		for (i = 0; i < o->n; i++)
 			if (!tr_tx_bytes_equal(&o->cols[i]))
 				tr_fail(t, "DISTINCT on type %" PRIu32, o->cols[i].type);
-	if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
-		tr_fail(t, "FETCH ... WITH TIES");
-	if (s->limit_count && !t->failed)
-		tr_limit(t, sc, s->limit_count, "LIMIT", &tail);
-	if (s->limit_offset && !t->failed) {
-		if (s->limit_count == NULL)
-			strbuf_puts(&tail, " LIMIT -1");
-		tr_limit(t, sc, s->limit_offset, "OFFSET", &tail);
-	}
+	tr_limit_offset(t, sc, s, &tail);
 	if (!t->failed && distinct_on) {
 		/* the first row of each group in the ORDER BY's order: row_number() in a
 		 * subquery that also carries the sort keys, filtered and ordered outside */
@@ -3951,7 +3945,8 @@ tr_hex(char c)
 	                              : -1;
 }
 
-int
+/* uuid_in's usual forms (36 characters with dashes, or 32 hex digits), lower-cased. */
+static int
 translate_parse_uuid(const char *p, size_t len, struct strbuf *out)
 {
 	size_t i, n = 0;
@@ -4180,8 +4175,10 @@ translate_input(uint32_t type, const char *s, size_t len, struct sqlshape_lit *o
 		break;
 	}
 	if (rc == 0) {
+		/* the buffer itself, terminated: no copy per value */
 		out->kind = SQLSHAPE_STR;
-		out->s = xstrdup(strbuf_str(&v));
+		out->s = v.data ? (char *)strbuf_str(&v) : xstrdup("");
+		return 0;
 	}
 	strbuf_free(&v);
 	return rc < 0 ? -1 : 0;

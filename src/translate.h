@@ -47,7 +47,6 @@ struct translate_result {
 	int nparams; /* highest $N used */
 	uint32_t param_types[TRANSLATE_MAX_PARAMS + 1]; /* [N]: the type $N is compared with */
 	uint64_t param_limit; /* bit N-1: $N is a LIMIT or OFFSET (NULL or negative differ) */
-	bool uses_now;        /* now(), current_date...: the statement's time is bound */
 	/* bit N-1: $N is only compared (=, <, IN, BETWEEN, LIKE, ANY), so a value declared of
 	 * another type of its family compares alike; anywhere else its type shows */
 	uint64_t param_compared;
@@ -90,8 +89,6 @@ int translate_parse_int(const char *p, size_t len, uint32_t type, int64_t *out);
 int translate_parse_bool(const char *p, size_t len, int64_t *out);
 /* float8in's decimal forms and NaN, Infinity, -Infinity, as text strtod() reads exactly. */
 int translate_parse_float(const char *p, size_t len, struct strbuf *out);
-/* uuid_in's usual forms (36 characters with dashes, or 32 hex digits), lower-cased. */
-int translate_parse_uuid(const char *p, size_t len, struct strbuf *out);
 
 /* A transaction statement, as a simple Query may carry it. */
 enum translate_txn_kind {
